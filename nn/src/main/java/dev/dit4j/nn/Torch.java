@@ -1,0 +1,83 @@
+package dev.dit4j.nn;
+
+import dev.dit4j.bindings.LibTorch;
+import dev.dit4j.bindings.NativeLoader;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Process-wide libtorch state: versions, seeds, threads, devices, memory. */
+public final class Torch {
+    private Torch() {}
+
+    /** What was loaded and from where. */
+    public static NativeLoader.Info nativeInfo() {
+        return NativeLoader.load();
+    }
+
+    public static String version() {
+        return LibTorch.torchVersion();
+    }
+
+    /** Seeds the default generators of the CPU and every CUDA device. */
+    public static void manualSeed(long seed) {
+        LibTorch.manualSeed(seed);
+    }
+
+    public static void setNumThreads(int threads) {
+        LibTorch.setNumThreads(threads);
+    }
+
+    public static int numThreads() {
+        return LibTorch.getNumThreads();
+    }
+
+    /** Native tensor handles alive in this process (all threads). */
+    public static long liveTensors() {
+        return LibTorch.liveTensors();
+    }
+
+    public static boolean cudaAvailable() {
+        return LibTorch.cudaIsAvailable() == 1;
+    }
+
+    public static int cudaDeviceCount() {
+        return LibTorch.cudaDeviceCount();
+    }
+
+    public static List<String> cudaDeviceNames() {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < cudaDeviceCount(); i++) names.add(LibTorch.cudaDeviceName(i));
+        return names;
+    }
+
+    public static boolean cudnnAvailable() {
+        return LibTorch.cudnnIsAvailable() == 1;
+    }
+
+    /** Waits for all queued work on the device; a no-op on the CPU. */
+    public static void synchronize(Device device) {
+        if (device.isCuda()) LibTorch.cudaSynchronize(device.index());
+    }
+
+    /** CUDA caching-allocator figures in bytes. */
+    public record MemoryStats(long allocated, long peakAllocated, long reserved, long peakReserved) {}
+
+    public static MemoryStats memoryStats(Device device) {
+        if (!device.isCuda()) throw new IllegalArgumentException("memory stats are kept for CUDA devices, not " + device);
+        long[] s = LibTorch.cudaMemoryStats(device.index());
+        return new MemoryStats(s[0], s[1], s[2], s[3]);
+    }
+
+    public static void resetPeakMemoryStats(Device device) {
+        if (!device.isCuda()) throw new IllegalArgumentException("memory stats are kept for CUDA devices, not " + device);
+        LibTorch.cudaResetPeakMemoryStats(device.index());
+    }
+
+    /**
+     * Runs {@code a + b} (result freed) {@code iters} times in a C++ loop through the shim's own
+     * entry points and returns the nanoseconds taken: the baseline for Java's per-op overhead.
+     */
+    public static long nativeAddLoopNanos(Tensor a, Tensor b, long iters) {
+        return LibTorch.benchBinaryLoop(Ops.ADD, a.handle(), b.handle(), iters);
+    }
+}
