@@ -102,8 +102,10 @@ public final class DiT extends Module {
         this.xEmbedder = registerModule("x_embedder", new PatchEmbed(config, dtype, device, gen));
         this.tEmbedder = registerModule("t_embedder", new TimestepEmbedder(d, dtype, device, gen));
         this.yEmbedder = registerModule("y_embedder", new LabelEmbedder(config.numClasses(), d, config.classDropout(), dtype, device, gen));
-        try (Tensor table = Embeddings.sincos2d(d, config.inputSize() / config.patch(), 1)) {
-            this.posEmbed = registerParameter("pos_embed", table.to(device, dtype).unsqueeze(0).contiguous(), false);
+        try (Tensor table = Embeddings.sincos2d(d, config.inputSize() / config.patch(), 1);
+             Tensor cast = table.to(device, dtype);
+             Tensor batched = cast.unsqueeze(0)) {
+            this.posEmbed = registerParameter("pos_embed", batched.contiguous(), false);
         }
         ModuleList<Block> list = registerModule("blocks", new ModuleList<>());
         for (int i = 0; i < config.depth(); i++) list.add(new Block(config, dtype, device, gen));

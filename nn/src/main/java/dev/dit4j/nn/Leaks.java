@@ -34,6 +34,7 @@ public final class Leaks {
         private Cleaner.Cleanable cleanable;
 
         void closed() {
+            if (this == NONE) return; // reporting is off: keep the close path free of volatile writes
             closed = true;
             if (cleanable != null) cleanable.clean();
         }

@@ -191,8 +191,14 @@ public final class GaussianDiffusion {
 
     /** One ancestral DDPM step; no noise is added at t = 0. */
     public Tensor pSample(Tensor modelOutput, Tensor x, Tensor t, Generator gen) {
+        try (Tensor noise = Tensor.randn(x.shape(), x.dtype(), x.device(), gen)) {
+            return pSample(modelOutput, x, t, noise);
+        }
+    }
+
+    /** One ancestral DDPM step with the given standard-normal noise. */
+    public Tensor pSample(Tensor modelOutput, Tensor x, Tensor t, Tensor noise) {
         try (TensorScope s = TensorScope.open(); MeanVariance mv = pMeanVariance(modelOutput, x, t)) {
-            Tensor noise = Tensor.randn(x.shape(), x.dtype(), x.device(), gen);
             Tensor nonzero = t.ne(Tensor.zeros(new long[] {1}, t.dtype(), t.device())).to(x.dtype()).reshape(shapeForBatch(x));
             Tensor out = mv.mean().add(nonzero.mul(mv.logVariance().mul(0.5).exp()).mul(noise));
             return s.keep(out);

@@ -54,10 +54,10 @@ public final class Safetensors {
             if (users.decrementAndGet() == 0) arena.close();
         };
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
+        try {
+            MemorySegment all = mapCopyOnWrite(file, arena);
+            long size = all.byteSize();
             if (size < 8) throw bad(file, "is " + size + " bytes long, too short for a safetensors header");
-            MemorySegment all = ch.map(FileChannel.MapMode.PRIVATE, 0, size, arena);
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
                 throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
@@ -84,6 +84,28 @@ public final class Safetensors {
             throw e;
         } finally {
             release.run();
+        }
+    }
+
+    /**
+     * Maps the file copy-on-write, so that an in-place op on a loaded tensor changes private pages
+     * and never the file (nor faults on a read-only page). A copy-on-write mapping needs a channel
+     * open for writing; a read-only file is read into memory instead.
+     */
+    private static MemorySegment mapCopyOnWrite(Path file, Arena arena) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.PRIVATE, 0, ch.size(), arena);
+        } catch (java.nio.file.FileSystemException e) {
+            if (!java.nio.file.Files.isReadable(file)) throw e;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                MemorySegment copy = arena.allocate(Math.max(ch.size(), 1), 64).asSlice(0, ch.size());
+                for (long pos = 0; pos < copy.byteSize(); ) {
+                    int n = ch.read(copy.asSlice(pos, Math.min(1L << 30, copy.byteSize() - pos)).asByteBuffer(), pos);
+                    if (n < 0) throw new IOException("unexpected end of file");
+                    pos += n;
+                }
+                return copy;
+            }
         }
     }
 
