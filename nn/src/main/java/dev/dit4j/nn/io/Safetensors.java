@@ -139,6 +139,12 @@ public final class Safetensors {
         long end;
         try {
             dtype = SafetensorsDType.parse(o.get("dtype").getAsString(), key);
+        } catch (IllegalArgumentException e) {
+            throw bad(file, e.getMessage());
+        } catch (RuntimeException e) {
+            throw bad(file, "has no valid dtype for '" + key + "': " + entry);
+        }
+        try {
             JsonArray dims = o.getAsJsonArray("shape");
             shape = new long[dims.size()];
             for (int i = 0; i < shape.length; i++) shape[i] = dims.get(i).getAsLong();

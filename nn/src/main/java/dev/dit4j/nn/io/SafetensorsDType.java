@@ -18,7 +18,7 @@ final class SafetensorsDType {
             case "I8" -> DType.INT8;
             case "U8" -> DType.UINT8;
             case "BOOL" -> DType.BOOL;
-            default -> throw new CheckpointException("tensor '" + key + "' has dtype " + name + ", which dit4j does not support");
+            default -> throw new IllegalArgumentException("has tensor '" + key + "' of dtype " + name + ", which dit4j does not support");
         };
     }
 

@@ -1,0 +1,38 @@
+package dev.dit4j.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Only the bindings module touches jextract's raw bindings; everything else goes through LibTorch. */
+class BoundaryTest {
+    @Test
+    void noModuleOutsideBindingsImportsRawBindings() throws IOException {
+        Path root = Path.of("").toAbsolutePath().getParent();
+        List<Path> offenders;
+        try (Stream<Path> files = Files.walk(root)) {
+            offenders = files.filter(p -> p.toString().endsWith(".java"))
+                    .filter(p -> !root.relativize(p).startsWith("bindings"))
+                    .filter(p -> !p.toString().contains("/target/"))
+                    .filter(BoundaryTest::usesRawBindings)
+                    .toList();
+        }
+        assertTrue(Files.isDirectory(root.resolve("bindings")), "run from a module of the dit4j tree");
+        assertEquals(List.of(), offenders, "files importing dev.dit4j.bindings.shim or .cudnn directly");
+    }
+
+    private static boolean usesRawBindings(Path p) {
+        try {
+            String text = Files.readString(p);
+            return text.contains("dev.dit4j.bindings.shim") || text.contains("dev.dit4j.bindings.cudnn");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
