@@ -30,7 +30,8 @@ class BoundaryTest {
     private static boolean usesRawBindings(Path p) {
         try {
             String text = Files.readString(p);
-            return text.contains("dev.dit4j.bindings.shim") || text.contains("dev.dit4j.bindings.cudnn");
+            String raw = "dev.dit4j.bindings."; // split so that this file does not match itself
+            return text.contains(raw + "shim") || text.contains(raw + "cudnn");
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
