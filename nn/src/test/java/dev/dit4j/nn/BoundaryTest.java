@@ -24,7 +24,7 @@ class BoundaryTest {
                     .toList();
         }
         assertTrue(Files.isDirectory(root.resolve("bindings")), "run from a module of the dit4j tree");
-        assertEquals(List.of(), offenders, "files importing dev.dit4j.bindings.shim or .cudnn directly");
+        assertEquals(List.of(), offenders, "files that import the generated shim or cuDNN bindings directly");
     }
 
     private static boolean usesRawBindings(Path p) {

@@ -1,0 +1,114 @@
+package dev.dit4j.models;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dit4j.models.sampling.GaussianSampler;
+import dev.dit4j.models.train.DiffusionTrainer;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.Torch;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    private static final DiT.Config TINY = new DiT.Config("tiny", 2, 64, 4, 4, 4.0, 1, 16, 10, true, 0.1);
+    private static final DiffusionTrainer.Options OPTIONS = DiffusionTrainer.Options.dit().withLr(1e-3).withEmaDecay(0.9)
+            .withGradClip(1.0).withSeed(5);
+
+    @TempDir
+    Path dir;
+
+    private static Tensor[] batch() {
+        try (Generator g = Generator.cpu(42)) {
+            Tensor x = Tensor.rand(new long[] {8, 1, 16, 16}, DType.FLOAT32, Device.CPU, g).mul_(2).add_(-1);
+            Tensor y = Tensor.randint(0, 10, new long[] {8}, Device.CPU, g);
+            return new Tensor[] {TensorScope.release(x), TensorScope.release(y)};
+        }
+    }
+
+    private static List<Double> train(DiffusionTrainer trainer, Tensor[] b, int steps) {
+        List<Double> losses = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            try (Tensor loss = trainer.trainStep(b[0], b[1])) {
+                losses.add(loss.item());
+            }
+        }
+        return losses;
+    }
+
+    @Test
+    void resumingFromACheckpointContinuesExactly() {
+        long live = Torch.liveTensors();
+        Tensor[] b = batch();
+        List<Double> straight;
+        float[] straightEma;
+        try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
+             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS)) {
+            straight = train(t, b, 6);
+            straightEma = e.stateDict().get("final_layer.linear.weight").toFloatArray();
+        }
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        List<Double> resumed = new ArrayList<>();
+        try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
+             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS)) {
+            resumed.addAll(train(t, b, 3));
+            t.save(ckpt, Map.of("note", "test"));
+        }
+        try (DiT m = DiT.create(TINY, Device.CPU, 77); DiT e = DiT.create(TINY, Device.CPU, 78);
+             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS.withSeed(999))) {
+            Map<String, String> meta = t.load(ckpt);
+            assertEquals("3", meta.get("step"));
+            assertEquals(3, t.step());
+            resumed.addAll(train(t, b, 3));
+            assertArrayEquals(straightEma, e.stateDict().get("final_layer.linear.weight").toFloatArray(), "EMA weights after resume");
+        }
+        assertEquals(straight, resumed, "losses after resuming equal those of the uninterrupted run");
+        b[0].close();
+        b[1].close();
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void trainingReducesTheLossOnAFixedBatch() {
+        Tensor[] b = batch();
+        try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
+             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS)) {
+            List<Double> losses = train(t, b, 60);
+            double first = losses.subList(0, 10).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            double last = losses.subList(50, 60).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            assertTrue(last < 0.7 * first, "loss " + first + " -> " + last);
+        } finally {
+            b[0].close();
+            b[1].close();
+        }
+    }
+
+    @Test
+    void samplersAreSeededAndShapePreserving() {
+        long live = Torch.liveTensors();
+        try (DiT model = DiT.create(TINY, Device.CPU, 3); TensorScope s = TensorScope.open()) {
+            model.eval();
+            Tensor y = Tensor.of(new long[] {1, 2}, 2);
+            for (GaussianSampler sampler : List.of(GaussianSampler.ddim(5, 0), GaussianSampler.ddpm(8))) {
+                Tensor[] runs = new Tensor[2];
+                for (int r = 0; r < 2; r++) {
+                    try (Generator g = Generator.cpu(9)) {
+                        Tensor noise = Tensor.randn(new long[] {2, 1, 16, 16}, DType.FLOAT32, Device.CPU, g);
+                        runs[r] = sampler.sample((x, t) -> model.forward(x, t, y), noise, g);
+                    }
+                }
+                assertArrayEquals(new long[] {2, 1, 16, 16}, runs[0].shape());
+                assertTrue(runs[0].allclose(runs[1], 0, 0), "same seed, same samples");
+                assertTrue(runs[0].isfinite().logicalNot().sum().item() == 0);
+            }
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+}
