@@ -1,0 +1,118 @@
+package dev.dit4j.models.eval;
+
+import dev.dit4j.nn.Autograd;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Functional;
+import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Module;
+import dev.dit4j.nn.Reduction;
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.layers.Conv2d;
+import dev.dit4j.nn.layers.Linear;
+import dev.dit4j.nn.optim.AdamW;
+
+/**
+ * A small CNN for 1x32x32 images in [-1, 1] (two conv stages, two linear layers), used to score
+ * generated samples: class accuracy is the share of samples it assigns to their conditioning class.
+ */
+public final class ImageClassifier extends Module {
+    private final Conv2d conv1;
+    private final Conv2d conv2;
+    private final Linear fc1;
+    private final Linear fc2;
+
+    public ImageClassifier(int channels, int classes, Device device, long seed) {
+        try (Generator g = Generator.create(seed, device)) {
+            conv1 = registerModule("conv1", new Conv2d(channels, 32, 3, 1, 1, 1, true, DType.FLOAT32, device, g));
+            conv2 = registerModule("conv2", new Conv2d(32, 64, 3, 1, 1, 1, true, DType.FLOAT32, device, g));
+            fc1 = registerModule("fc1", new Linear(64 * 8 * 8, 128, true, DType.FLOAT32, device, g));
+            fc2 = registerModule("fc2", new Linear(128, classes, true, DType.FLOAT32, device, g));
+        }
+    }
+
+    /** [N, C, 32, 32] -> logits [N, classes]. */
+    public Tensor forward(Tensor x) {
+        try (TensorScope s = TensorScope.open()) {
+            Tensor h = Functional.avgPool2d(conv1.forward(x).silu(), 2, 2);
+            h = Functional.avgPool2d(conv2.forward(h).silu(), 2, 2);
+            Tensor logits = fc2.forward(fc1.forward(h.flatten(1, 3)).silu());
+            return s.keep(logits);
+        }
+    }
+
+    /**
+     * Trains for {@code epochs} passes over (images, labels) in shuffled mini-batches; returns the
+     * last epoch's mean loss, sampled every 50 batches (reading every loss would sync every step).
+     */
+    public double fit(Tensor images, Tensor labels, int epochs, int batch, double lr, long seed) {
+        train(true);
+        double last = Double.NaN;
+        long n = images.size(0);
+        try (AdamW opt = AdamW.of(parameters(), lr, 0); Generator g = Generator.create(seed, images.device())) {
+            for (int e = 0; e < epochs; e++) {
+                double sum = 0;
+                int sampled = 0;
+                int count = 0;
+                try (Tensor perm = Tensor.randperm(n, images.device(), g)) {
+                    for (long i = 0; i + batch <= n; i += batch) {
+                        try (TensorScope s = TensorScope.open()) {
+                            Tensor idx = perm.narrow(0, i, batch);
+                            Tensor loss = Functional.crossEntropy(forward(images.indexSelect(0, idx)), labels.indexSelect(0, idx),
+                                    Reduction.MEAN, 0);
+                            loss.backward();
+                            opt.step();
+                            zeroGrad();
+                            if (count++ % 50 == 0) {
+                                sum += loss.item();
+                                sampled++;
+                            }
+                        }
+                    }
+                }
+                last = sum / Math.max(1, sampled);
+            }
+        }
+        train(false);
+        return last;
+    }
+
+    /** Predicted class per image, in batches. */
+    public long[] predict(Tensor images, int batch) {
+        train(false);
+        long n = images.size(0);
+        long[] out = new long[(int) n];
+        try (var g = Autograd.noGrad()) {
+            for (long i = 0; i < n; i += batch) {
+                try (TensorScope s = TensorScope.open()) {
+                    long len = Math.min(batch, n - i);
+                    long[] p = forward(images.narrow(0, i, len)).argmax(1, false).toLongArray();
+                    System.arraycopy(p, 0, out, (int) i, (int) len);
+                }
+            }
+        }
+        return out;
+    }
+
+    public void save(java.nio.file.Path file) {
+        dev.dit4j.nn.io.Safetensors.save(file, stateDict());
+    }
+
+    public static ImageClassifier load(java.nio.file.Path file, Device device) {
+        ImageClassifier c = new ImageClassifier(1, 10, device, 0);
+        try (var contents = dev.dit4j.nn.io.Safetensors.read(file)) {
+            c.loadStateDict(contents.tensors());
+        }
+        return c;
+    }
+
+    /** Share of images predicted as their label. */
+    public double accuracy(Tensor images, Tensor labels, int batch) {
+        long[] pred = predict(images, batch);
+        long[] truth = labels.toLongArray();
+        int right = 0;
+        for (int i = 0; i < pred.length; i++) if (pred[i] == truth[i]) right++;
+        return right / (double) pred.length;
+    }
+}
