@@ -6,42 +6,15 @@ EMA 0.9999 after every step, fp32, timed in windows after a warm-up. Prints one 
     python dit_train_reference.py --dit-repo /path/to/DiT [--model DiT-S/2 --batch 8 ...]
 """
 import argparse
-import importlib.abc
-import importlib.machinery
 import json
+import os
 import sys
 import time
 from collections import OrderedDict
 from copy import deepcopy
-from unittest import mock
 
-
-def stand_in_torchvision():
-    """timm imports torchvision only for data transforms; a CUDA-built torchvision cannot load
-    beside a CPU torch, so stand it in where it does not import (no torchvision code runs here)."""
-    try:
-        import torchvision  # noqa: F401
-        return
-    except Exception:
-        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
-            del sys.modules[name]
-
-    class StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        def find_spec(self, name, path, target=None):
-            if name == "torchvision" or name.startswith("torchvision."):
-                return importlib.machinery.ModuleSpec(name, self, is_package=True)
-            return None
-
-        def create_module(self, spec):
-            module = mock.MagicMock(name=spec.name)
-            module.__path__ = []
-            module.__spec__ = spec
-            return module
-
-        def exec_module(self, module):
-            pass
-
-    sys.meta_path.insert(0, StandIn())
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_env import stand_in_torchvision  # noqa: E402
 
 
 def main():

@@ -10,8 +10,8 @@ draws the same numbers through libtorch and checks per-tensor sums stored here f
 Nothing of the authors' code is copied: it is imported from the checkout given.
 """
 import argparse
+import os
 import sys
-import types
 from unittest import mock
 
 WEIGHT_SEED = 1234
@@ -20,27 +20,9 @@ FAMILIES = {"DiT-S/2": (384, 6, 2), "DiT-B/4": (768, 12, 4), "DiT-L/8": (1024, 1
 
 
 def import_authors_code(repo):
-    # timm imports torchvision for its data transforms only; the CUDA-built torchvision wheel
-    # cannot load against a CPU torch, so stand it in (no torchvision code runs for models).
-    import importlib.abc
-    import importlib.machinery
-
-    class StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        def find_spec(self, name, path, target=None):
-            if name == "torchvision" or name.startswith("torchvision."):
-                return importlib.machinery.ModuleSpec(name, self, is_package=True)
-            return None
-
-        def create_module(self, spec):
-            module = mock.MagicMock(name=spec.name)
-            module.__path__ = []
-            module.__spec__ = spec
-            return module
-
-        def exec_module(self, module):
-            pass
-
-    sys.meta_path.insert(0, StandIn())
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "bench"))
+    from reference_env import stand_in_torchvision
+    stand_in_torchvision()
     sys.path.insert(0, repo)
     import models
     import diffusion
