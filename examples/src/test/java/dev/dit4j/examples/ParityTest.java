@@ -1,0 +1,56 @@
+package dev.dit4j.examples;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dit4j.models.DiT;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.Torch;
+import dev.dit4j.nn.io.Safetensors;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ParityTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesTheModelsOutputsForGivenWeightsAndInputs() {
+        long live = Torch.liveTensors();
+        DiT.Config cfg = DiT.preset("DiT-S/8").withInputSize(16);
+        try (TensorScope s = TensorScope.open(); DiT model = DiT.create(cfg, Device.CPU, 11); Generator g = Generator.cpu(3)) {
+            Safetensors.save(dir.resolve("w.safetensors"), model.stateDict());
+            Tensor x = Tensor.randn(new long[] {4, 4, 16, 16}, dev.dit4j.nn.DType.FLOAT32, Device.CPU, g);
+            Tensor t = Tensor.of(new long[] {1, 500, 999, 0}, 4);
+            Tensor y = Tensor.of(new long[] {3, 7, 1000, 1000}, 4);
+            Safetensors.save(dir.resolve("in.safetensors"), Map.of("x", x, "t", t, "y", y));
+            int code = new CommandLine(new Parity()).execute("--model", "DiT-S/8", "--weights", dir.resolve("w.safetensors").toString(),
+                    "--inputs", dir.resolve("in.safetensors").toString(), "--out", dir.resolve("out.safetensors").toString(), "--cfg", "4");
+            assertEquals(0, code);
+            model.eval();
+            try (Safetensors.Contents out = Safetensors.read(dir.resolve("out.safetensors"))) {
+                assertTrue(out.tensors().get("out").allclose(model.forward(x, t, y), 0, 0));
+                assertTrue(out.tensors().get("out_cfg").allclose(model.forwardWithCfg(x, t, y, 4), 0, 0));
+            }
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void missingInputsAreNamed() {
+        try (TensorScope s = TensorScope.open(); DiT model = DiT.create(DiT.preset("DiT-S/8").withInputSize(16), Device.CPU, 1)) {
+            Safetensors.save(dir.resolve("w.safetensors"), model.stateDict());
+            Safetensors.save(dir.resolve("in.safetensors"), Map.of("x", Tensor.zeros(1, 4, 16, 16)));
+            Parity p = new Parity();
+            new CommandLine(p).parseArgs("--model", "DiT-S/8", "--weights", dir.resolve("w.safetensors").toString(), "--inputs",
+                    dir.resolve("in.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::call);
+            assertTrue(e.getMessage().contains("'t'"), e.getMessage());
+        }
+    }
+}
