@@ -6,17 +6,21 @@ import picocli.CommandLine.Command;
 /** The dit4j command line. With no command it runs the main job on its defaults. */
 @Command(name = "dit4j", mixinStandardHelpOptions = true, version = "dit4j 0.1.0",
         description = "Diffusion transformers in Java on libtorch.",
-        subcommands = {Doctor.class, MlpDemo.class, Parity.class})
+        subcommands = {Doctor.class, TrainDiT.class, MlpDemo.class, Parity.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
-    /** The main job: report the installation, then train the demo on its defaults. */
+    /** The main job: report the installation, then train a DiT on Fashion-MNIST on its defaults. */
     @Override
     public void run() {
         new Doctor().run();
         System.out.println();
-        new MlpDemo().run();
+        try {
+            new TrainDiT().call();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
