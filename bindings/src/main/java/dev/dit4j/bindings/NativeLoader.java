@@ -142,7 +142,22 @@ public final class NativeLoader {
         return m.find() ? m.group(1) : version;
     }
 
+    /**
+     * libcudnn.so is a small front that loads libcudnn_graph and the other parts on first use, and
+     * aborts the process (not an error code) when they are missing: only a complete install counts.
+     */
     private static Path findCudnn(Properties props, Path torchDir) throws IOException {
+        Path found = findCudnnFront(props, torchDir);
+        if (found == null) return null;
+        try (Stream<Path> files = Files.list(found.getParent())) {
+            if (files.noneMatch(f -> f.getFileName().toString().startsWith("libcudnn_graph.so"))) {
+                throw new IOException(found + " has no libcudnn_graph beside it (an incomplete cuDNN install)");
+            }
+        }
+        return found;
+    }
+
+    private static Path findCudnnFront(Properties props, Path torchDir) throws IOException {
         String configured = props.getProperty("cudnn.lib", "").trim();
         if (!configured.isEmpty() && Files.isRegularFile(Path.of(configured))) return Path.of(configured);
         List<Path> dirs = List.of(torchDir.resolve("lib"), torchDir.resolveSibling("nvidia").resolve("cudnn").resolve("lib"));

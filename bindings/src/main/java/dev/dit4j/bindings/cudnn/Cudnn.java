@@ -23,6 +23,33 @@ public class Cudnn extends Cudnn$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
+    private static final int CUDNN_MAJOR = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_MAJOR 9
+     * }
+     */
+    public static int CUDNN_MAJOR() {
+        return CUDNN_MAJOR;
+    }
+    private static final int CUDNN_MINOR = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_MINOR 24
+     * }
+     */
+    public static int CUDNN_MINOR() {
+        return CUDNN_MINOR;
+    }
+    private static final int CUDNN_PATCHLEVEL = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_PATCHLEVEL 0
+     * }
+     */
+    public static int CUDNN_PATCHLEVEL() {
+        return CUDNN_PATCHLEVEL;
+    }
     /**
      * {@snippet lang=c :
      * typedef struct CUstream_st *cudaStream_t
@@ -208,6 +235,438 @@ public class Cudnn extends Cudnn$shared {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
+    }
+    private static final int CUDNN_STATUS_SUCCESS = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_SUCCESS = 0
+     * }
+     */
+    public static int CUDNN_STATUS_SUCCESS() {
+        return CUDNN_STATUS_SUCCESS;
+    }
+    private static final int CUDNN_STATUS_NOT_INITIALIZED = (int)1001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_INITIALIZED = 1001
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_INITIALIZED() {
+        return CUDNN_STATUS_NOT_INITIALIZED;
+    }
+    private static final int CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH = (int)1002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH = 1002
+     * }
+     */
+    public static int CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH() {
+        return CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH;
+    }
+    private static final int CUDNN_STATUS_SERIALIZATION_VERSION_MISMATCH = (int)1003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_SERIALIZATION_VERSION_MISMATCH = 1003
+     * }
+     */
+    public static int CUDNN_STATUS_SERIALIZATION_VERSION_MISMATCH() {
+        return CUDNN_STATUS_SERIALIZATION_VERSION_MISMATCH;
+    }
+    private static final int CUDNN_STATUS_DEPRECATED = (int)1004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_DEPRECATED = 1004
+     * }
+     */
+    public static int CUDNN_STATUS_DEPRECATED() {
+        return CUDNN_STATUS_DEPRECATED;
+    }
+    private static final int CUDNN_STATUS_LICENSE_ERROR = (int)1005L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_LICENSE_ERROR = 1005
+     * }
+     */
+    public static int CUDNN_STATUS_LICENSE_ERROR() {
+        return CUDNN_STATUS_LICENSE_ERROR;
+    }
+    private static final int CUDNN_STATUS_RUNTIME_IN_PROGRESS = (int)1006L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_RUNTIME_IN_PROGRESS = 1006
+     * }
+     */
+    public static int CUDNN_STATUS_RUNTIME_IN_PROGRESS() {
+        return CUDNN_STATUS_RUNTIME_IN_PROGRESS;
+    }
+    private static final int CUDNN_STATUS_RUNTIME_FP_OVERFLOW = (int)1007L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_RUNTIME_FP_OVERFLOW = 1007
+     * }
+     */
+    public static int CUDNN_STATUS_RUNTIME_FP_OVERFLOW() {
+        return CUDNN_STATUS_RUNTIME_FP_OVERFLOW;
+    }
+    private static final int CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED = (int)1008L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED = 1008
+     * }
+     */
+    public static int CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED() {
+        return CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM = (int)2000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM = 2000
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM() {
+        return CUDNN_STATUS_BAD_PARAM;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_NULL_POINTER = (int)2002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_NULL_POINTER = 2002
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_NULL_POINTER() {
+        return CUDNN_STATUS_BAD_PARAM_NULL_POINTER;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER = (int)2003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER = 2003
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER() {
+        return CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_NOT_FINALIZED = (int)2004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_NOT_FINALIZED = 2004
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_NOT_FINALIZED() {
+        return CUDNN_STATUS_BAD_PARAM_NOT_FINALIZED;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND = (int)2005L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND = 2005
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND() {
+        return CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_SIZE_INSUFFICIENT = (int)2006L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_SIZE_INSUFFICIENT = 2006
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_SIZE_INSUFFICIENT() {
+        return CUDNN_STATUS_BAD_PARAM_SIZE_INSUFFICIENT;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH = (int)2007L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH = 2007
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH() {
+        return CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH = (int)2008L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH = 2008
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH() {
+        return CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_DUPLICATED_ENTRIES = (int)2009L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_DUPLICATED_ENTRIES = 2009
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_DUPLICATED_ENTRIES() {
+        return CUDNN_STATUS_BAD_PARAM_DUPLICATED_ENTRIES;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_ATTRIBUTE_TYPE = (int)2010L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_ATTRIBUTE_TYPE = 2010
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_ATTRIBUTE_TYPE() {
+        return CUDNN_STATUS_BAD_PARAM_ATTRIBUTE_TYPE;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_CUDA_GRAPH_MISMATCH = (int)2011L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_CUDA_GRAPH_MISMATCH = 2011
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_CUDA_GRAPH_MISMATCH() {
+        return CUDNN_STATUS_BAD_PARAM_CUDA_GRAPH_MISMATCH;
+    }
+    private static final int CUDNN_STATUS_BAD_PARAM_DESCRIPTOR_TYPE = (int)2012L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_BAD_PARAM_DESCRIPTOR_TYPE = 2012
+     * }
+     */
+    public static int CUDNN_STATUS_BAD_PARAM_DESCRIPTOR_TYPE() {
+        return CUDNN_STATUS_BAD_PARAM_DESCRIPTOR_TYPE;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED = (int)3000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED = 3000
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED() {
+        return CUDNN_STATUS_NOT_SUPPORTED;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN = (int)3001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN = 3001
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN() {
+        return CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_SHAPE = (int)3002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_SHAPE = 3002
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_SHAPE() {
+        return CUDNN_STATUS_NOT_SUPPORTED_SHAPE;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE = (int)3003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE = 3003
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE() {
+        return CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_LAYOUT = (int)3004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_LAYOUT = 3004
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_LAYOUT() {
+        return CUDNN_STATUS_NOT_SUPPORTED_LAYOUT;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER = (int)3005L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER = 3005
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER() {
+        return CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDART = (int)3006L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDART = 3006
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDART() {
+        return CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDART;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH = (int)3007L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH = 3007
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH() {
+        return CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING = (int)3008L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING = 3008
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING() {
+        return CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE = (int)3009L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE = 3009
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE() {
+        return CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT = (int)3010L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT = 3010
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT() {
+        return CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_PADDING = (int)3011L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_PADDING = 3011
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_PADDING() {
+        return CUDNN_STATUS_NOT_SUPPORTED_PADDING;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM = (int)3012L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM = 3012
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM() {
+        return CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_CUDA_GRAPH_NATIVE_API = (int)3013L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_CUDA_GRAPH_NATIVE_API = 3013
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_CUDA_GRAPH_NATIVE_API() {
+        return CUDNN_STATUS_NOT_SUPPORTED_CUDA_GRAPH_NATIVE_API;
+    }
+    private static final int CUDNN_STATUS_NOT_SUPPORTED_INVALID_DYNAMIC_SHAPE = (int)3014L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_NOT_SUPPORTED_INVALID_DYNAMIC_SHAPE = 3014
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED_INVALID_DYNAMIC_SHAPE() {
+        return CUDNN_STATUS_NOT_SUPPORTED_INVALID_DYNAMIC_SHAPE;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR = (int)4000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR = 4000
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR() {
+        return CUDNN_STATUS_INTERNAL_ERROR;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED = (int)4001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED = 4001
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED() {
+        return CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR_UNEXPECTED_VALUE = (int)4002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR_UNEXPECTED_VALUE = 4002
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR_UNEXPECTED_VALUE() {
+        return CUDNN_STATUS_INTERNAL_ERROR_UNEXPECTED_VALUE;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED = (int)4003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED = 4003
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED() {
+        return CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED = (int)4004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED = 4004
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED() {
+        return CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR_BAD_LAUNCH_PARAM = (int)4005L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR_BAD_LAUNCH_PARAM = 4005
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR_BAD_LAUNCH_PARAM() {
+        return CUDNN_STATUS_INTERNAL_ERROR_BAD_LAUNCH_PARAM;
+    }
+    private static final int CUDNN_STATUS_INTERNAL_ERROR_TEXTURE_CREATION_FAILED = (int)4006L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_INTERNAL_ERROR_TEXTURE_CREATION_FAILED = 4006
+     * }
+     */
+    public static int CUDNN_STATUS_INTERNAL_ERROR_TEXTURE_CREATION_FAILED() {
+        return CUDNN_STATUS_INTERNAL_ERROR_TEXTURE_CREATION_FAILED;
+    }
+    private static final int CUDNN_STATUS_EXECUTION_FAILED = (int)5000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_EXECUTION_FAILED = 5000
+     * }
+     */
+    public static int CUDNN_STATUS_EXECUTION_FAILED() {
+        return CUDNN_STATUS_EXECUTION_FAILED;
+    }
+    private static final int CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER = (int)5001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER = 5001
+     * }
+     */
+    public static int CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER() {
+        return CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER;
+    }
+    private static final int CUDNN_STATUS_EXECUTION_FAILED_CUBLAS = (int)5002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_EXECUTION_FAILED_CUBLAS = 5002
+     * }
+     */
+    public static int CUDNN_STATUS_EXECUTION_FAILED_CUBLAS() {
+        return CUDNN_STATUS_EXECUTION_FAILED_CUBLAS;
+    }
+    private static final int CUDNN_STATUS_EXECUTION_FAILED_CUDART = (int)5003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_EXECUTION_FAILED_CUDART = 5003
+     * }
+     */
+    public static int CUDNN_STATUS_EXECUTION_FAILED_CUDART() {
+        return CUDNN_STATUS_EXECUTION_FAILED_CUDART;
+    }
+    private static final int CUDNN_STATUS_EXECUTION_FAILED_CURAND = (int)5004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_STATUS_EXECUTION_FAILED_CURAND = 5004
+     * }
+     */
+    public static int CUDNN_STATUS_EXECUTION_FAILED_CURAND() {
+        return CUDNN_STATUS_EXECUTION_FAILED_CURAND;
     }
 
     private static class cudnnGetErrorString {
@@ -571,12 +1030,4566 @@ public class Cudnn extends Cudnn$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int CUDNN_DATA_FLOAT = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_FLOAT = 0
+     * }
+     */
+    public static int CUDNN_DATA_FLOAT() {
+        return CUDNN_DATA_FLOAT;
+    }
+    private static final int CUDNN_DATA_DOUBLE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_DOUBLE = 1
+     * }
+     */
+    public static int CUDNN_DATA_DOUBLE() {
+        return CUDNN_DATA_DOUBLE;
+    }
+    private static final int CUDNN_DATA_HALF = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_HALF = 2
+     * }
+     */
+    public static int CUDNN_DATA_HALF() {
+        return CUDNN_DATA_HALF;
+    }
+    private static final int CUDNN_DATA_INT8 = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_INT8 = 3
+     * }
+     */
+    public static int CUDNN_DATA_INT8() {
+        return CUDNN_DATA_INT8;
+    }
+    private static final int CUDNN_DATA_INT32 = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_INT32 = 4
+     * }
+     */
+    public static int CUDNN_DATA_INT32() {
+        return CUDNN_DATA_INT32;
+    }
+    private static final int CUDNN_DATA_UINT8 = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_UINT8 = 6
+     * }
+     */
+    public static int CUDNN_DATA_UINT8() {
+        return CUDNN_DATA_UINT8;
+    }
+    private static final int CUDNN_DATA_BFLOAT16 = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_BFLOAT16 = 9
+     * }
+     */
+    public static int CUDNN_DATA_BFLOAT16() {
+        return CUDNN_DATA_BFLOAT16;
+    }
+    private static final int CUDNN_DATA_INT64 = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_INT64 = 10
+     * }
+     */
+    public static int CUDNN_DATA_INT64() {
+        return CUDNN_DATA_INT64;
+    }
+    private static final int CUDNN_DATA_BOOLEAN = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_BOOLEAN = 11
+     * }
+     */
+    public static int CUDNN_DATA_BOOLEAN() {
+        return CUDNN_DATA_BOOLEAN;
+    }
+    private static final int CUDNN_DATA_FP8_E4M3 = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_FP8_E4M3 = 12
+     * }
+     */
+    public static int CUDNN_DATA_FP8_E4M3() {
+        return CUDNN_DATA_FP8_E4M3;
+    }
+    private static final int CUDNN_DATA_FP8_E5M2 = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_FP8_E5M2 = 13
+     * }
+     */
+    public static int CUDNN_DATA_FP8_E5M2() {
+        return CUDNN_DATA_FP8_E5M2;
+    }
+    private static final int CUDNN_DATA_FAST_FLOAT_FOR_FP8 = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_FAST_FLOAT_FOR_FP8 = 14
+     * }
+     */
+    public static int CUDNN_DATA_FAST_FLOAT_FOR_FP8() {
+        return CUDNN_DATA_FAST_FLOAT_FOR_FP8;
+    }
+    private static final int CUDNN_DATA_FP8_E8M0 = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_FP8_E8M0 = 15
+     * }
+     */
+    public static int CUDNN_DATA_FP8_E8M0() {
+        return CUDNN_DATA_FP8_E8M0;
+    }
+    private static final int CUDNN_DATA_FP4_E2M1 = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_FP4_E2M1 = 16
+     * }
+     */
+    public static int CUDNN_DATA_FP4_E2M1() {
+        return CUDNN_DATA_FP4_E2M1;
+    }
+    private static final int CUDNN_DATA_INT4 = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_INT4 = 17
+     * }
+     */
+    public static int CUDNN_DATA_INT4() {
+        return CUDNN_DATA_INT4;
+    }
+    private static final int CUDNN_DATA_UINT4 = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_UINT4 = 18
+     * }
+     */
+    public static int CUDNN_DATA_UINT4() {
+        return CUDNN_DATA_UINT4;
+    }
+    private static final int CUDNN_DATA_UINT32 = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_UINT32 = 19
+     * }
+     */
+    public static int CUDNN_DATA_UINT32() {
+        return CUDNN_DATA_UINT32;
+    }
+    private static final int CUDNN_DATA_COMPLEX_FP32 = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_COMPLEX_FP32 = 20
+     * }
+     */
+    public static int CUDNN_DATA_COMPLEX_FP32() {
+        return CUDNN_DATA_COMPLEX_FP32;
+    }
+    private static final int CUDNN_DATA_COMPLEX_FP64 = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DATA_COMPLEX_FP64 = 21
+     * }
+     */
+    public static int CUDNN_DATA_COMPLEX_FP64() {
+        return CUDNN_DATA_COMPLEX_FP64;
+    }
     /**
      * {@snippet lang=c :
      * typedef void *cudnnBackendDescriptor_t
      * }
      */
     public static final AddressLayout cudnnBackendDescriptor_t = Cudnn.C_POINTER;
+    private static final int CUDNN_POINTWISE_ADD = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ADD = 0
+     * }
+     */
+    public static int CUDNN_POINTWISE_ADD() {
+        return CUDNN_POINTWISE_ADD;
+    }
+    private static final int CUDNN_POINTWISE_ADD_SQUARE = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ADD_SQUARE = 5
+     * }
+     */
+    public static int CUDNN_POINTWISE_ADD_SQUARE() {
+        return CUDNN_POINTWISE_ADD_SQUARE;
+    }
+    private static final int CUDNN_POINTWISE_DIV = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_DIV = 6
+     * }
+     */
+    public static int CUDNN_POINTWISE_DIV() {
+        return CUDNN_POINTWISE_DIV;
+    }
+    private static final int CUDNN_POINTWISE_MAX = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_MAX = 3
+     * }
+     */
+    public static int CUDNN_POINTWISE_MAX() {
+        return CUDNN_POINTWISE_MAX;
+    }
+    private static final int CUDNN_POINTWISE_MIN = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_MIN = 2
+     * }
+     */
+    public static int CUDNN_POINTWISE_MIN() {
+        return CUDNN_POINTWISE_MIN;
+    }
+    private static final int CUDNN_POINTWISE_MOD = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_MOD = 7
+     * }
+     */
+    public static int CUDNN_POINTWISE_MOD() {
+        return CUDNN_POINTWISE_MOD;
+    }
+    private static final int CUDNN_POINTWISE_MUL = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_MUL = 1
+     * }
+     */
+    public static int CUDNN_POINTWISE_MUL() {
+        return CUDNN_POINTWISE_MUL;
+    }
+    private static final int CUDNN_POINTWISE_POW = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_POW = 8
+     * }
+     */
+    public static int CUDNN_POINTWISE_POW() {
+        return CUDNN_POINTWISE_POW;
+    }
+    private static final int CUDNN_POINTWISE_SUB = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SUB = 9
+     * }
+     */
+    public static int CUDNN_POINTWISE_SUB() {
+        return CUDNN_POINTWISE_SUB;
+    }
+    private static final int CUDNN_POINTWISE_ABS = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ABS = 10
+     * }
+     */
+    public static int CUDNN_POINTWISE_ABS() {
+        return CUDNN_POINTWISE_ABS;
+    }
+    private static final int CUDNN_POINTWISE_CEIL = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CEIL = 11
+     * }
+     */
+    public static int CUDNN_POINTWISE_CEIL() {
+        return CUDNN_POINTWISE_CEIL;
+    }
+    private static final int CUDNN_POINTWISE_COS = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_COS = 12
+     * }
+     */
+    public static int CUDNN_POINTWISE_COS() {
+        return CUDNN_POINTWISE_COS;
+    }
+    private static final int CUDNN_POINTWISE_EXP = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_EXP = 13
+     * }
+     */
+    public static int CUDNN_POINTWISE_EXP() {
+        return CUDNN_POINTWISE_EXP;
+    }
+    private static final int CUDNN_POINTWISE_FLOOR = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_FLOOR = 14
+     * }
+     */
+    public static int CUDNN_POINTWISE_FLOOR() {
+        return CUDNN_POINTWISE_FLOOR;
+    }
+    private static final int CUDNN_POINTWISE_LOG = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_LOG = 15
+     * }
+     */
+    public static int CUDNN_POINTWISE_LOG() {
+        return CUDNN_POINTWISE_LOG;
+    }
+    private static final int CUDNN_POINTWISE_NEG = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_NEG = 16
+     * }
+     */
+    public static int CUDNN_POINTWISE_NEG() {
+        return CUDNN_POINTWISE_NEG;
+    }
+    private static final int CUDNN_POINTWISE_RSQRT = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_RSQRT = 17
+     * }
+     */
+    public static int CUDNN_POINTWISE_RSQRT() {
+        return CUDNN_POINTWISE_RSQRT;
+    }
+    private static final int CUDNN_POINTWISE_SIN = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SIN = 18
+     * }
+     */
+    public static int CUDNN_POINTWISE_SIN() {
+        return CUDNN_POINTWISE_SIN;
+    }
+    private static final int CUDNN_POINTWISE_SQRT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SQRT = 4
+     * }
+     */
+    public static int CUDNN_POINTWISE_SQRT() {
+        return CUDNN_POINTWISE_SQRT;
+    }
+    private static final int CUDNN_POINTWISE_TAN = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_TAN = 19
+     * }
+     */
+    public static int CUDNN_POINTWISE_TAN() {
+        return CUDNN_POINTWISE_TAN;
+    }
+    private static final int CUDNN_POINTWISE_ERF = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ERF = 20
+     * }
+     */
+    public static int CUDNN_POINTWISE_ERF() {
+        return CUDNN_POINTWISE_ERF;
+    }
+    private static final int CUDNN_POINTWISE_IDENTITY = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_IDENTITY = 21
+     * }
+     */
+    public static int CUDNN_POINTWISE_IDENTITY() {
+        return CUDNN_POINTWISE_IDENTITY;
+    }
+    private static final int CUDNN_POINTWISE_RECIPROCAL = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_RECIPROCAL = 22
+     * }
+     */
+    public static int CUDNN_POINTWISE_RECIPROCAL() {
+        return CUDNN_POINTWISE_RECIPROCAL;
+    }
+    private static final int CUDNN_POINTWISE_ATAN2 = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ATAN2 = 23
+     * }
+     */
+    public static int CUDNN_POINTWISE_ATAN2() {
+        return CUDNN_POINTWISE_ATAN2;
+    }
+    private static final int CUDNN_POINTWISE_RELU_FWD = (int)100L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_RELU_FWD = 100
+     * }
+     */
+    public static int CUDNN_POINTWISE_RELU_FWD() {
+        return CUDNN_POINTWISE_RELU_FWD;
+    }
+    private static final int CUDNN_POINTWISE_TANH_FWD = (int)101L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_TANH_FWD = 101
+     * }
+     */
+    public static int CUDNN_POINTWISE_TANH_FWD() {
+        return CUDNN_POINTWISE_TANH_FWD;
+    }
+    private static final int CUDNN_POINTWISE_SIGMOID_FWD = (int)102L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SIGMOID_FWD = 102
+     * }
+     */
+    public static int CUDNN_POINTWISE_SIGMOID_FWD() {
+        return CUDNN_POINTWISE_SIGMOID_FWD;
+    }
+    private static final int CUDNN_POINTWISE_ELU_FWD = (int)103L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ELU_FWD = 103
+     * }
+     */
+    public static int CUDNN_POINTWISE_ELU_FWD() {
+        return CUDNN_POINTWISE_ELU_FWD;
+    }
+    private static final int CUDNN_POINTWISE_GELU_FWD = (int)104L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_GELU_FWD = 104
+     * }
+     */
+    public static int CUDNN_POINTWISE_GELU_FWD() {
+        return CUDNN_POINTWISE_GELU_FWD;
+    }
+    private static final int CUDNN_POINTWISE_SOFTPLUS_FWD = (int)105L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SOFTPLUS_FWD = 105
+     * }
+     */
+    public static int CUDNN_POINTWISE_SOFTPLUS_FWD() {
+        return CUDNN_POINTWISE_SOFTPLUS_FWD;
+    }
+    private static final int CUDNN_POINTWISE_SWISH_FWD = (int)106L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SWISH_FWD = 106
+     * }
+     */
+    public static int CUDNN_POINTWISE_SWISH_FWD() {
+        return CUDNN_POINTWISE_SWISH_FWD;
+    }
+    private static final int CUDNN_POINTWISE_GELU_APPROX_TANH_FWD = (int)107L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_GELU_APPROX_TANH_FWD = 107
+     * }
+     */
+    public static int CUDNN_POINTWISE_GELU_APPROX_TANH_FWD() {
+        return CUDNN_POINTWISE_GELU_APPROX_TANH_FWD;
+    }
+    private static final int CUDNN_POINTWISE_RELU_BWD = (int)200L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_RELU_BWD = 200
+     * }
+     */
+    public static int CUDNN_POINTWISE_RELU_BWD() {
+        return CUDNN_POINTWISE_RELU_BWD;
+    }
+    private static final int CUDNN_POINTWISE_TANH_BWD = (int)201L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_TANH_BWD = 201
+     * }
+     */
+    public static int CUDNN_POINTWISE_TANH_BWD() {
+        return CUDNN_POINTWISE_TANH_BWD;
+    }
+    private static final int CUDNN_POINTWISE_SIGMOID_BWD = (int)202L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SIGMOID_BWD = 202
+     * }
+     */
+    public static int CUDNN_POINTWISE_SIGMOID_BWD() {
+        return CUDNN_POINTWISE_SIGMOID_BWD;
+    }
+    private static final int CUDNN_POINTWISE_ELU_BWD = (int)203L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_ELU_BWD = 203
+     * }
+     */
+    public static int CUDNN_POINTWISE_ELU_BWD() {
+        return CUDNN_POINTWISE_ELU_BWD;
+    }
+    private static final int CUDNN_POINTWISE_GELU_BWD = (int)204L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_GELU_BWD = 204
+     * }
+     */
+    public static int CUDNN_POINTWISE_GELU_BWD() {
+        return CUDNN_POINTWISE_GELU_BWD;
+    }
+    private static final int CUDNN_POINTWISE_SOFTPLUS_BWD = (int)205L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SOFTPLUS_BWD = 205
+     * }
+     */
+    public static int CUDNN_POINTWISE_SOFTPLUS_BWD() {
+        return CUDNN_POINTWISE_SOFTPLUS_BWD;
+    }
+    private static final int CUDNN_POINTWISE_SWISH_BWD = (int)206L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_SWISH_BWD = 206
+     * }
+     */
+    public static int CUDNN_POINTWISE_SWISH_BWD() {
+        return CUDNN_POINTWISE_SWISH_BWD;
+    }
+    private static final int CUDNN_POINTWISE_GELU_APPROX_TANH_BWD = (int)207L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_GELU_APPROX_TANH_BWD = 207
+     * }
+     */
+    public static int CUDNN_POINTWISE_GELU_APPROX_TANH_BWD() {
+        return CUDNN_POINTWISE_GELU_APPROX_TANH_BWD;
+    }
+    private static final int CUDNN_POINTWISE_CMP_EQ = (int)300L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CMP_EQ = 300
+     * }
+     */
+    public static int CUDNN_POINTWISE_CMP_EQ() {
+        return CUDNN_POINTWISE_CMP_EQ;
+    }
+    private static final int CUDNN_POINTWISE_CMP_NEQ = (int)301L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CMP_NEQ = 301
+     * }
+     */
+    public static int CUDNN_POINTWISE_CMP_NEQ() {
+        return CUDNN_POINTWISE_CMP_NEQ;
+    }
+    private static final int CUDNN_POINTWISE_CMP_GT = (int)302L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CMP_GT = 302
+     * }
+     */
+    public static int CUDNN_POINTWISE_CMP_GT() {
+        return CUDNN_POINTWISE_CMP_GT;
+    }
+    private static final int CUDNN_POINTWISE_CMP_GE = (int)303L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CMP_GE = 303
+     * }
+     */
+    public static int CUDNN_POINTWISE_CMP_GE() {
+        return CUDNN_POINTWISE_CMP_GE;
+    }
+    private static final int CUDNN_POINTWISE_CMP_LT = (int)304L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CMP_LT = 304
+     * }
+     */
+    public static int CUDNN_POINTWISE_CMP_LT() {
+        return CUDNN_POINTWISE_CMP_LT;
+    }
+    private static final int CUDNN_POINTWISE_CMP_LE = (int)305L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_CMP_LE = 305
+     * }
+     */
+    public static int CUDNN_POINTWISE_CMP_LE() {
+        return CUDNN_POINTWISE_CMP_LE;
+    }
+    private static final int CUDNN_POINTWISE_LOGICAL_AND = (int)400L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_LOGICAL_AND = 400
+     * }
+     */
+    public static int CUDNN_POINTWISE_LOGICAL_AND() {
+        return CUDNN_POINTWISE_LOGICAL_AND;
+    }
+    private static final int CUDNN_POINTWISE_LOGICAL_OR = (int)401L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_LOGICAL_OR = 401
+     * }
+     */
+    public static int CUDNN_POINTWISE_LOGICAL_OR() {
+        return CUDNN_POINTWISE_LOGICAL_OR;
+    }
+    private static final int CUDNN_POINTWISE_LOGICAL_NOT = (int)402L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_LOGICAL_NOT = 402
+     * }
+     */
+    public static int CUDNN_POINTWISE_LOGICAL_NOT() {
+        return CUDNN_POINTWISE_LOGICAL_NOT;
+    }
+    private static final int CUDNN_POINTWISE_GEN_INDEX = (int)501L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_GEN_INDEX = 501
+     * }
+     */
+    public static int CUDNN_POINTWISE_GEN_INDEX() {
+        return CUDNN_POINTWISE_GEN_INDEX;
+    }
+    private static final int CUDNN_POINTWISE_BINARY_SELECT = (int)601L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_POINTWISE_BINARY_SELECT = 601
+     * }
+     */
+    public static int CUDNN_POINTWISE_BINARY_SELECT() {
+        return CUDNN_POINTWISE_BINARY_SELECT;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_MODE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_MODE = 0
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_MODE() {
+        return CUDNN_ATTR_POINTWISE_MODE;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_MATH_PREC = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_MATH_PREC = 1
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_MATH_PREC() {
+        return CUDNN_ATTR_POINTWISE_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP = 3
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP() {
+        return CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP = 4
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP() {
+        return CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE = 5
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE() {
+        return CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_ELU_ALPHA = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_ELU_ALPHA = 6
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_ELU_ALPHA() {
+        return CUDNN_ATTR_POINTWISE_ELU_ALPHA;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA = 7
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA() {
+        return CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_SWISH_BETA = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_SWISH_BETA = 8
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_SWISH_BETA() {
+        return CUDNN_ATTR_POINTWISE_SWISH_BETA;
+    }
+    private static final int CUDNN_ATTR_POINTWISE_AXIS = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_POINTWISE_AXIS = 9
+     * }
+     */
+    public static int CUDNN_ATTR_POINTWISE_AXIS() {
+        return CUDNN_ATTR_POINTWISE_AXIS;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_COMP_TYPE = (int)100L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_COMP_TYPE = 100
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_COMP_TYPE() {
+        return CUDNN_ATTR_CONVOLUTION_COMP_TYPE;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_CONV_MODE = (int)101L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_CONV_MODE = 101
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_CONV_MODE() {
+        return CUDNN_ATTR_CONVOLUTION_CONV_MODE;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_DILATIONS = (int)102L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_DILATIONS = 102
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_DILATIONS() {
+        return CUDNN_ATTR_CONVOLUTION_DILATIONS;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES = (int)103L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES = 103
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES() {
+        return CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_POST_PADDINGS = (int)104L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_POST_PADDINGS = 104
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_POST_PADDINGS() {
+        return CUDNN_ATTR_CONVOLUTION_POST_PADDINGS;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS = (int)105L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS = 105
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS() {
+        return CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS;
+    }
+    private static final int CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS = (int)106L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS = 106
+     * }
+     */
+    public static int CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS() {
+        return CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS;
+    }
+    private static final int CUDNN_ATTR_ENGINEHEUR_MODE = (int)200L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINEHEUR_MODE = 200
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINEHEUR_MODE() {
+        return CUDNN_ATTR_ENGINEHEUR_MODE;
+    }
+    private static final int CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH = (int)201L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH = 201
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH() {
+        return CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH;
+    }
+    private static final int CUDNN_ATTR_ENGINEHEUR_RESULTS = (int)202L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINEHEUR_RESULTS = 202
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINEHEUR_RESULTS() {
+        return CUDNN_ATTR_ENGINEHEUR_RESULTS;
+    }
+    private static final int CUDNN_ATTR_ENGINEHEUR_SM_COUNT_TARGET = (int)203L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINEHEUR_SM_COUNT_TARGET = 203
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINEHEUR_SM_COUNT_TARGET() {
+        return CUDNN_ATTR_ENGINEHEUR_SM_COUNT_TARGET;
+    }
+    private static final int CUDNN_ATTR_ENGINEHEUR_DEVICEPROP = (int)204L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINEHEUR_DEVICEPROP = 204
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINEHEUR_DEVICEPROP() {
+        return CUDNN_ATTR_ENGINEHEUR_DEVICEPROP;
+    }
+    private static final int CUDNN_ATTR_ENGINECFG_ENGINE = (int)300L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINECFG_ENGINE = 300
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINECFG_ENGINE() {
+        return CUDNN_ATTR_ENGINECFG_ENGINE;
+    }
+    private static final int CUDNN_ATTR_ENGINECFG_INTERMEDIATE_INFO = (int)301L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINECFG_INTERMEDIATE_INFO = 301
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINECFG_INTERMEDIATE_INFO() {
+        return CUDNN_ATTR_ENGINECFG_INTERMEDIATE_INFO;
+    }
+    private static final int CUDNN_ATTR_ENGINECFG_KNOB_CHOICES = (int)302L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINECFG_KNOB_CHOICES = 302
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINECFG_KNOB_CHOICES() {
+        return CUDNN_ATTR_ENGINECFG_KNOB_CHOICES;
+    }
+    private static final int CUDNN_ATTR_ENGINECFG_WORKSPACE_SIZE = (int)303L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINECFG_WORKSPACE_SIZE = 303
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINECFG_WORKSPACE_SIZE() {
+        return CUDNN_ATTR_ENGINECFG_WORKSPACE_SIZE;
+    }
+    private static final int CUDNN_ATTR_ENGINECFG_SHARED_MEMORY_USED = (int)304L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINECFG_SHARED_MEMORY_USED = 304
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINECFG_SHARED_MEMORY_USED() {
+        return CUDNN_ATTR_ENGINECFG_SHARED_MEMORY_USED;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG = (int)401L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG = 401
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG() {
+        return CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE = (int)402L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE = 402
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE() {
+        return CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_COMPUTED_INTERMEDIATE_UIDS = (int)403L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_COMPUTED_INTERMEDIATE_UIDS = 403
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_COMPUTED_INTERMEDIATE_UIDS() {
+        return CUDNN_ATTR_EXECUTION_PLAN_COMPUTED_INTERMEDIATE_UIDS;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_RUN_ONLY_INTERMEDIATE_UIDS = (int)404L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_RUN_ONLY_INTERMEDIATE_UIDS = 404
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_RUN_ONLY_INTERMEDIATE_UIDS() {
+        return CUDNN_ATTR_EXECUTION_PLAN_RUN_ONLY_INTERMEDIATE_UIDS;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION = (int)405L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION = 405
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION() {
+        return CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_KERNEL_CACHE = (int)406L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_KERNEL_CACHE = 406
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_KERNEL_CACHE() {
+        return CUDNN_ATTR_EXECUTION_PLAN_KERNEL_CACHE;
+    }
+    private static final int CUDNN_ATTR_EXECUTION_PLAN_DEVICEPROP = (int)407L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_EXECUTION_PLAN_DEVICEPROP = 407
+     * }
+     */
+    public static int CUDNN_ATTR_EXECUTION_PLAN_DEVICEPROP() {
+        return CUDNN_ATTR_EXECUTION_PLAN_DEVICEPROP;
+    }
+    private static final int CUDNN_ATTR_INTERMEDIATE_INFO_UNIQUE_ID = (int)500L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_INTERMEDIATE_INFO_UNIQUE_ID = 500
+     * }
+     */
+    public static int CUDNN_ATTR_INTERMEDIATE_INFO_UNIQUE_ID() {
+        return CUDNN_ATTR_INTERMEDIATE_INFO_UNIQUE_ID;
+    }
+    private static final int CUDNN_ATTR_INTERMEDIATE_INFO_SIZE = (int)501L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_INTERMEDIATE_INFO_SIZE = 501
+     * }
+     */
+    public static int CUDNN_ATTR_INTERMEDIATE_INFO_SIZE() {
+        return CUDNN_ATTR_INTERMEDIATE_INFO_SIZE;
+    }
+    private static final int CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_DATA_UIDS = (int)502L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_DATA_UIDS = 502
+     * }
+     */
+    public static int CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_DATA_UIDS() {
+        return CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_DATA_UIDS;
+    }
+    private static final int CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_ATTRIBUTES = (int)503L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_ATTRIBUTES = 503
+     * }
+     */
+    public static int CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_ATTRIBUTES() {
+        return CUDNN_ATTR_INTERMEDIATE_INFO_DEPENDENT_ATTRIBUTES;
+    }
+    private static final int CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE = (int)600L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE = 600
+     * }
+     */
+    public static int CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE() {
+        return CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE;
+    }
+    private static final int CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE = (int)601L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE = 601
+     * }
+     */
+    public static int CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE() {
+        return CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA = (int)700L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA = 700
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA = (int)701L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA = 701
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC = (int)702L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC = 702
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W = (int)703L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W = 703
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X = (int)704L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X = 704
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y = (int)705L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y = 705
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA = (int)706L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA = 706
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA = (int)707L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA = 707
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC = (int)708L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC = 708
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W = (int)709L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W = 709
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX = (int)710L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX = 710
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY = (int)711L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY = 711
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA = (int)712L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA = 712
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA = (int)713L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA = 713
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC = (int)714L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC = 714
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW = (int)715L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW = 715
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X = (int)716L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X = 716
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY = (int)717L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY = 717
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY() {
+        return CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR = (int)750L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR = 750
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_XDESC = (int)751L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_XDESC = 751
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_XDESC() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_BDESC = (int)752L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_BDESC = 752
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_BDESC() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_BDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_YDESC = (int)753L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_YDESC = 753
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_YDESC() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_ALPHA1 = (int)754L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_ALPHA1 = 754
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_ALPHA1() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_ALPHA1;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2 = (int)755L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2 = 755
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_DXDESC = (int)756L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_DXDESC = 756
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_DXDESC() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_DXDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_DYDESC = (int)757L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_DYDESC = 757
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_DYDESC() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_DYDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_POINTWISE_TDESC = (int)758L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_POINTWISE_TDESC = 758
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_POINTWISE_TDESC() {
+        return CUDNN_ATTR_OPERATION_POINTWISE_TDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_GENSTATS_MODE = (int)770L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_GENSTATS_MODE = 770
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_GENSTATS_MODE() {
+        return CUDNN_ATTR_OPERATION_GENSTATS_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_GENSTATS_MATH_PREC = (int)771L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_GENSTATS_MATH_PREC = 771
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_GENSTATS_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_GENSTATS_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_GENSTATS_XDESC = (int)772L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_GENSTATS_XDESC = 772
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_GENSTATS_XDESC() {
+        return CUDNN_ATTR_OPERATION_GENSTATS_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_GENSTATS_SUMDESC = (int)773L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_GENSTATS_SUMDESC = 773
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_GENSTATS_SUMDESC() {
+        return CUDNN_ATTR_OPERATION_GENSTATS_SUMDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_GENSTATS_SQSUMDESC = (int)774L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_GENSTATS_SQSUMDESC = 774
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_GENSTATS_SQSUMDESC() {
+        return CUDNN_ATTR_OPERATION_GENSTATS_SQSUMDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_STATS_MODE = (int)780L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_STATS_MODE = 780
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_STATS_MODE() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_STATS_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_MATH_PREC = (int)781L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_MATH_PREC = 781
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SUM_DESC = (int)782L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SUM_DESC = 782
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SUM_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SUM_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SQ_SUM_DESC = (int)783L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SQ_SUM_DESC = 783
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SQ_SUM_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_Y_SQ_SUM_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_SCALE_DESC = (int)784L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_SCALE_DESC = 784
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_BIAS_DESC = (int)785L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_BIAS_DESC = 785
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_BIAS_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_BIAS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_MEAN_DESC = (int)786L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_MEAN_DESC = 786
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_VAR_DESC = (int)787L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_VAR_DESC = 787
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_VAR_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_PREV_RUNNING_VAR_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_MEAN_DESC = (int)788L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_MEAN_DESC = 788
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_VAR_DESC = (int)789L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_VAR_DESC = 789
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_VAR_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_UPDATED_RUNNING_VAR_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_MEAN_DESC = (int)790L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_MEAN_DESC = 790
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_INV_STD_DESC = (int)791L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_INV_STD_DESC = 791
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_INV_STD_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_SAVED_INV_STD_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_SCALE_DESC = (int)792L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_SCALE_DESC = 792
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_BIAS_DESC = (int)793L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_BIAS_DESC = 793
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_BIAS_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_EQ_BIAS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_ACCUM_COUNT_DESC = (int)794L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_ACCUM_COUNT_DESC = 794
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_ACCUM_COUNT_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_ACCUM_COUNT_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_EPSILON_DESC = (int)795L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_EPSILON_DESC = 795
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_EPSILON_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_EPSILON_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_FINALIZE_EXP_AVERATE_FACTOR_DESC = (int)796L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_FINALIZE_EXP_AVERATE_FACTOR_DESC = 796
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_FINALIZE_EXP_AVERATE_FACTOR_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_FINALIZE_EXP_AVERATE_FACTOR_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATIONGRAPH_OPS = (int)801L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATIONGRAPH_OPS = 801
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATIONGRAPH_OPS() {
+        return CUDNN_ATTR_OPERATIONGRAPH_OPS;
+    }
+    private static final int CUDNN_ATTR_OPERATIONGRAPH_ENGINE_GLOBAL_COUNT = (int)802L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATIONGRAPH_ENGINE_GLOBAL_COUNT = 802
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATIONGRAPH_ENGINE_GLOBAL_COUNT() {
+        return CUDNN_ATTR_OPERATIONGRAPH_ENGINE_GLOBAL_COUNT;
+    }
+    private static final int CUDNN_ATTR_OPERATIONGRAPH_IS_DYNAMIC_SHAPE_ENABLED = (int)803L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATIONGRAPH_IS_DYNAMIC_SHAPE_ENABLED = 803
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATIONGRAPH_IS_DYNAMIC_SHAPE_ENABLED() {
+        return CUDNN_ATTR_OPERATIONGRAPH_IS_DYNAMIC_SHAPE_ENABLED;
+    }
+    private static final int CUDNN_ATTR_OPERATIONGRAPH_IS_SAME_TOPOLOGY = (int)804L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATIONGRAPH_IS_SAME_TOPOLOGY = 804
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATIONGRAPH_IS_SAME_TOPOLOGY() {
+        return CUDNN_ATTR_OPERATIONGRAPH_IS_SAME_TOPOLOGY;
+    }
+    private static final int CUDNN_ATTR_OPERATIONGRAPH_IS_OVERRIDE_SHAPE_ENABLED = (int)805L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATIONGRAPH_IS_OVERRIDE_SHAPE_ENABLED = 805
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATIONGRAPH_IS_OVERRIDE_SHAPE_ENABLED() {
+        return CUDNN_ATTR_OPERATIONGRAPH_IS_OVERRIDE_SHAPE_ENABLED;
+    }
+    private static final int CUDNN_ATTR_OPERATIONGRAPH_MODE = (int)806L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATIONGRAPH_MODE = 806
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATIONGRAPH_MODE() {
+        return CUDNN_ATTR_OPERATIONGRAPH_MODE;
+    }
+    private static final int CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT = (int)900L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT = 900
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT() {
+        return CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT;
+    }
+    private static final int CUDNN_ATTR_TENSOR_DATA_TYPE = (int)901L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_DATA_TYPE = 901
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_DATA_TYPE() {
+        return CUDNN_ATTR_TENSOR_DATA_TYPE;
+    }
+    private static final int CUDNN_ATTR_TENSOR_DIMENSIONS = (int)902L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_DIMENSIONS = 902
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_DIMENSIONS() {
+        return CUDNN_ATTR_TENSOR_DIMENSIONS;
+    }
+    private static final int CUDNN_ATTR_TENSOR_STRIDES = (int)903L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_STRIDES = 903
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_STRIDES() {
+        return CUDNN_ATTR_TENSOR_STRIDES;
+    }
+    private static final int CUDNN_ATTR_TENSOR_VECTOR_COUNT = (int)904L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_VECTOR_COUNT = 904
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_VECTOR_COUNT() {
+        return CUDNN_ATTR_TENSOR_VECTOR_COUNT;
+    }
+    private static final int CUDNN_ATTR_TENSOR_VECTORIZED_DIMENSION = (int)905L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_VECTORIZED_DIMENSION = 905
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_VECTORIZED_DIMENSION() {
+        return CUDNN_ATTR_TENSOR_VECTORIZED_DIMENSION;
+    }
+    private static final int CUDNN_ATTR_TENSOR_UNIQUE_ID = (int)906L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_UNIQUE_ID = 906
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_UNIQUE_ID() {
+        return CUDNN_ATTR_TENSOR_UNIQUE_ID;
+    }
+    private static final int CUDNN_ATTR_TENSOR_IS_VIRTUAL = (int)907L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_IS_VIRTUAL = 907
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_IS_VIRTUAL() {
+        return CUDNN_ATTR_TENSOR_IS_VIRTUAL;
+    }
+    private static final int CUDNN_ATTR_TENSOR_IS_BY_VALUE = (int)908L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_IS_BY_VALUE = 908
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_IS_BY_VALUE() {
+        return CUDNN_ATTR_TENSOR_IS_BY_VALUE;
+    }
+    private static final int CUDNN_ATTR_TENSOR_REORDERING_MODE = (int)909L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_REORDERING_MODE = 909
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_REORDERING_MODE() {
+        return CUDNN_ATTR_TENSOR_REORDERING_MODE;
+    }
+    private static final int CUDNN_ATTR_TENSOR_CONSTANT_VALUE = (int)910L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_CONSTANT_VALUE = 910
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_CONSTANT_VALUE() {
+        return CUDNN_ATTR_TENSOR_CONSTANT_VALUE;
+    }
+    private static final int CUDNN_ATTR_TENSOR_RAGGED_OFFSET_DESC = (int)913L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_RAGGED_OFFSET_DESC = 913
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_RAGGED_OFFSET_DESC() {
+        return CUDNN_ATTR_TENSOR_RAGGED_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_TENSOR_RAGGED_OFFSET_MULTIPLIER = (int)914L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_TENSOR_RAGGED_OFFSET_MULTIPLIER = 914
+     * }
+     */
+    public static int CUDNN_ATTR_TENSOR_RAGGED_OFFSET_MULTIPLIER() {
+        return CUDNN_ATTR_TENSOR_RAGGED_OFFSET_MULTIPLIER;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS = (int)1000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS = 1000
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS() {
+        return CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS = (int)1001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS = 1001
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS() {
+        return CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_INTERMEDIATES = (int)1002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_INTERMEDIATES = 1002
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_INTERMEDIATES() {
+        return CUDNN_ATTR_VARIANT_PACK_INTERMEDIATES;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_WORKSPACE = (int)1003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_WORKSPACE = 1003
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_WORKSPACE() {
+        return CUDNN_ATTR_VARIANT_PACK_WORKSPACE;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_OVERRIDE_UNIQUE_IDS = (int)1010L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_OVERRIDE_UNIQUE_IDS = 1010
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_OVERRIDE_UNIQUE_IDS() {
+        return CUDNN_ATTR_VARIANT_PACK_OVERRIDE_UNIQUE_IDS;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_OVERRIDE_SHAPES = (int)1011L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_OVERRIDE_SHAPES = 1011
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_OVERRIDE_SHAPES() {
+        return CUDNN_ATTR_VARIANT_PACK_OVERRIDE_SHAPES;
+    }
+    private static final int CUDNN_ATTR_VARIANT_PACK_OVERRIDE_STRIDES = (int)1012L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_VARIANT_PACK_OVERRIDE_STRIDES = 1012
+     * }
+     */
+    public static int CUDNN_ATTR_VARIANT_PACK_OVERRIDE_STRIDES() {
+        return CUDNN_ATTR_VARIANT_PACK_OVERRIDE_STRIDES;
+    }
+    private static final int CUDNN_ATTR_LAYOUT_INFO_TENSOR_UID = (int)1100L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_LAYOUT_INFO_TENSOR_UID = 1100
+     * }
+     */
+    public static int CUDNN_ATTR_LAYOUT_INFO_TENSOR_UID() {
+        return CUDNN_ATTR_LAYOUT_INFO_TENSOR_UID;
+    }
+    private static final int CUDNN_ATTR_LAYOUT_INFO_TYPES = (int)1101L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_LAYOUT_INFO_TYPES = 1101
+     * }
+     */
+    public static int CUDNN_ATTR_LAYOUT_INFO_TYPES() {
+        return CUDNN_ATTR_LAYOUT_INFO_TYPES;
+    }
+    private static final int CUDNN_ATTR_KNOB_INFO_TYPE = (int)1200L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KNOB_INFO_TYPE = 1200
+     * }
+     */
+    public static int CUDNN_ATTR_KNOB_INFO_TYPE() {
+        return CUDNN_ATTR_KNOB_INFO_TYPE;
+    }
+    private static final int CUDNN_ATTR_KNOB_INFO_MAXIMUM_VALUE = (int)1201L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KNOB_INFO_MAXIMUM_VALUE = 1201
+     * }
+     */
+    public static int CUDNN_ATTR_KNOB_INFO_MAXIMUM_VALUE() {
+        return CUDNN_ATTR_KNOB_INFO_MAXIMUM_VALUE;
+    }
+    private static final int CUDNN_ATTR_KNOB_INFO_MINIMUM_VALUE = (int)1202L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KNOB_INFO_MINIMUM_VALUE = 1202
+     * }
+     */
+    public static int CUDNN_ATTR_KNOB_INFO_MINIMUM_VALUE() {
+        return CUDNN_ATTR_KNOB_INFO_MINIMUM_VALUE;
+    }
+    private static final int CUDNN_ATTR_KNOB_INFO_STRIDE = (int)1203L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KNOB_INFO_STRIDE = 1203
+     * }
+     */
+    public static int CUDNN_ATTR_KNOB_INFO_STRIDE() {
+        return CUDNN_ATTR_KNOB_INFO_STRIDE;
+    }
+    private static final int CUDNN_ATTR_ENGINE_OPERATION_GRAPH = (int)1300L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_OPERATION_GRAPH = 1300
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_OPERATION_GRAPH() {
+        return CUDNN_ATTR_ENGINE_OPERATION_GRAPH;
+    }
+    private static final int CUDNN_ATTR_ENGINE_GLOBAL_INDEX = (int)1301L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_GLOBAL_INDEX = 1301
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_GLOBAL_INDEX() {
+        return CUDNN_ATTR_ENGINE_GLOBAL_INDEX;
+    }
+    private static final int CUDNN_ATTR_ENGINE_KNOB_INFO = (int)1302L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_KNOB_INFO = 1302
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_KNOB_INFO() {
+        return CUDNN_ATTR_ENGINE_KNOB_INFO;
+    }
+    private static final int CUDNN_ATTR_ENGINE_NUMERICAL_NOTE = (int)1303L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_NUMERICAL_NOTE = 1303
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_NUMERICAL_NOTE() {
+        return CUDNN_ATTR_ENGINE_NUMERICAL_NOTE;
+    }
+    private static final int CUDNN_ATTR_ENGINE_LAYOUT_INFO = (int)1304L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_LAYOUT_INFO = 1304
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_LAYOUT_INFO() {
+        return CUDNN_ATTR_ENGINE_LAYOUT_INFO;
+    }
+    private static final int CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE = (int)1305L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE = 1305
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE() {
+        return CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE;
+    }
+    private static final int CUDNN_ATTR_ENGINE_SM_COUNT_TARGET = (int)1306L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_SM_COUNT_TARGET = 1306
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_SM_COUNT_TARGET() {
+        return CUDNN_ATTR_ENGINE_SM_COUNT_TARGET;
+    }
+    private static final int CUDNN_ATTR_ENGINE_DEVICEPROP = (int)1307L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_DEVICEPROP = 1307
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_DEVICEPROP() {
+        return CUDNN_ATTR_ENGINE_DEVICEPROP;
+    }
+    private static final int CUDNN_ATTR_ENGINE_DISABLE_CLUSTER_COOPERATIVE = (int)1308L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_ENGINE_DISABLE_CLUSTER_COOPERATIVE = 1308
+     * }
+     */
+    public static int CUDNN_ATTR_ENGINE_DISABLE_CLUSTER_COOPERATIVE() {
+        return CUDNN_ATTR_ENGINE_DISABLE_CLUSTER_COOPERATIVE;
+    }
+    private static final int CUDNN_ATTR_MATMUL_COMP_TYPE = (int)1500L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_MATMUL_COMP_TYPE = 1500
+     * }
+     */
+    public static int CUDNN_ATTR_MATMUL_COMP_TYPE() {
+        return CUDNN_ATTR_MATMUL_COMP_TYPE;
+    }
+    private static final int CUDNN_ATTR_MATMUL_PADDING_VALUE = (int)1503L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_MATMUL_PADDING_VALUE = 1503
+     * }
+     */
+    public static int CUDNN_ATTR_MATMUL_PADDING_VALUE() {
+        return CUDNN_ATTR_MATMUL_PADDING_VALUE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_ADESC = (int)1520L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_ADESC = 1520
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_ADESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_ADESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_BDESC = (int)1521L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_BDESC = 1521
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_BDESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_BDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_CDESC = (int)1522L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_CDESC = 1522
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_CDESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_CDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_DESC = (int)1523L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_DESC = 1523
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_DESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_GEMM_M_OVERRIDE_DESC = (int)1525L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_GEMM_M_OVERRIDE_DESC = 1525
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_GEMM_M_OVERRIDE_DESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_GEMM_M_OVERRIDE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC = (int)1526L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC = 1526
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC = (int)1527L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC = 1527
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC() {
+        return CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC;
+    }
+    private static final int CUDNN_ATTR_REDUCTION_OPERATOR = (int)1600L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_REDUCTION_OPERATOR = 1600
+     * }
+     */
+    public static int CUDNN_ATTR_REDUCTION_OPERATOR() {
+        return CUDNN_ATTR_REDUCTION_OPERATOR;
+    }
+    private static final int CUDNN_ATTR_REDUCTION_COMP_TYPE = (int)1601L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_REDUCTION_COMP_TYPE = 1601
+     * }
+     */
+    public static int CUDNN_ATTR_REDUCTION_COMP_TYPE() {
+        return CUDNN_ATTR_REDUCTION_COMP_TYPE;
+    }
+    private static final int CUDNN_ATTR_REDUCTION_IS_DETERMINISTIC = (int)1602L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_REDUCTION_IS_DETERMINISTIC = 1602
+     * }
+     */
+    public static int CUDNN_ATTR_REDUCTION_IS_DETERMINISTIC() {
+        return CUDNN_ATTR_REDUCTION_IS_DETERMINISTIC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_REDUCTION_XDESC = (int)1610L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_REDUCTION_XDESC = 1610
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_REDUCTION_XDESC() {
+        return CUDNN_ATTR_OPERATION_REDUCTION_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_REDUCTION_YDESC = (int)1611L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_REDUCTION_YDESC = 1611
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_REDUCTION_YDESC() {
+        return CUDNN_ATTR_OPERATION_REDUCTION_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_REDUCTION_DESC = (int)1612L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_REDUCTION_DESC = 1612
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_REDUCTION_DESC() {
+        return CUDNN_ATTR_OPERATION_REDUCTION_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_REDUCTION_GROUP_OFFSET_DESC = (int)1613L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_REDUCTION_GROUP_OFFSET_DESC = 1613
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_REDUCTION_GROUP_OFFSET_DESC() {
+        return CUDNN_ATTR_OPERATION_REDUCTION_GROUP_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MATH_PREC = (int)1620L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MATH_PREC = 1620
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MEAN_DESC = (int)1621L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MEAN_DESC = 1621
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_INVSTD_DESC = (int)1622L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_INVSTD_DESC = 1622
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_INVSTD_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_INVSTD_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_BN_SCALE_DESC = (int)1623L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_BN_SCALE_DESC = 1623
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_BN_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_BN_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_X_DESC = (int)1624L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_X_DESC = 1624
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_X_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_X_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DY_DESC = (int)1625L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DY_DESC = 1625
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DY_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DY_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_SCALE_DESC = (int)1626L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_SCALE_DESC = 1626
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_BIAS_DESC = (int)1627L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_BIAS_DESC = 1627
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_BIAS_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_DBN_BIAS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_DY_SCALE_DESC = (int)1628L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_DY_SCALE_DESC = 1628
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_DY_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_DY_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_X_SCALE_DESC = (int)1629L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_X_SCALE_DESC = 1629
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_X_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_X_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_BIAS = (int)1630L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_BIAS = 1630
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_BIAS() {
+        return CUDNN_ATTR_OPERATION_BN_BWD_WEIGHTS_EQ_BIAS;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_MODE = (int)1700L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_MODE = 1700
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_MODE() {
+        return CUDNN_ATTR_RESAMPLE_MODE;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_COMP_TYPE = (int)1701L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_COMP_TYPE = 1701
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_COMP_TYPE() {
+        return CUDNN_ATTR_RESAMPLE_COMP_TYPE;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_SPATIAL_DIMS = (int)1702L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_SPATIAL_DIMS = 1702
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_SPATIAL_DIMS() {
+        return CUDNN_ATTR_RESAMPLE_SPATIAL_DIMS;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_POST_PADDINGS = (int)1703L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_POST_PADDINGS = 1703
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_POST_PADDINGS() {
+        return CUDNN_ATTR_RESAMPLE_POST_PADDINGS;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_PRE_PADDINGS = (int)1704L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_PRE_PADDINGS = 1704
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_PRE_PADDINGS() {
+        return CUDNN_ATTR_RESAMPLE_PRE_PADDINGS;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_STRIDES = (int)1705L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_STRIDES = 1705
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_STRIDES() {
+        return CUDNN_ATTR_RESAMPLE_STRIDES;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_WINDOW_DIMS = (int)1706L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_WINDOW_DIMS = 1706
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_WINDOW_DIMS() {
+        return CUDNN_ATTR_RESAMPLE_WINDOW_DIMS;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_NAN_PROPAGATION = (int)1707L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_NAN_PROPAGATION = 1707
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_NAN_PROPAGATION() {
+        return CUDNN_ATTR_RESAMPLE_NAN_PROPAGATION;
+    }
+    private static final int CUDNN_ATTR_RESAMPLE_PADDING_MODE = (int)1708L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RESAMPLE_PADDING_MODE = 1708
+     * }
+     */
+    public static int CUDNN_ATTR_RESAMPLE_PADDING_MODE() {
+        return CUDNN_ATTR_RESAMPLE_PADDING_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_XDESC = (int)1710L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_FWD_XDESC = 1710
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_XDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_FWD_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_YDESC = (int)1711L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_FWD_YDESC = 1711
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_YDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_FWD_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_IDXDESC = (int)1712L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_FWD_IDXDESC = 1712
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_IDXDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_FWD_IDXDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_DESC = (int)1716L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_FWD_DESC = 1716
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_FWD_DESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_FWD_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DXDESC = (int)1720L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DXDESC = 1720
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DXDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DXDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DYDESC = (int)1721L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DYDESC = 1721
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DYDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DYDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_IDXDESC = (int)1722L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_BWD_IDXDESC = 1722
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_IDXDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_BWD_IDXDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DESC = (int)1725L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DESC = 1725
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_BWD_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_XDESC = (int)1726L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_BWD_XDESC = 1726
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_XDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_BWD_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_YDESC = (int)1727L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESAMPLE_BWD_YDESC = 1727
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESAMPLE_BWD_YDESC() {
+        return CUDNN_ATTR_OPERATION_RESAMPLE_BWD_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONCAT_AXIS = (int)1800L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONCAT_AXIS = 1800
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONCAT_AXIS() {
+        return CUDNN_ATTR_OPERATION_CONCAT_AXIS;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONCAT_INPUT_DESCS = (int)1801L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONCAT_INPUT_DESCS = 1801
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONCAT_INPUT_DESCS() {
+        return CUDNN_ATTR_OPERATION_CONCAT_INPUT_DESCS;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONCAT_INPLACE_INDEX = (int)1802L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONCAT_INPLACE_INDEX = 1802
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONCAT_INPLACE_INDEX() {
+        return CUDNN_ATTR_OPERATION_CONCAT_INPLACE_INDEX;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONCAT_OUTPUT_DESC = (int)1803L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONCAT_OUTPUT_DESC = 1803
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONCAT_OUTPUT_DESC() {
+        return CUDNN_ATTR_OPERATION_CONCAT_OUTPUT_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SIGNAL_MODE = (int)1900L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SIGNAL_MODE = 1900
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SIGNAL_MODE() {
+        return CUDNN_ATTR_OPERATION_SIGNAL_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SIGNAL_FLAGDESC = (int)1901L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SIGNAL_FLAGDESC = 1901
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SIGNAL_FLAGDESC() {
+        return CUDNN_ATTR_OPERATION_SIGNAL_FLAGDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SIGNAL_VALUE = (int)1902L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SIGNAL_VALUE = 1902
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SIGNAL_VALUE() {
+        return CUDNN_ATTR_OPERATION_SIGNAL_VALUE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SIGNAL_XDESC = (int)1903L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SIGNAL_XDESC = 1903
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SIGNAL_XDESC() {
+        return CUDNN_ATTR_OPERATION_SIGNAL_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SIGNAL_YDESC = (int)1904L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SIGNAL_YDESC = 1904
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SIGNAL_YDESC() {
+        return CUDNN_ATTR_OPERATION_SIGNAL_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_CONTAINER_DESC = (int)1950L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_CONTAINER_DESC = 1950
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_CONTAINER_DESC() {
+        return CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_CONTAINER_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_YDESC = (int)1951L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_YDESC = 1951
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_YDESC() {
+        return CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_SEQUENCE_DESC = (int)1952L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_SEQUENCE_DESC = 1952
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_SEQUENCE_DESC() {
+        return CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_SEQUENCE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_PAGE_TABLE_DESC = (int)1953L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_PAGE_TABLE_DESC = 1953
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_PAGE_TABLE_DESC() {
+        return CUDNN_ATTR_OPERATION_PAGED_CACHE_LOAD_PAGE_TABLE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_MODE = (int)2000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_MODE = 2000
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_MODE() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_PHASE = (int)2001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_PHASE = 2001
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_PHASE() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_PHASE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_XDESC = (int)2002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_XDESC = 2002
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_XDESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_MEAN_DESC = (int)2003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_MEAN_DESC = 2003
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_INV_VARIANCE_DESC = (int)2004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_INV_VARIANCE_DESC = 2004
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_INV_VARIANCE_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_INV_VARIANCE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_SCALE_DESC = (int)2005L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_SCALE_DESC = 2005
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_BIAS_DESC = (int)2006L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_BIAS_DESC = 2006
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_BIAS_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_BIAS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_EPSILON_DESC = (int)2007L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_EPSILON_DESC = 2007
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_EPSILON_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_EPSILON_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_EXP_AVG_FACTOR_DESC = (int)2008L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_EXP_AVG_FACTOR_DESC = 2008
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_EXP_AVG_FACTOR_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_EXP_AVG_FACTOR_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_MEAN_DESC = (int)2009L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_MEAN_DESC = 2009
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_VAR_DESC = (int)2010L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_VAR_DESC = 2010
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_VAR_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_INPUT_RUNNING_VAR_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_MEAN_DESC = (int)2011L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_MEAN_DESC = 2011
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_VAR_DESC = (int)2012L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_VAR_DESC = 2012
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_VAR_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_OUTPUT_RUNNING_VAR_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_YDESC = (int)2013L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_YDESC = 2013
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_YDESC() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_FWD_PEER_STAT_DESCS = (int)2014L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_FWD_PEER_STAT_DESCS = 2014
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_FWD_PEER_STAT_DESCS() {
+        return CUDNN_ATTR_OPERATION_NORM_FWD_PEER_STAT_DESCS;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_MODE = (int)2100L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_MODE = 2100
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_MODE() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_XDESC = (int)2101L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_XDESC = 2101
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_XDESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_MEAN_DESC = (int)2102L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_MEAN_DESC = 2102
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_MEAN_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_MEAN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_INV_VARIANCE_DESC = (int)2103L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_INV_VARIANCE_DESC = 2103
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_INV_VARIANCE_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_INV_VARIANCE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_DYDESC = (int)2104L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_DYDESC = 2104
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_DYDESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_DYDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_SCALE_DESC = (int)2105L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_SCALE_DESC = 2105
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_EPSILON_DESC = (int)2106L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_EPSILON_DESC = 2106
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_EPSILON_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_EPSILON_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_DSCALE_DESC = (int)2107L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_DSCALE_DESC = 2107
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_DSCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_DSCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_DBIAS_DESC = (int)2108L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_DBIAS_DESC = 2108
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_DBIAS_DESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_DBIAS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_DXDESC = (int)2109L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_DXDESC = 2109
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_DXDESC() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_DXDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_NORM_BWD_PEER_STAT_DESCS = (int)2110L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_NORM_BWD_PEER_STAT_DESCS = 2110
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_NORM_BWD_PEER_STAT_DESCS() {
+        return CUDNN_ATTR_OPERATION_NORM_BWD_PEER_STAT_DESCS;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESHAPE_XDESC = (int)2200L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESHAPE_XDESC = 2200
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESHAPE_XDESC() {
+        return CUDNN_ATTR_OPERATION_RESHAPE_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESHAPE_YDESC = (int)2201L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESHAPE_YDESC = 2201
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESHAPE_YDESC() {
+        return CUDNN_ATTR_OPERATION_RESHAPE_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RESHAPE_MODE = (int)2202L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RESHAPE_MODE = 2202
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RESHAPE_MODE() {
+        return CUDNN_ATTR_OPERATION_RESHAPE_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_TRANSPOSE_XDESC = (int)3200L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_TRANSPOSE_XDESC = 3200
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_TRANSPOSE_XDESC() {
+        return CUDNN_ATTR_OPERATION_TRANSPOSE_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_TRANSPOSE_YDESC = (int)3201L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_TRANSPOSE_YDESC = 3201
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_TRANSPOSE_YDESC() {
+        return CUDNN_ATTR_OPERATION_TRANSPOSE_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_TRANSPOSE_PERMUTATION = (int)3202L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_TRANSPOSE_PERMUTATION = 3202
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_TRANSPOSE_PERMUTATION() {
+        return CUDNN_ATTR_OPERATION_TRANSPOSE_PERMUTATION;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SLICE_XDESC = (int)3300L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SLICE_XDESC = 3300
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SLICE_XDESC() {
+        return CUDNN_ATTR_OPERATION_SLICE_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SLICE_YDESC = (int)3301L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SLICE_YDESC = 3301
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SLICE_YDESC() {
+        return CUDNN_ATTR_OPERATION_SLICE_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SLICE_START_INDICES = (int)3302L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SLICE_START_INDICES = 3302
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SLICE_START_INDICES() {
+        return CUDNN_ATTR_OPERATION_SLICE_START_INDICES;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SLICE_LIMIT_INDICES = (int)3303L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SLICE_LIMIT_INDICES = 3303
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SLICE_LIMIT_INDICES() {
+        return CUDNN_ATTR_OPERATION_SLICE_LIMIT_INDICES;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SLICE_STRIDES = (int)3304L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SLICE_STRIDES = 3304
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SLICE_STRIDES() {
+        return CUDNN_ATTR_OPERATION_SLICE_STRIDES;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_FWD_XDESC = (int)3400L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_FWD_XDESC = 3400
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_FWD_XDESC() {
+        return CUDNN_ATTR_OPERATION_ROPE_FWD_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_FWD_YDESC = (int)3401L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_FWD_YDESC = 3401
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_FWD_YDESC() {
+        return CUDNN_ATTR_OPERATION_ROPE_FWD_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_FWD_FREQSDESC = (int)3402L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_FWD_FREQSDESC = 3402
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_FWD_FREQSDESC() {
+        return CUDNN_ATTR_OPERATION_ROPE_FWD_FREQSDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_FWD_OUTPUT_SCALE = (int)3403L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_FWD_OUTPUT_SCALE = 3403
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_FWD_OUTPUT_SCALE() {
+        return CUDNN_ATTR_OPERATION_ROPE_FWD_OUTPUT_SCALE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_FWD_ROPE_DIM = (int)3404L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_FWD_ROPE_DIM = 3404
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_FWD_ROPE_DIM() {
+        return CUDNN_ATTR_OPERATION_ROPE_FWD_ROPE_DIM;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_BWD_DYDESC = (int)3410L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_BWD_DYDESC = 3410
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_BWD_DYDESC() {
+        return CUDNN_ATTR_OPERATION_ROPE_BWD_DYDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_BWD_DXDESC = (int)3411L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_BWD_DXDESC = 3411
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_BWD_DXDESC() {
+        return CUDNN_ATTR_OPERATION_ROPE_BWD_DXDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_BWD_FREQSDESC = (int)3412L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_BWD_FREQSDESC = 3412
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_BWD_FREQSDESC() {
+        return CUDNN_ATTR_OPERATION_ROPE_BWD_FREQSDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_BWD_OUTPUT_SCALE = (int)3413L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_BWD_OUTPUT_SCALE = 3413
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_BWD_OUTPUT_SCALE() {
+        return CUDNN_ATTR_OPERATION_ROPE_BWD_OUTPUT_SCALE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_ROPE_BWD_ROPE_DIM = (int)3414L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_ROPE_BWD_ROPE_DIM = 3414
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_ROPE_BWD_ROPE_DIM() {
+        return CUDNN_ATTR_OPERATION_ROPE_BWD_ROPE_DIM;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_XDESC = (int)2250L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_XDESC = 2250
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_XDESC() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_YDESC = (int)2251L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_YDESC = 2251
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_YDESC() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_LOWER_BANDWIDTH = (int)2252L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_LOWER_BANDWIDTH = 2252
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_LOWER_BANDWIDTH() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_LOWER_BANDWIDTH;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_UPPER_BANDWIDTH = (int)2253L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_UPPER_BANDWIDTH = 2253
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_UPPER_BANDWIDTH() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_UPPER_BANDWIDTH;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_AXIS = (int)2254L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_AXIS = 2254
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_AXIS() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_AXIS;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_PAD_VALUE = (int)2255L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_PAD_VALUE = 2255
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_PAD_VALUE() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_PAD_VALUE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_KV_TOKEN_OFFSET_DESC = (int)2256L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_KV_TOKEN_OFFSET_DESC = 2256
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_KV_TOKEN_OFFSET_DESC() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_KV_TOKEN_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_SPECULATIVE_MASK_DESC = (int)2257L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_SPECULATIVE_MASK_DESC = 2257
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_SPECULATIVE_MASK_DESC() {
+        return CUDNN_ATTR_OPERATION_EXPAND_BAND_MATRIX_SPECULATIVE_MASK_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_XDESC = (int)2270L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_XDESC = 2270
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_XDESC() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_YDESC = (int)2271L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_YDESC = 2271
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_YDESC() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_LOWER_BANDWIDTH = (int)2272L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_LOWER_BANDWIDTH = 2272
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_LOWER_BANDWIDTH() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_LOWER_BANDWIDTH;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_UPPER_BANDWIDTH = (int)2273L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_UPPER_BANDWIDTH = 2273
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_UPPER_BANDWIDTH() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_UPPER_BANDWIDTH;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_AXIS = (int)2274L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_AXIS = 2274
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_AXIS() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_AXIS;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_PAD_VALUE = (int)2275L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_PAD_VALUE = 2275
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_PAD_VALUE() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MATRIX_PAD_VALUE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MAX_TOKEN_VALUE = (int)2276L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_CONTRACT_BAND_MAX_TOKEN_VALUE = 2276
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_CONTRACT_BAND_MAX_TOKEN_VALUE() {
+        return CUDNN_ATTR_OPERATION_CONTRACT_BAND_MAX_TOKEN_VALUE;
+    }
+    private static final int CUDNN_ATTR_RNG_DISTRIBUTION = (int)2300L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RNG_DISTRIBUTION = 2300
+     * }
+     */
+    public static int CUDNN_ATTR_RNG_DISTRIBUTION() {
+        return CUDNN_ATTR_RNG_DISTRIBUTION;
+    }
+    private static final int CUDNN_ATTR_RNG_NORMAL_DIST_MEAN = (int)2301L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RNG_NORMAL_DIST_MEAN = 2301
+     * }
+     */
+    public static int CUDNN_ATTR_RNG_NORMAL_DIST_MEAN() {
+        return CUDNN_ATTR_RNG_NORMAL_DIST_MEAN;
+    }
+    private static final int CUDNN_ATTR_RNG_NORMAL_DIST_STANDARD_DEVIATION = (int)2302L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RNG_NORMAL_DIST_STANDARD_DEVIATION = 2302
+     * }
+     */
+    public static int CUDNN_ATTR_RNG_NORMAL_DIST_STANDARD_DEVIATION() {
+        return CUDNN_ATTR_RNG_NORMAL_DIST_STANDARD_DEVIATION;
+    }
+    private static final int CUDNN_ATTR_RNG_UNIFORM_DIST_MAXIMUM = (int)2303L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RNG_UNIFORM_DIST_MAXIMUM = 2303
+     * }
+     */
+    public static int CUDNN_ATTR_RNG_UNIFORM_DIST_MAXIMUM() {
+        return CUDNN_ATTR_RNG_UNIFORM_DIST_MAXIMUM;
+    }
+    private static final int CUDNN_ATTR_RNG_UNIFORM_DIST_MINIMUM = (int)2304L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RNG_UNIFORM_DIST_MINIMUM = 2304
+     * }
+     */
+    public static int CUDNN_ATTR_RNG_UNIFORM_DIST_MINIMUM() {
+        return CUDNN_ATTR_RNG_UNIFORM_DIST_MINIMUM;
+    }
+    private static final int CUDNN_ATTR_RNG_BERNOULLI_DIST_PROBABILITY = (int)2305L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_RNG_BERNOULLI_DIST_PROBABILITY = 2305
+     * }
+     */
+    public static int CUDNN_ATTR_RNG_BERNOULLI_DIST_PROBABILITY() {
+        return CUDNN_ATTR_RNG_BERNOULLI_DIST_PROBABILITY;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RNG_YDESC = (int)2310L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RNG_YDESC = 2310
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RNG_YDESC() {
+        return CUDNN_ATTR_OPERATION_RNG_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RNG_SEED = (int)2311L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RNG_SEED = 2311
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RNG_SEED() {
+        return CUDNN_ATTR_OPERATION_RNG_SEED;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RNG_DESC = (int)2312L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RNG_DESC = 2312
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RNG_DESC() {
+        return CUDNN_ATTR_OPERATION_RNG_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_RNG_OFFSET_DESC = (int)2313L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_RNG_OFFSET_DESC = 2313
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_RNG_OFFSET_DESC() {
+        return CUDNN_ATTR_OPERATION_RNG_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_KERNEL_CACHE_OPERATION_GRAPH = (int)2400L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KERNEL_CACHE_OPERATION_GRAPH = 2400
+     * }
+     */
+    public static int CUDNN_ATTR_KERNEL_CACHE_OPERATION_GRAPH() {
+        return CUDNN_ATTR_KERNEL_CACHE_OPERATION_GRAPH;
+    }
+    private static final int CUDNN_ATTR_KERNEL_CACHE_IS_ENGINECFG_KERNEL_CACHED = (int)2401L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KERNEL_CACHE_IS_ENGINECFG_KERNEL_CACHED = 2401
+     * }
+     */
+    public static int CUDNN_ATTR_KERNEL_CACHE_IS_ENGINECFG_KERNEL_CACHED() {
+        return CUDNN_ATTR_KERNEL_CACHE_IS_ENGINECFG_KERNEL_CACHED;
+    }
+    private static final int CUDNN_ATTR_KERNEL_CACHE_JSON_REPRESENTATION = (int)2402L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_KERNEL_CACHE_JSON_REPRESENTATION = 2402
+     * }
+     */
+    public static int CUDNN_ATTR_KERNEL_CACHE_JSON_REPRESENTATION() {
+        return CUDNN_ATTR_KERNEL_CACHE_JSON_REPRESENTATION;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_XDESC = (int)2500L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_XDESC = 2500
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_XDESC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_YDESC = (int)2501L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_YDESC = 2501
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_YDESC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_SCALE_DESC = (int)2502L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_SCALE_DESC = 2502
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_MATH_PREC = (int)2503L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_MATH_PREC = 2503
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_BLOCK_SIZE = (int)2504L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_BLOCK_SIZE = 2504
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_BLOCK_SIZE() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_QUANTIZE_BLOCK_SIZE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_XDESC = (int)2600L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_XDESC = 2600
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_XDESC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_SCALE_DESC = (int)2601L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_SCALE_DESC = 2601
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_SCALE_DESC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_SCALE_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_YDESC = (int)2602L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_YDESC = 2602
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_YDESC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_MATH_PREC = (int)2603L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_MATH_PREC = 2603
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_BLOCK_SIZE = (int)2604L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_BLOCK_SIZE = 2604
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_BLOCK_SIZE() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_BLOCK_SIZE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_NEG_SCALE = (int)2605L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_NEG_SCALE = 2605
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_NEG_SCALE() {
+        return CUDNN_ATTR_OPERATION_BLOCK_SCALE_DEQUANTIZE_NEG_SCALE;
+    }
+    private static final int CUDNN_ATTR_DEVICEPROP_DEVICE_ID = (int)2700L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_DEVICEPROP_DEVICE_ID = 2700
+     * }
+     */
+    public static int CUDNN_ATTR_DEVICEPROP_DEVICE_ID() {
+        return CUDNN_ATTR_DEVICEPROP_DEVICE_ID;
+    }
+    private static final int CUDNN_ATTR_DEVICEPROP_HANDLE = (int)2701L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_DEVICEPROP_HANDLE = 2701
+     * }
+     */
+    public static int CUDNN_ATTR_DEVICEPROP_HANDLE() {
+        return CUDNN_ATTR_DEVICEPROP_HANDLE;
+    }
+    private static final int CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION = (int)2702L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION = 2702
+     * }
+     */
+    public static int CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION() {
+        return CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_QDESC = (int)2800L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_QDESC = 2800
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_QDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_KDESC = (int)2801L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_KDESC = 2801
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_KDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_KDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_VDESC = (int)2802L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_VDESC = 2802
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_VDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_VDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_ODESC = (int)2803L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_ODESC = 2803
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_ODESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_ODESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_STATSDESC = (int)2804L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_STATSDESC = 2804
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_STATSDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_STATSDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SCALEDESC = (int)2805L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SCALEDESC = 2805
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SCALEDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SCALEDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_BLOCK_MASK_DESC = (int)2806L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_BLOCK_MASK_DESC = 2806
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_BLOCK_MASK_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_BLOCK_MASK_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_KDESC = (int)2807L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_KDESC = 2807
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_KDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_KDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_VDESC = (int)2808L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_VDESC = 2808
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_VDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_PAGE_TABLE_VDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_QDESC = (int)2809L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_QDESC = 2809
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_QDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_KVDESC = (int)2810L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_KVDESC = 2810
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_KVDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SEQ_LEN_KVDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH = (int)2811L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH = 2811
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_INPUT_UID = (int)2812L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_INPUT_UID = 2812
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_INPUT_UID() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_INPUT_UID;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_OUTPUT_UID = (int)2813L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_OUTPUT_UID = 2813
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_OUTPUT_UID() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SUBGRAPH_OUTPUT_UID;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_SOFTMAX_DESC = (int)2814L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_SOFTMAX_DESC = 2814
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_SOFTMAX_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_SOFTMAX_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_SEED_DESC = (int)2815L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_SEED_DESC = 2815
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_SEED_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_SEED_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_OFFSET_DESC = (int)2816L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_OFFSET_DESC = 2816
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_OFFSET_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_RNG_DUMP_DESC = (int)2817L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_RNG_DUMP_DESC = 2817
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_RNG_DUMP_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_RNG_DUMP_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_PROBABILITY = (int)2818L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_PROBABILITY = 2818
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_PROBABILITY() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_DROPOUT_PROBABILITY;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_UNFUSE_FMA = (int)2819L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_UNFUSE_FMA = 2819
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_UNFUSE_FMA() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_UNFUSE_FMA;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_QDESC = (int)2820L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_QDESC = 2820
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_QDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_KVDESC = (int)2821L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_KVDESC = 2821
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_KVDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_FWD_CU_SEQ_LEN_KVDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_QDESC = (int)2851L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_QDESC = 2851
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_QDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_KDESC = (int)2852L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_KDESC = 2852
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_KDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_KDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_VDESC = (int)2853L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_VDESC = 2853
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_VDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_VDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_ODESC = (int)2854L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_ODESC = 2854
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_ODESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_ODESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_STATSDESC = (int)2855L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_STATSDESC = 2855
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_STATSDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_STATSDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SCALEDESC = (int)2856L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SCALEDESC = 2856
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SCALEDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SCALEDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_QDESC = (int)2857L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_QDESC = 2857
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_QDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_KVDESC = (int)2858L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_KVDESC = 2858
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_KVDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SEQ_LEN_KVDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_DQDESC = (int)2859L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_DQDESC = 2859
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_DQDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_DQDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_DKDESC = (int)2860L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_DKDESC = 2860
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_DKDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_DKDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_DVDESC = (int)2861L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_DVDESC = 2861
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_DVDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_DVDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_DODDESC = (int)2862L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_DODDESC = 2862
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_DODDESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_DODDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SINK_DESC = (int)2863L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SINK_DESC = 2863
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SINK_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SINK_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_DSINK_DESC = (int)2864L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_DSINK_DESC = 2864
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_DSINK_DESC() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_DSINK_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_Q = (int)2865L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_Q = 2865
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_Q() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_Q;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_KV = (int)2866L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_KV = 2866
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_KV() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_MAX_TOTAL_SEQ_LEN_KV;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH = (int)2867L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH = 2867
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_INPUT_UID = (int)2868L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_INPUT_UID = 2868
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_INPUT_UID() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_INPUT_UID;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_OUTPUT_UID = (int)2869L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_OUTPUT_UID = 2869
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_OUTPUT_UID() {
+        return CUDNN_ATTR_OPERATION_SDPA_BWD_SUBGRAPH_OUTPUT_UID;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MODE = (int)2900L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MODE = 2900
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MODE() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MATH_PREC = (int)2901L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MATH_PREC = 2901
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_DESC = (int)2902L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_DESC = 2902
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_WEIGHT_DESC = (int)2903L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_WEIGHT_DESC = 2903
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_WEIGHT_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_WEIGHT_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_FIRST_TOKEN_OFFSET_DESC = (int)2904L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_FIRST_TOKEN_OFFSET_DESC = 2904
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_FIRST_TOKEN_OFFSET_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_FIRST_TOKEN_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_OUTPUT_DESC = (int)2905L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_OUTPUT_DESC = 2905
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_OUTPUT_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_OUTPUT_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_INDEX_DESC = (int)2906L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_INDEX_DESC = 2906
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_INDEX_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_INDEX_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_KS_DESC = (int)2907L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_KS_DESC = 2907
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_KS_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOKEN_KS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOP_K = (int)2908L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOP_K = 2908
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOP_K() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_TOP_K;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_MATH_PREC = (int)2951L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_MATH_PREC = 2951
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_MATH_PREC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_MATH_PREC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_TOKEN_DESC = (int)2952L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_TOKEN_DESC = 2952
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_TOKEN_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_TOKEN_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DWEIGHT_DESC = (int)2953L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DWEIGHT_DESC = 2953
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DWEIGHT_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DWEIGHT_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_FIRST_TOKEN_OFFSET_DESC = (int)2954L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_FIRST_TOKEN_OFFSET_DESC = 2954
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_FIRST_TOKEN_OFFSET_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_FIRST_TOKEN_OFFSET_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DOUTPUT_DESC = (int)2955L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DOUTPUT_DESC = 2955
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DOUTPUT_DESC() {
+        return CUDNN_ATTR_OPERATION_MOE_GROUPED_MATMUL_BWD_DOUTPUT_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_XDESC = (int)3000L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_XDESC = 3000
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_XDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_KVDESC = (int)3001L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_KVDESC = 3001
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_KVDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_KVDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_QDESC = (int)3002L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_QDESC = 3002
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_QDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SEQ_LEN_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_LEFT_BOUND_DESC = (int)3003L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_LEFT_BOUND_DESC = 3003
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_LEFT_BOUND_DESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_LEFT_BOUND_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SHIFT_RIGHT_BOUND_DESC = (int)3004L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SHIFT_RIGHT_BOUND_DESC = 3004
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SHIFT_RIGHT_BOUND_DESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_SHIFT_RIGHT_BOUND_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_BDESC = (int)3005L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_BDESC = 3005
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_BDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_BDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_YDESC = (int)3006L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_YDESC = 3006
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_YDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_COMPARISON_MODE = (int)3007L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_COMPARISON_MODE = 3007
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_COMPARISON_MODE() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_COMPARISON_MODE;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_KVDESC = (int)3008L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_KVDESC = 3008
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_KVDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_KVDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_QDESC = (int)3009L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_QDESC = 3009
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_QDESC() {
+        return CUDNN_ATTR_OPERATION_DIAGONAL_BAND_MASK_CU_SEQ_LEN_QDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SOFTMAX_XDESC = (int)3100L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SOFTMAX_XDESC = 3100
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SOFTMAX_XDESC() {
+        return CUDNN_ATTR_OPERATION_SOFTMAX_XDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SOFTMAX_YDESC = (int)3101L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SOFTMAX_YDESC = 3101
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SOFTMAX_YDESC() {
+        return CUDNN_ATTR_OPERATION_SOFTMAX_YDESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SOFTMAX_STATS_DESC = (int)3102L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SOFTMAX_STATS_DESC = 3102
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SOFTMAX_STATS_DESC() {
+        return CUDNN_ATTR_OPERATION_SOFTMAX_STATS_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SOFTMAX_MAX_DESC = (int)3103L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SOFTMAX_MAX_DESC = 3103
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SOFTMAX_MAX_DESC() {
+        return CUDNN_ATTR_OPERATION_SOFTMAX_MAX_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SOFTMAX_SUM_EXP_DESC = (int)3104L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SOFTMAX_SUM_EXP_DESC = 3104
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SOFTMAX_SUM_EXP_DESC() {
+        return CUDNN_ATTR_OPERATION_SOFTMAX_SUM_EXP_DESC;
+    }
+    private static final int CUDNN_ATTR_OPERATION_SOFTMAX_SINK_DESC = (int)3105L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_ATTR_OPERATION_SOFTMAX_SINK_DESC = 3105
+     * }
+     */
+    public static int CUDNN_ATTR_OPERATION_SOFTMAX_SINK_DESC() {
+        return CUDNN_ATTR_OPERATION_SOFTMAX_SINK_DESC;
+    }
+    private static final int CUDNN_TYPE_HANDLE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_HANDLE = 0
+     * }
+     */
+    public static int CUDNN_TYPE_HANDLE() {
+        return CUDNN_TYPE_HANDLE;
+    }
+    private static final int CUDNN_TYPE_DATA_TYPE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_DATA_TYPE = 1
+     * }
+     */
+    public static int CUDNN_TYPE_DATA_TYPE() {
+        return CUDNN_TYPE_DATA_TYPE;
+    }
+    private static final int CUDNN_TYPE_BOOLEAN = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_BOOLEAN = 2
+     * }
+     */
+    public static int CUDNN_TYPE_BOOLEAN() {
+        return CUDNN_TYPE_BOOLEAN;
+    }
+    private static final int CUDNN_TYPE_INT64 = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_INT64 = 3
+     * }
+     */
+    public static int CUDNN_TYPE_INT64() {
+        return CUDNN_TYPE_INT64;
+    }
+    private static final int CUDNN_TYPE_FLOAT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_FLOAT = 4
+     * }
+     */
+    public static int CUDNN_TYPE_FLOAT() {
+        return CUDNN_TYPE_FLOAT;
+    }
+    private static final int CUDNN_TYPE_DOUBLE = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_DOUBLE = 5
+     * }
+     */
+    public static int CUDNN_TYPE_DOUBLE() {
+        return CUDNN_TYPE_DOUBLE;
+    }
+    private static final int CUDNN_TYPE_VOID_PTR = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_VOID_PTR = 6
+     * }
+     */
+    public static int CUDNN_TYPE_VOID_PTR() {
+        return CUDNN_TYPE_VOID_PTR;
+    }
+    private static final int CUDNN_TYPE_CONVOLUTION_MODE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_CONVOLUTION_MODE = 7
+     * }
+     */
+    public static int CUDNN_TYPE_CONVOLUTION_MODE() {
+        return CUDNN_TYPE_CONVOLUTION_MODE;
+    }
+    private static final int CUDNN_TYPE_HEUR_MODE = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_HEUR_MODE = 8
+     * }
+     */
+    public static int CUDNN_TYPE_HEUR_MODE() {
+        return CUDNN_TYPE_HEUR_MODE;
+    }
+    private static final int CUDNN_TYPE_KNOB_TYPE = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_KNOB_TYPE = 9
+     * }
+     */
+    public static int CUDNN_TYPE_KNOB_TYPE() {
+        return CUDNN_TYPE_KNOB_TYPE;
+    }
+    private static final int CUDNN_TYPE_NUMERICAL_NOTE = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_NUMERICAL_NOTE = 11
+     * }
+     */
+    public static int CUDNN_TYPE_NUMERICAL_NOTE() {
+        return CUDNN_TYPE_NUMERICAL_NOTE;
+    }
+    private static final int CUDNN_TYPE_LAYOUT_TYPE = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_LAYOUT_TYPE = 12
+     * }
+     */
+    public static int CUDNN_TYPE_LAYOUT_TYPE() {
+        return CUDNN_TYPE_LAYOUT_TYPE;
+    }
+    private static final int CUDNN_TYPE_ATTRIB_NAME = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_ATTRIB_NAME = 13
+     * }
+     */
+    public static int CUDNN_TYPE_ATTRIB_NAME() {
+        return CUDNN_TYPE_ATTRIB_NAME;
+    }
+    private static final int CUDNN_TYPE_POINTWISE_MODE = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_POINTWISE_MODE = 14
+     * }
+     */
+    public static int CUDNN_TYPE_POINTWISE_MODE() {
+        return CUDNN_TYPE_POINTWISE_MODE;
+    }
+    private static final int CUDNN_TYPE_BACKEND_DESCRIPTOR = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_BACKEND_DESCRIPTOR = 15
+     * }
+     */
+    public static int CUDNN_TYPE_BACKEND_DESCRIPTOR() {
+        return CUDNN_TYPE_BACKEND_DESCRIPTOR;
+    }
+    private static final int CUDNN_TYPE_GENSTATS_MODE = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_GENSTATS_MODE = 16
+     * }
+     */
+    public static int CUDNN_TYPE_GENSTATS_MODE() {
+        return CUDNN_TYPE_GENSTATS_MODE;
+    }
+    private static final int CUDNN_TYPE_BN_FINALIZE_STATS_MODE = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_BN_FINALIZE_STATS_MODE = 17
+     * }
+     */
+    public static int CUDNN_TYPE_BN_FINALIZE_STATS_MODE() {
+        return CUDNN_TYPE_BN_FINALIZE_STATS_MODE;
+    }
+    private static final int CUDNN_TYPE_REDUCTION_OPERATOR_TYPE = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_REDUCTION_OPERATOR_TYPE = 18
+     * }
+     */
+    public static int CUDNN_TYPE_REDUCTION_OPERATOR_TYPE() {
+        return CUDNN_TYPE_REDUCTION_OPERATOR_TYPE;
+    }
+    private static final int CUDNN_TYPE_BEHAVIOR_NOTE = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_BEHAVIOR_NOTE = 19
+     * }
+     */
+    public static int CUDNN_TYPE_BEHAVIOR_NOTE() {
+        return CUDNN_TYPE_BEHAVIOR_NOTE;
+    }
+    private static final int CUDNN_TYPE_TENSOR_REORDERING_MODE = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_TENSOR_REORDERING_MODE = 20
+     * }
+     */
+    public static int CUDNN_TYPE_TENSOR_REORDERING_MODE() {
+        return CUDNN_TYPE_TENSOR_REORDERING_MODE;
+    }
+    private static final int CUDNN_TYPE_RESAMPLE_MODE = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_RESAMPLE_MODE = 21
+     * }
+     */
+    public static int CUDNN_TYPE_RESAMPLE_MODE() {
+        return CUDNN_TYPE_RESAMPLE_MODE;
+    }
+    private static final int CUDNN_TYPE_PADDING_MODE = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_PADDING_MODE = 22
+     * }
+     */
+    public static int CUDNN_TYPE_PADDING_MODE() {
+        return CUDNN_TYPE_PADDING_MODE;
+    }
+    private static final int CUDNN_TYPE_INT32 = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_INT32 = 23
+     * }
+     */
+    public static int CUDNN_TYPE_INT32() {
+        return CUDNN_TYPE_INT32;
+    }
+    private static final int CUDNN_TYPE_CHAR = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_CHAR = 24
+     * }
+     */
+    public static int CUDNN_TYPE_CHAR() {
+        return CUDNN_TYPE_CHAR;
+    }
+    private static final int CUDNN_TYPE_SIGNAL_MODE = (int)25L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_SIGNAL_MODE = 25
+     * }
+     */
+    public static int CUDNN_TYPE_SIGNAL_MODE() {
+        return CUDNN_TYPE_SIGNAL_MODE;
+    }
+    private static final int CUDNN_TYPE_FRACTION = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_FRACTION = 26
+     * }
+     */
+    public static int CUDNN_TYPE_FRACTION() {
+        return CUDNN_TYPE_FRACTION;
+    }
+    private static final int CUDNN_TYPE_NORM_MODE = (int)27L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_NORM_MODE = 27
+     * }
+     */
+    public static int CUDNN_TYPE_NORM_MODE() {
+        return CUDNN_TYPE_NORM_MODE;
+    }
+    private static final int CUDNN_TYPE_NORM_FWD_PHASE = (int)28L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_NORM_FWD_PHASE = 28
+     * }
+     */
+    public static int CUDNN_TYPE_NORM_FWD_PHASE() {
+        return CUDNN_TYPE_NORM_FWD_PHASE;
+    }
+    private static final int CUDNN_TYPE_RNG_DISTRIBUTION = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_RNG_DISTRIBUTION = 29
+     * }
+     */
+    public static int CUDNN_TYPE_RNG_DISTRIBUTION() {
+        return CUDNN_TYPE_RNG_DISTRIBUTION;
+    }
+    private static final int CUDNN_TYPE_MOE_GROUPED_MATMUL_MODE = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_MOE_GROUPED_MATMUL_MODE = 30
+     * }
+     */
+    public static int CUDNN_TYPE_MOE_GROUPED_MATMUL_MODE() {
+        return CUDNN_TYPE_MOE_GROUPED_MATMUL_MODE;
+    }
+    private static final int CUDNN_TYPE_RESHAPE_MODE = (int)31L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_RESHAPE_MODE = 31
+     * }
+     */
+    public static int CUDNN_TYPE_RESHAPE_MODE() {
+        return CUDNN_TYPE_RESHAPE_MODE;
+    }
+    private static final int CUDNN_TYPE_OPERATIONGRAPH_MODE = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_TYPE_OPERATIONGRAPH_MODE = 32
+     * }
+     */
+    public static int CUDNN_TYPE_OPERATIONGRAPH_MODE() {
+        return CUDNN_TYPE_OPERATIONGRAPH_MODE;
+    }
+    private static final int CUDNN_BACKEND_POINTWISE_DESCRIPTOR = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_POINTWISE_DESCRIPTOR = 0
+     * }
+     */
+    public static int CUDNN_BACKEND_POINTWISE_DESCRIPTOR() {
+        return CUDNN_BACKEND_POINTWISE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR = 1
+     * }
+     */
+    public static int CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR() {
+        return CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_ENGINE_DESCRIPTOR = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_ENGINE_DESCRIPTOR = 2
+     * }
+     */
+    public static int CUDNN_BACKEND_ENGINE_DESCRIPTOR() {
+        return CUDNN_BACKEND_ENGINE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_ENGINECFG_DESCRIPTOR = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_ENGINECFG_DESCRIPTOR = 3
+     * }
+     */
+    public static int CUDNN_BACKEND_ENGINECFG_DESCRIPTOR() {
+        return CUDNN_BACKEND_ENGINECFG_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR = 4
+     * }
+     */
+    public static int CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR() {
+        return CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR = 5
+     * }
+     */
+    public static int CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR() {
+        return CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_INTERMEDIATE_INFO_DESCRIPTOR = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_INTERMEDIATE_INFO_DESCRIPTOR = 6
+     * }
+     */
+    public static int CUDNN_BACKEND_INTERMEDIATE_INFO_DESCRIPTOR() {
+        return CUDNN_BACKEND_INTERMEDIATE_INFO_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR = 7
+     * }
+     */
+    public static int CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR() {
+        return CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_KNOB_INFO_DESCRIPTOR = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_KNOB_INFO_DESCRIPTOR = 8
+     * }
+     */
+    public static int CUDNN_BACKEND_KNOB_INFO_DESCRIPTOR() {
+        return CUDNN_BACKEND_KNOB_INFO_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_LAYOUT_INFO_DESCRIPTOR = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_LAYOUT_INFO_DESCRIPTOR = 9
+     * }
+     */
+    public static int CUDNN_BACKEND_LAYOUT_INFO_DESCRIPTOR() {
+        return CUDNN_BACKEND_LAYOUT_INFO_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR = 10
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR = 11
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR = 12
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR = 13
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_GEN_STATS_DESCRIPTOR = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_GEN_STATS_DESCRIPTOR = 14
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_GEN_STATS_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_GEN_STATS_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR = 15
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR = 16
+     * }
+     */
+    public static int CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR() {
+        return CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_TENSOR_DESCRIPTOR = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_TENSOR_DESCRIPTOR = 17
+     * }
+     */
+    public static int CUDNN_BACKEND_TENSOR_DESCRIPTOR() {
+        return CUDNN_BACKEND_TENSOR_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_MATMUL_DESCRIPTOR = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_MATMUL_DESCRIPTOR = 18
+     * }
+     */
+    public static int CUDNN_BACKEND_MATMUL_DESCRIPTOR() {
+        return CUDNN_BACKEND_MATMUL_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR = 19
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_BN_FINALIZE_STATISTICS_DESCRIPTOR = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_BN_FINALIZE_STATISTICS_DESCRIPTOR = 20
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_BN_FINALIZE_STATISTICS_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_BN_FINALIZE_STATISTICS_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_REDUCTION_DESCRIPTOR = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_REDUCTION_DESCRIPTOR = 21
+     * }
+     */
+    public static int CUDNN_BACKEND_REDUCTION_DESCRIPTOR() {
+        return CUDNN_BACKEND_REDUCTION_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR = 22
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_BN_BWD_WEIGHTS_DESCRIPTOR = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_BN_BWD_WEIGHTS_DESCRIPTOR = 23
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_BN_BWD_WEIGHTS_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_BN_BWD_WEIGHTS_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_RESAMPLE_DESCRIPTOR = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_RESAMPLE_DESCRIPTOR = 24
+     * }
+     */
+    public static int CUDNN_BACKEND_RESAMPLE_DESCRIPTOR() {
+        return CUDNN_BACKEND_RESAMPLE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_RESAMPLE_FWD_DESCRIPTOR = (int)25L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_RESAMPLE_FWD_DESCRIPTOR = 25
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_RESAMPLE_FWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_RESAMPLE_FWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_RESAMPLE_BWD_DESCRIPTOR = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_RESAMPLE_BWD_DESCRIPTOR = 26
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_RESAMPLE_BWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_RESAMPLE_BWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_CONCAT_DESCRIPTOR = (int)27L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_CONCAT_DESCRIPTOR = 27
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_CONCAT_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_CONCAT_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_SIGNAL_DESCRIPTOR = (int)28L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_SIGNAL_DESCRIPTOR = 28
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_SIGNAL_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_SIGNAL_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_NORM_FORWARD_DESCRIPTOR = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_NORM_FORWARD_DESCRIPTOR = 29
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_NORM_FORWARD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_NORM_FORWARD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_NORM_BACKWARD_DESCRIPTOR = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_NORM_BACKWARD_DESCRIPTOR = 30
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_NORM_BACKWARD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_NORM_BACKWARD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_RESHAPE_DESCRIPTOR = (int)31L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_RESHAPE_DESCRIPTOR = 31
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_RESHAPE_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_RESHAPE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_RNG_DESCRIPTOR = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_RNG_DESCRIPTOR = 32
+     * }
+     */
+    public static int CUDNN_BACKEND_RNG_DESCRIPTOR() {
+        return CUDNN_BACKEND_RNG_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_RNG_DESCRIPTOR = (int)33L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_RNG_DESCRIPTOR = 33
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_RNG_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_RNG_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_KERNEL_CACHE_DESCRIPTOR = (int)34L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_KERNEL_CACHE_DESCRIPTOR = 34
+     * }
+     */
+    public static int CUDNN_BACKEND_KERNEL_CACHE_DESCRIPTOR() {
+        return CUDNN_BACKEND_KERNEL_CACHE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_PAGED_CACHE_LOAD_DESCRIPTOR = (int)35L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_PAGED_CACHE_LOAD_DESCRIPTOR = 35
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_PAGED_CACHE_LOAD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_PAGED_CACHE_LOAD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_BLOCK_SCALE_QUANTIZE_DESCRIPTOR = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_BLOCK_SCALE_QUANTIZE_DESCRIPTOR = 36
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_BLOCK_SCALE_QUANTIZE_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_BLOCK_SCALE_QUANTIZE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_BLOCK_SCALE_DEQUANTIZE_DESCRIPTOR = (int)37L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_BLOCK_SCALE_DEQUANTIZE_DESCRIPTOR = 37
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_BLOCK_SCALE_DEQUANTIZE_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_BLOCK_SCALE_DEQUANTIZE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_DEVICEPROP_DESCRIPTOR = (int)38L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_DEVICEPROP_DESCRIPTOR = 38
+     * }
+     */
+    public static int CUDNN_BACKEND_DEVICEPROP_DESCRIPTOR() {
+        return CUDNN_BACKEND_DEVICEPROP_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_EXPAND_BAND_MATRIX_DESCRIPTOR = (int)39L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_EXPAND_BAND_MATRIX_DESCRIPTOR = 39
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_EXPAND_BAND_MATRIX_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_EXPAND_BAND_MATRIX_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_CONTRACT_BAND_MATRIX_DESCRIPTOR = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_CONTRACT_BAND_MATRIX_DESCRIPTOR = 40
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_CONTRACT_BAND_MATRIX_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_CONTRACT_BAND_MATRIX_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_SDPA_FWD_DESCRIPTOR = (int)41L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_SDPA_FWD_DESCRIPTOR = 41
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_SDPA_FWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_SDPA_FWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_DESCRIPTOR = (int)42L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_DESCRIPTOR = 42
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_SDPA_BWD_DESCRIPTOR = (int)43L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_SDPA_BWD_DESCRIPTOR = 43
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_SDPA_BWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_SDPA_BWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_DIAGONAL_BAND_MASK_DESCRIPTOR = (int)44L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_DIAGONAL_BAND_MASK_DESCRIPTOR = 44
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_DIAGONAL_BAND_MASK_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_DIAGONAL_BAND_MASK_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_SOFTMAX_DESCRIPTOR = (int)45L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_SOFTMAX_DESCRIPTOR = 45
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_SOFTMAX_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_SOFTMAX_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_TRANSPOSE_DESCRIPTOR = (int)46L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_TRANSPOSE_DESCRIPTOR = 46
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_TRANSPOSE_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_TRANSPOSE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_SLICE_DESCRIPTOR = (int)47L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_SLICE_DESCRIPTOR = 47
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_SLICE_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_SLICE_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_BWD_DESCRIPTOR = (int)48L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_BWD_DESCRIPTOR = 48
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_BWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_MOE_GROUPED_MATMUL_BWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_ROPE_FWD_DESCRIPTOR = (int)49L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_ROPE_FWD_DESCRIPTOR = 49
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_ROPE_FWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_ROPE_FWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_BACKEND_OPERATION_ROPE_BWD_DESCRIPTOR = (int)50L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_BACKEND_OPERATION_ROPE_BWD_DESCRIPTOR = 50
+     * }
+     */
+    public static int CUDNN_BACKEND_OPERATION_ROPE_BWD_DESCRIPTOR() {
+        return CUDNN_BACKEND_OPERATION_ROPE_BWD_DESCRIPTOR;
+    }
+    private static final int CUDNN_HEUR_MODE_INSTANT = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_HEUR_MODE_INSTANT = 0
+     * }
+     */
+    public static int CUDNN_HEUR_MODE_INSTANT() {
+        return CUDNN_HEUR_MODE_INSTANT;
+    }
+    private static final int CUDNN_HEUR_MODE_B = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_HEUR_MODE_B = 1
+     * }
+     */
+    public static int CUDNN_HEUR_MODE_B() {
+        return CUDNN_HEUR_MODE_B;
+    }
+    private static final int CUDNN_HEUR_MODE_FALLBACK = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_HEUR_MODE_FALLBACK = 2
+     * }
+     */
+    public static int CUDNN_HEUR_MODE_FALLBACK() {
+        return CUDNN_HEUR_MODE_FALLBACK;
+    }
+    private static final int CUDNN_HEUR_MODE_A = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_HEUR_MODE_A = 3
+     * }
+     */
+    public static int CUDNN_HEUR_MODE_A() {
+        return CUDNN_HEUR_MODE_A;
+    }
+    private static final int CUDNN_HEUR_MODES_COUNT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_HEUR_MODES_COUNT = 4
+     * }
+     */
+    public static int CUDNN_HEUR_MODES_COUNT() {
+        return CUDNN_HEUR_MODES_COUNT;
+    }
 
     private static class cudnnBackendCreateDescriptor {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -1008,6 +6021,15 @@ public class Cudnn extends Cudnn$shared {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
+    }
+    private static final int CUDNN_VERSION = (int)92400L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_VERSION 92400
+     * }
+     */
+    public static int CUDNN_VERSION() {
+        return CUDNN_VERSION;
     }
 }
 
