@@ -24,7 +24,7 @@ public final class Parity implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "preset, e.g. DiT-XL/2")
     String model;
 
-    @Option(names = "--weights", required = true, description = ".safetensors: a plain state dict, or a dit4j training checkpoint (its EMA is used)")
+    @Option(names = "--weights", required = true, description = ".safetensors or .pt: a plain state dict, or a training checkpoint (its EMA is used)")
     Path weights;
 
     @Option(names = "--inputs", required = true, description = "safetensors with x [N,C,H,W], t [N], y [N]")

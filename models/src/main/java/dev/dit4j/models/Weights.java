@@ -4,13 +4,15 @@ import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
+import dev.dit4j.nn.io.TorchCheckpoint;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Loads released or trained weights into a model: a plain state dict, or a training checkpoint
- * whose EMA weights are preferred (as the reference's find_model does).
+ * Loads released or trained weights into a model, from safetensors or PyTorch .pt files: a plain
+ * state dict (the official DiT-XL-2-256x256.pt), or a training checkpoint whose EMA weights are
+ * preferred (as the reference's find_model does).
  */
 public final class Weights {
     private Weights() {}
@@ -21,9 +23,30 @@ public final class Weights {
             try (Safetensors.Contents c = Safetensors.read(file)) {
                 model.loadStateDict(preferEma(c.tensors()));
             }
+        } else if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".bin")) {
+            Object root = TorchCheckpoint.read(file);
+            try {
+                model.loadStateDict(stateDictOf(root, file));
+            } finally {
+                TorchCheckpoint.closeTensors(root);
+            }
         } else {
-            throw new CheckpointException("cannot read " + file + ": dit4j reads .safetensors weights (PyTorch .pt reading is not in yet)");
+            throw new CheckpointException("cannot tell the format of " + file + ": expected .safetensors or .pt");
         }
+    }
+
+    /** A torch.save'd dict: its "ema" state dict when present (train.py checkpoints), else "model", else itself. */
+    static Map<String, Tensor> stateDictOf(Object root, Path file) {
+        if (!(root instanceof Map<?, ?> map)) throw new CheckpointException(file + " does not hold a dict of weights");
+        Object chosen = map.get("ema") instanceof Map<?, ?> ema ? ema : map.get("model") instanceof Map<?, ?> m ? m : map;
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        for (var e : ((Map<?, ?>) chosen).entrySet()) {
+            if (!(e.getValue() instanceof Tensor t)) {
+                throw new CheckpointException(file + ": entry '" + e.getKey() + "' is not a tensor, so this is not a state dict");
+            }
+            state.put(String.valueOf(e.getKey()), t);
+        }
+        return state;
     }
 
     /** The "ema." section when present, else "model.", else the dict itself. */
