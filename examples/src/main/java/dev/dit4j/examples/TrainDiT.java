@@ -1,6 +1,11 @@
 package dev.dit4j.examples;
 
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.data.BatchLoader;
+import dev.dit4j.models.data.FashionMnist;
+import dev.dit4j.models.data.Images;
+import dev.dit4j.models.data.LinePlot;
+import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.eval.ImageClassifier;
 import dev.dit4j.models.sampling.GaussianSampler;
 import dev.dit4j.models.train.DiffusionTrainer;
@@ -71,8 +76,9 @@ public final class TrainDiT implements Callable<Integer> {
         long start = System.nanoTime();
         Device dev = Device.parse(device);
         Files.createDirectories(out);
-        Path data = FashionMnistFiles.locate();
-        try (FashionMnistFiles train = FashionMnistFiles.load(data, true); FashionMnistFiles test = FashionMnistFiles.load(data, false)) {
+        Path data = FashionMnist.locate();
+        try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+             TensorDataset test = FashionMnist.load(data, FashionMnist.Split.TEST)) {
             System.out.printf("data: %d training and %d test images from %s%n", train.size(), test.size(), data);
             run(train, test, dev, start);
         }
@@ -81,7 +87,7 @@ public final class TrainDiT implements Callable<Integer> {
         return 0;
     }
 
-    private void run(FashionMnistFiles train, FashionMnistFiles test, Device dev, long start) {
+    private void run(TensorDataset train, TensorDataset test, Device dev, long start) {
 
         // The judge: a classifier trained with dit4j on the real images.
         double classifierAccuracy;
@@ -97,31 +103,29 @@ public final class TrainDiT implements Callable<Integer> {
         try (DiT model = DiT.create(cfg, dev, seed); DiT emaModel = DiT.create(cfg, dev, seed);
              DiffusionTrainer trainer = new DiffusionTrainer(model, emaModel,
                      DiffusionTrainer.Options.dit().withLr(lr).withEmaDecay(emaDecay).withSeed(seed));
-             EpochSampler loader = new EpochSampler(train.size(), batch, seed)) {
+             BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeState(trainer)).build()) {
             System.out.printf("model: %s, %,d parameters, %d tokens%n", cfg, model.parameterCount(), cfg.tokens());
-            if (resume != null) loader.restore(trainer.load(resume).get("loader"));
             long trainStart = System.nanoTime();
             double budget = minutes * 60;
             Progress progress = new Progress(budget);
             while (seconds(trainStart) < budget) {
-                try (TensorScope s = TensorScope.open()) {
-                    Tensor idx = loader.next();
-                    Tensor loss = trainer.trainStep(train.images().indexSelect(0, idx).to(dev), train.labels().indexSelect(0, idx).to(dev));
+                try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
+                    Tensor loss = trainer.trainStep(b.images().to(dev), b.labels().to(dev));
                     if (trainer.step() % 25 == 0) {
                         double l = loss.item(); // read back only every 25 steps
                         losses.add(new double[] {trainer.step(), l});
                         progress.update(trainer.step(), l, trainer.step() * batch / seconds(trainStart));
                     }
                 }
-                if (trainer.step() % 1000 == 0) trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state()));
+                if (trainer.step() % 1000 == 0) trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", encode(loader.state())));
             }
             progress.done();
-            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state()));
+            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", encode(loader.state())));
             double trainSeconds = seconds(trainStart);
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
-            Png.writePlot(losses.stream().mapToDouble(p -> p[0]).toArray(), losses.stream().mapToDouble(p -> p[1]).toArray(),
-                    "DiT on Fashion-MNIST: training loss (MSE + VLB)", "step", "loss", out.resolve("loss.png"));
+            LinePlot.write(out.resolve("loss.png"), "DiT on Fashion-MNIST: training loss (MSE + VLB), every 25 steps",
+                    List.of(losses.stream().mapToDouble(p -> p[1]).toArray()), List.of("loss"), true);
 
             // 10 samples per class from the EMA weights, guided.
             try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed + 1, dev)) {
@@ -135,7 +139,7 @@ public final class TrainDiT implements Callable<Integer> {
                 Tensor both = GaussianSampler.ddpm(sampleSteps).sample(
                         (x, t) -> emaModel.forwardWithCfg(x, t, yGuided, cfgScale, 1), z, g);
                 Tensor samples = both.narrow(0, 0, 100).clamp(-1, 1);
-                Png.writeGrid(samples, 10, out.resolve("samples.png"));
+                Images.writeGrid(samples, 10, out.resolve("samples.png"));
                 try (ImageClassifier judge = ImageClassifier.load(out.resolve("classifier.safetensors"), dev)) {
                     double accuracy = judge.accuracy(samples, y, 100);
                     System.out.printf("class accuracy of generated samples: %.1f%% (classifier test accuracy %.1f%%)%n",
@@ -143,6 +147,18 @@ public final class TrainDiT implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** The loader position saved in a checkpoint, restored with the rest of the trainer's state. */
+    private BatchLoader.State resumeState(DiffusionTrainer trainer) {
+        if (resume == null) return null;
+        String[] p = trainer.load(resume).getOrDefault("loader", "").split(":");
+        if (p.length != 3) throw new IllegalArgumentException(resume + " has no data-loader position to resume from");
+        return new BatchLoader.State(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+    }
+
+    private static String encode(BatchLoader.State state) {
+        return state.seed() + ":" + state.epoch() + ":" + state.position();
     }
 
     private static double seconds(long since) {
