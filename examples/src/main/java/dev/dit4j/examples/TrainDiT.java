@@ -124,8 +124,8 @@ public final class TrainDiT implements Callable<Integer> {
             double trainSeconds = seconds(trainStart);
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
-            LinePlot.write(out.resolve("loss.png"), "DiT on Fashion-MNIST: training loss (MSE + VLB), every 25 steps",
-                    List.of(losses.stream().mapToDouble(p -> p[1]).toArray()), List.of("loss"), true);
+            new LinePlot().title("DiT on Fashion-MNIST: training loss (MSE + VLB)").xLabel("step").yLabel("loss").logY(true)
+                    .xStep(25).write(out.resolve("loss.png"), List.of(losses.stream().mapToDouble(p -> p[1]).toArray()), List.of("loss"));
 
             // 10 samples per class from the EMA weights, guided.
             try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed + 1, dev)) {
