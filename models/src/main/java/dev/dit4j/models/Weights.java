@@ -52,12 +52,18 @@ public final class Weights {
     /** The "ema." section when present, else "model.", else the dict itself. */
     static Map<String, Tensor> preferEma(Map<String, Tensor> all) {
         for (String prefix : new String[] {"ema.", "model."}) {
-            Map<String, Tensor> section = new LinkedHashMap<>();
-            all.forEach((k, v) -> {
-                if (k.startsWith(prefix)) section.put(k.substring(prefix.length()), v);
-            });
+            Map<String, Tensor> section = section(all, prefix);
             if (!section.isEmpty()) return section;
         }
         return all;
+    }
+
+    /** The entries whose keys start with {@code prefix}, with the prefix removed (checkpoint sections). */
+    public static Map<String, Tensor> section(Map<String, Tensor> all, String prefix) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        all.forEach((k, v) -> {
+            if (k.startsWith(prefix)) out.put(k.substring(prefix.length()), v);
+        });
+        return out;
     }
 }

@@ -69,12 +69,6 @@ public abstract class Module implements AutoCloseable {
         return t;
     }
 
-    /** Replaces a registered parameter's tensor (e.g. to move the module); the old one is closed. */
-    protected void replaceParameter(String name, Tensor value) {
-        Tensor old = parameters.put(name, TensorScope.release(value));
-        if (old != null && old != value) old.close();
-    }
-
     public Map<String, Module> children() {
         return Collections.unmodifiableMap(children);
     }

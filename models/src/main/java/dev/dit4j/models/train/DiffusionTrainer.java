@@ -1,6 +1,7 @@
 package dev.dit4j.models.train;
 
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.Weights;
 import dev.dit4j.models.diffusion.GaussianDiffusion;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
@@ -37,6 +38,7 @@ public final class DiffusionTrainer implements AutoCloseable {
     private final DiT model;
     private final DiT emaModel;
     private final Ema ema;
+    private final List<Tensor> trainable;
     private final AdamW optimizer;
     private final GaussianDiffusion diffusion = GaussianDiffusion.linear(1000);
     private final Generator gen;
@@ -51,8 +53,8 @@ public final class DiffusionTrainer implements AutoCloseable {
         this.options = options;
         this.device = model.namedParameters().values().iterator().next().device();
         this.ema = new Ema(model, emaModel, options.emaDecay());
-        this.optimizer = new AdamW(List.copyOf(model.namedTrainableParameters().values()), options.lr(), 0.9, 0.999, 1e-8,
-                options.weightDecay());
+        this.trainable = List.copyOf(model.namedTrainableParameters().values());
+        this.optimizer = new AdamW(trainable, options.lr(), 0.9, 0.999, 1e-8, options.weightDecay());
         this.gen = Generator.create(options.seed(), device);
         dev.dit4j.nn.Torch.manualSeed(options.seed()); // the default generator drives label dropout
         model.train(true);
@@ -76,7 +78,7 @@ public final class DiffusionTrainer implements AutoCloseable {
             Tensor out = model.forward(xt, t, y);
             Tensor loss = diffusion.trainingLosses(out, x0, xt, t, noise).loss().mean();
             loss.backward();
-            if (options.gradClip() > 0) Optim.clipGradNorm(List.copyOf(model.namedTrainableParameters().values()), options.gradClip());
+            if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
             model.zeroGrad();
             ema.update();
@@ -105,9 +107,9 @@ public final class DiffusionTrainer implements AutoCloseable {
     public Map<String, String> load(Path file) {
         try (Safetensors.Contents c = Safetensors.read(file)) {
             Map<String, Tensor> t = c.tensors();
-            model.loadStateDict(section(t, "model."));
-            emaModel.loadStateDict(section(t, "ema."));
-            optimizer.loadStateDict(section(t, "opt."));
+            model.loadStateDict(Weights.section(t, "model."));
+            emaModel.loadStateDict(Weights.section(t, "ema."));
+            optimizer.loadStateDict(Weights.section(t, "opt."));
             gen.setState(require(t, "rng.trainer", file));
             Generator.setDefaultState(Device.CPU, require(t, "rng.default", file));
             step = Long.parseLong(c.metadata().getOrDefault("step", "0"));
@@ -119,14 +121,6 @@ public final class DiffusionTrainer implements AutoCloseable {
         Tensor v = t.get(key);
         if (v == null) throw new IllegalArgumentException("checkpoint " + file + " has no '" + key + "'");
         return v;
-    }
-
-    private static Map<String, Tensor> section(Map<String, Tensor> all, String prefix) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        all.forEach((k, v) -> {
-            if (k.startsWith(prefix)) out.put(k.substring(prefix.length()), v);
-        });
-        return out;
     }
 
     @Override
