@@ -23,7 +23,7 @@ import java.util.List;
  * timestep + class, learned sigma. Parameter names follow facebookresearch/DiT so the released
  * checkpoints load unchanged.
  */
-public final class DiT extends Module {
+public final class DiT extends Module implements ClassConditionalModel {
     /** A DiT configuration; the presets are the paper's 12 (latent 4x32x32, 1000 classes). */
     public record Config(String name, int depth, int hidden, int heads, int patch, double mlpRatio, int inChannels,
                          int inputSize, int numClasses, boolean learnSigma, double classDropout) {
@@ -123,11 +123,27 @@ public final class DiT extends Module {
         return config;
     }
 
+    @Override
+    public int numClasses() {
+        return config.numClasses();
+    }
+
+    @Override
+    public boolean learnsSigma() {
+        return config.learnSigma();
+    }
+
+    @Override
+    public String describe() {
+        return config.toString();
+    }
+
     /**
      * x [N, C, H, W] latents, t [N] timesteps (0..999, may be fractional), y [N] int64 labels
      * (numClasses = the null label) -> [N, outC, H, W]. In training mode labels are dropped
      * to the null label with probability classDropout.
      */
+    @Override
     public Tensor forward(Tensor x, Tensor t, Tensor y) {
         try (TensorScope s = TensorScope.open()) {
             Tensor tokens = xEmbedder.forward(x).add(posEmbed);
@@ -160,6 +176,7 @@ public final class DiT extends Module {
         }
     }
 
+    @Override
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
         return forwardWithCfg(x, t, y, scale, 3);
     }
