@@ -280,6 +280,19 @@ int32_t dt_autograd_grad(const dt_tensor* outputs, int32_t n_outputs, const dt_t
 int32_t dt_set_grad_enabled(int32_t enabled);
 int32_t dt_is_grad_enabled(void);
 
+/* ---- autocast (automatic mixed precision) ---------------------------------------------- */
+/* Per-thread regions, like torch.autocast's __enter__/__exit__. device_type is DT_DEVICE_*.
+ * enter: turns autocast on (enabled 1, dtype bfloat16 or float16) or off (enabled 0, dtype
+ * ignored) for the region and returns the previous enabled state (0/1), or -1 on error.
+ * exit: closes the innermost region, restoring the enabled state and dtype read before entering
+ * (dt_autocast_is_enabled / dt_autocast_dtype); the cast cache is cleared when the outermost closes. */
+int32_t dt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled);
+int32_t dt_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype);
+/* 1 when autocast is on for device_type in this thread, 0 when off, -1 on error. */
+int32_t dt_autocast_is_enabled(int32_t device_type);
+/* The dtype autocast casts to on device_type (a DT_* code), or -1 on error. */
+int32_t dt_autocast_dtype(int32_t device_type);
+
 /* ---- optimisation -------------------------------------------------------------------- */
 /* Fused AdamW step over n parameters (libtorch's _fused_adamw_); step is the new step count. */
 int32_t dt_fused_adamw_(const dt_tensor* params, const dt_tensor* grads, const dt_tensor* exp_avgs,

@@ -27,7 +27,7 @@ public final class DiTTrainThroughput {
         Device device = Device.parse(args.length > 5 ? args[5] : "cpu");
         DiT.Config cfg = DiT.preset(preset);
         try (DiT model = DiT.create(cfg, device, 0); DiT ema = DiT.create(cfg, device, 0);
-             DiffusionTrainer trainer = new DiffusionTrainer(model, ema, DiffusionTrainer.Options.dit());
+             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, ema, DiffusionTrainer.Options.dit());
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.randn(new long[] {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device, g);
             Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {batch}, device, g);

@@ -604,6 +604,22 @@ class CheckedCalls extends NativeErrors {
         return checkStatus(Dit4jNative.dt_is_grad_enabled());
     }
 
+    public static int autocastEnter(int deviceType, int dtype, int enabled) {
+        return checkStatus(Dit4jNative.dt_autocast_enter(deviceType, dtype, enabled));
+    }
+
+    public static int autocastExit(int deviceType, int previousEnabled, int previousDtype) {
+        return checkStatus(Dit4jNative.dt_autocast_exit(deviceType, previousEnabled, previousDtype));
+    }
+
+    public static int autocastIsEnabled(int deviceType) {
+        return checkStatus(Dit4jNative.dt_autocast_is_enabled(deviceType));
+    }
+
+    public static int autocastDtype(int deviceType) {
+        return checkStatus(Dit4jNative.dt_autocast_dtype(deviceType));
+    }
+
     public static int fusedAdamw_(MemorySegment[] params, MemorySegment[] grads, MemorySegment[] expAvgs, MemorySegment[] expAvgSqs, MemorySegment[] stateSteps, double lr, double beta1, double beta2, double weightDecay, double eps) {
         try (Scratch scratch = Scratch.open()) {
             MemorySegment paramsSeg = scratch.pointers(params);

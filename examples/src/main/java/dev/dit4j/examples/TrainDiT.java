@@ -101,7 +101,7 @@ public final class TrainDiT implements Callable<Integer> {
         DiT.Config cfg = new DiT.Config("DiT-fashion", depth, hidden, hidden / 64, patch, 4.0, 1, 32, 10, true, 0.1);
         List<double[]> losses = new ArrayList<>();
         try (DiT model = DiT.create(cfg, dev, seed); DiT emaModel = DiT.create(cfg, dev, seed);
-             DiffusionTrainer trainer = new DiffusionTrainer(model, emaModel,
+             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, emaModel,
                      DiffusionTrainer.Options.dit().withLr(lr).withEmaDecay(emaDecay).withSeed(seed));
              BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeState(trainer)).build()) {
             System.out.printf("model: %s, %,d parameters, %d tokens%n", cfg, model.parameterCount(), cfg.tokens());
@@ -136,8 +136,10 @@ public final class TrainDiT implements Callable<Integer> {
                 Tensor yGuided = Tensor.cat(List.of(y, Tensor.full(10, new long[] {100}, DType.INT64, dev)), 0);
                 Tensor noise = Tensor.randn(new long[] {100, 1, 32, 32}, DType.FLOAT32, dev, g);
                 Tensor z = Tensor.cat(List.of(noise, noise), 0);
-                Tensor both = GaussianSampler.ddpm(sampleSteps).sample(
-                        (x, t) -> emaModel.forwardWithCfg(x, t, yGuided, cfgScale, 1), z, g);
+                Tensor both;
+                try (GaussianSampler sampler = GaussianSampler.ddpm(sampleSteps)) {
+                    both = sampler.sample((x, t) -> emaModel.forwardWithCfg(x, t, yGuided, cfgScale, 1), z, g);
+                }
                 Tensor samples = both.narrow(0, 0, 100).clamp(-1, 1);
                 Images.writeGrid(samples, 10, out.resolve("samples.png"));
                 try (ImageClassifier judge = ImageClassifier.load(out.resolve("classifier.safetensors"), dev)) {
@@ -150,7 +152,7 @@ public final class TrainDiT implements Callable<Integer> {
     }
 
     /** The loader position saved in a checkpoint, restored with the rest of the trainer's state. */
-    private BatchLoader.State resumeState(DiffusionTrainer trainer) {
+    private BatchLoader.State resumeState(DiffusionTrainer<?> trainer) {
         if (resume == null) return null;
         String[] p = trainer.load(resume).getOrDefault("loader", "").split(":");
         if (p.length != 3) throw new IllegalArgumentException(resume + " has no data-loader position to resume from");

@@ -51,10 +51,12 @@ class DiTParityTest {
                 System.out.printf("%s: plain rel L2 %.2e, guided rel L2 %.2e%n", fixture, Fixtures.relativeL2(out, t.get("out")), cfgErr);
 
                 // One training step: the hybrid loss on given noise, then every parameter's gradient.
-                GaussianDiffusion diffusion = GaussianDiffusion.linear(1000);
-                Tensor xt = diffusion.qSample(t.get("x"), t.get("t"), t.get("noise"));
-                Tensor modelOut = model.forward(xt, t.get("t"), t.get("y"));
-                Tensor loss = diffusion.trainingLosses(modelOut, t.get("x"), xt, t.get("t"), t.get("noise")).loss().mean();
+                Tensor xt, loss;
+                try (GaussianDiffusion diffusion = GaussianDiffusion.linear(1000)) {
+                    xt = diffusion.qSample(t.get("x"), t.get("t"), t.get("noise"));
+                    Tensor modelOut = model.forward(xt, t.get("t"), t.get("y"));
+                    loss = diffusion.trainingLosses(modelOut, t.get("x"), xt, t.get("t"), t.get("noise")).loss().mean();
+                }
                 assertEquals(t.get("loss").item(), loss.item(), 1e-5 * Math.abs(t.get("loss").item()), "training loss");
                 loss.backward();
                 Map<String, Tensor> params = model.namedParameters();

@@ -20,9 +20,9 @@ class GaussianDiffusionTest {
 
     @Test
     void stepsAndLossTermsMatchTheReference() {
-        try (Safetensors.Contents ref = Fixtures.load("gaussian_diffusion.safetensors"); TensorScope s = TensorScope.open()) {
+        try (Safetensors.Contents ref = Fixtures.load("gaussian_diffusion.safetensors"); TensorScope s = TensorScope.open();
+             GaussianDiffusion d = GaussianDiffusion.linear(1000)) {
             Map<String, Tensor> r = ref.tensors();
-            GaussianDiffusion d = GaussianDiffusion.linear(1000);
             Tensor t = r.get("t");
             Tensor xt = d.qSample(r.get("x0"), t, r.get("noise"));
             close(xt, r.get("xt"), 1e-6, "q_sample");
@@ -45,13 +45,15 @@ class GaussianDiffusionTest {
             Map<String, Tensor> r = ref.tensors();
             assertArrayEquals(toInts(r.get("respaced_timesteps").toLongArray()), Respacing.timesteps(1000, "250").stream().mapToInt(i -> i).toArray());
             assertArrayEquals(toInts(r.get("ddim25_timesteps").toLongArray()), Respacing.timesteps(1000, "ddim25").stream().mapToInt(i -> i).toArray());
-            GaussianDiffusion sp = GaussianDiffusion.respaced(1000, "250");
-            assertEquals(250, sp.numTimesteps());
-            try (TensorScope s = TensorScope.open(); GaussianDiffusion.MeanVariance mv = sp.pMeanVariance(r.get("model_out"), r.get("xt"), r.get("respaced_t"))) {
+            try (GaussianDiffusion sp = GaussianDiffusion.respaced(1000, "250"); TensorScope s = TensorScope.open();
+                 GaussianDiffusion.MeanVariance mv = sp.pMeanVariance(r.get("model_out"), r.get("xt"), r.get("respaced_t"))) {
                 close(mv.mean(), r.get("respaced_mean"), 1e-5, "respaced mean");
                 close(mv.logVariance(), r.get("respaced_log_variance"), 1e-6, "respaced log variance");
+                assertEquals(250, sp.numTimesteps());
+                assertEquals(999, sp.timestepMap()[249]);
+                Tensor steps = Tensor.of(new long[] {0, 1, 249}, 3);
+                assertArrayEquals(new double[] {0, 4, 999}, sp.modelTimesteps(steps).toDoubleArray(), "network timesteps of respaced steps");
             }
-            assertEquals(999, sp.timestepMap()[249]);
             // stride 14.5: Python's round() sends the tie to the even 14
             assertEquals(List.of(0, 14, 29), Respacing.timesteps(30, "3"));
         }

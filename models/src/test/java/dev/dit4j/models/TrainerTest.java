@@ -33,7 +33,7 @@ class TrainerTest {
         }
     }
 
-    private static List<Double> train(DiffusionTrainer trainer, Tensor[] b, int steps) {
+    private static List<Double> train(DiffusionTrainer<?> trainer, Tensor[] b, int steps) {
         List<Double> losses = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
             try (Tensor loss = trainer.trainStep(b[0], b[1])) {
@@ -50,19 +50,19 @@ class TrainerTest {
         List<Double> straight;
         float[] straightEma;
         try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
-             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS)) {
+             DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
             straight = train(t, b, 6);
             straightEma = e.stateDict().get("final_layer.linear.weight").toFloatArray();
         }
         Path ckpt = dir.resolve("ckpt.safetensors");
         List<Double> resumed = new ArrayList<>();
         try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
-             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS)) {
+             DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
             resumed.addAll(train(t, b, 3));
             t.save(ckpt, Map.of("note", "test"));
         }
         try (DiT m = DiT.create(TINY, Device.CPU, 77); DiT e = DiT.create(TINY, Device.CPU, 78);
-             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS.withSeed(999))) {
+             DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS.withSeed(999))) {
             Map<String, String> meta = t.load(ckpt);
             assertEquals("3", meta.get("step"));
             assertEquals(3, t.step());
@@ -79,7 +79,7 @@ class TrainerTest {
     void trainingReducesTheLossOnAFixedBatch() {
         Tensor[] b = batch();
         try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
-             DiffusionTrainer t = new DiffusionTrainer(m, e, OPTIONS)) {
+             DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
             List<Double> losses = train(t, b, 60);
             double first = losses.subList(0, 10).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
             double last = losses.subList(50, 60).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
@@ -107,6 +107,7 @@ class TrainerTest {
                 assertArrayEquals(new long[] {2, 1, 16, 16}, runs[0].shape());
                 assertTrue(runs[0].allclose(runs[1], 0, 0), "same seed, same samples");
                 assertTrue(runs[0].isfinite().logicalNot().sum().item() == 0);
+                sampler.close();
             }
         }
         assertEquals(live, Torch.liveTensors());

@@ -9811,6 +9811,250 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_autocast_enter {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_autocast_enter").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_autocast_enter"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled)
+     * }
+     */
+    public static FunctionDescriptor dt_autocast_enter$descriptor() {
+        return dt_autocast_enter.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled)
+     * }
+     */
+    public static MethodHandle dt_autocast_enter$handle() {
+        return dt_autocast_enter.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled)
+     * }
+     */
+    public static MemorySegment dt_autocast_enter$address() {
+        return dt_autocast_enter.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled)
+     * }
+     */
+    public static int dt_autocast_enter(int device_type, int dtype, int enabled) {
+        var mh$ = dt_autocast_enter.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_autocast_enter", device_type, dtype, enabled);
+            }
+            return (int)mh$.invokeExact(device_type, dtype, enabled);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_autocast_exit {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_autocast_exit").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_autocast_exit"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype)
+     * }
+     */
+    public static FunctionDescriptor dt_autocast_exit$descriptor() {
+        return dt_autocast_exit.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype)
+     * }
+     */
+    public static MethodHandle dt_autocast_exit$handle() {
+        return dt_autocast_exit.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype)
+     * }
+     */
+    public static MemorySegment dt_autocast_exit$address() {
+        return dt_autocast_exit.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype)
+     * }
+     */
+    public static int dt_autocast_exit(int device_type, int previous_enabled, int previous_dtype) {
+        var mh$ = dt_autocast_exit.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_autocast_exit", device_type, previous_enabled, previous_dtype);
+            }
+            return (int)mh$.invokeExact(device_type, previous_enabled, previous_dtype);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_autocast_is_enabled {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_autocast_is_enabled").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_autocast_is_enabled"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_is_enabled(int32_t device_type)
+     * }
+     */
+    public static FunctionDescriptor dt_autocast_is_enabled$descriptor() {
+        return dt_autocast_is_enabled.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_is_enabled(int32_t device_type)
+     * }
+     */
+    public static MethodHandle dt_autocast_is_enabled$handle() {
+        return dt_autocast_is_enabled.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_is_enabled(int32_t device_type)
+     * }
+     */
+    public static MemorySegment dt_autocast_is_enabled$address() {
+        return dt_autocast_is_enabled.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_autocast_is_enabled(int32_t device_type)
+     * }
+     */
+    public static int dt_autocast_is_enabled(int device_type) {
+        var mh$ = dt_autocast_is_enabled.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_autocast_is_enabled", device_type);
+            }
+            return (int)mh$.invokeExact(device_type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_autocast_dtype {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_autocast_dtype").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_autocast_dtype"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_dtype(int32_t device_type)
+     * }
+     */
+    public static FunctionDescriptor dt_autocast_dtype$descriptor() {
+        return dt_autocast_dtype.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_dtype(int32_t device_type)
+     * }
+     */
+    public static MethodHandle dt_autocast_dtype$handle() {
+        return dt_autocast_dtype.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_autocast_dtype(int32_t device_type)
+     * }
+     */
+    public static MemorySegment dt_autocast_dtype$address() {
+        return dt_autocast_dtype.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_autocast_dtype(int32_t device_type)
+     * }
+     */
+    public static int dt_autocast_dtype(int device_type) {
+        var mh$ = dt_autocast_dtype.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_autocast_dtype", device_type);
+            }
+            return (int)mh$.invokeExact(device_type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_fused_adamw_ {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_INT,

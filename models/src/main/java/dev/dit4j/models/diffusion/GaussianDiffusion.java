@@ -13,7 +13,7 @@ import java.util.List;
  * detached, and respaced DDPM / DDIM sampling. Schedules are kept in float64 as the reference
  * keeps them in numpy, and gathered per sample as float32.
  */
-public final class GaussianDiffusion {
+public final class GaussianDiffusion implements AutoCloseable {
     private final double[] betas;
     private final double[] alphasCumprod;
     private final double[] alphasCumprodPrev;
@@ -28,6 +28,11 @@ public final class GaussianDiffusion {
     private final double[] logBetas;
     /** Network timestep for each step of this (possibly respaced) process. */
     private final int[] timestepMap;
+    private final double[] timestepMapAsDouble;
+    /** The arrays {@link #extract} gathers from, in the row order of the device tables. */
+    private final double[][] coefficients;
+    private final java.util.Map<Device, Tensor> tables = new java.util.HashMap<>();
+    private boolean closed;
 
     private GaussianDiffusion(double[] betas, int[] timestepMap) {
         int n = betas.length;
@@ -63,6 +68,10 @@ public final class GaussianDiffusion {
         for (int i = 0; i < n; i++) {
             posteriorLogVarianceClipped[i] = Math.log(n > 1 && i == 0 ? posteriorVariance[1] : posteriorVariance[i]);
         }
+        timestepMapAsDouble = java.util.Arrays.stream(timestepMap).asDoubleStream().toArray();
+        coefficients = new double[][] {betas, alphasCumprod, alphasCumprodPrev, sqrtAlphasCumprod, sqrtOneMinusAlphasCumprod,
+                sqrtRecipAlphasCumprod, sqrtRecipm1AlphasCumprod, posteriorVariance, posteriorLogVarianceClipped,
+                posteriorMeanCoef1, posteriorMeanCoef2, logBetas, timestepMapAsDouble};
     }
 
     /** Linear betas from 1e-4 to 0.02 (scaled by 1000/T) over T steps, in float64. */
@@ -72,6 +81,27 @@ public final class GaussianDiffusion {
         double[] b = new double[steps];
         for (int i = 0; i < steps; i++) b[i] = steps == 1 ? start : start + (end - start) * i / (steps - 1);
         return b;
+    }
+
+    /**
+     * Stable Diffusion's "scaled linear" betas, (linspace(sqrt(0.00085), sqrt(0.012), T))^2 in
+     * float64: the discrete schedule of U-ViT's latent and text-to-image models.
+     */
+    public static double[] stableDiffusionBetas(int steps) {
+        double a = Math.sqrt(0.00085), b = Math.sqrt(0.012);
+        double[] betas = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            double v = steps == 1 ? a : a + (b - a) * i / (steps - 1);
+            betas[i] = v * v;
+        }
+        return betas;
+    }
+
+    /** A process over the given betas (one per step), the network seeing step indices 0..T-1. */
+    public static GaussianDiffusion fromBetas(double[] betas) {
+        int[] map = new int[betas.length];
+        for (int i = 0; i < map.length; i++) map[i] = i;
+        return new GaussianDiffusion(betas.clone(), map);
     }
 
     /** The full 1000-step process. */
@@ -111,16 +141,48 @@ public final class GaussianDiffusion {
         return timestepMap.clone();
     }
 
-    /** arr[t] per sample as float32 [N, 1, 1, ...] broadcastable against a tensor of rank {@code rank}. */
+    /**
+     * arr[t] per sample as float32 [N, 1, 1, ...] broadcastable against a tensor of rank
+     * {@code rank}: gathered on the device from the cached table, so no host sync.
+     */
     Tensor extract(double[] arr, Tensor t, int rank, Device device) {
-        long[] idx = t.toLongArray();
-        float[] vals = new float[idx.length];
-        for (int i = 0; i < idx.length; i++) vals[i] = (float) arr[(int) idx[i]];
         long[] shape = new long[rank];
         java.util.Arrays.fill(shape, 1);
-        shape[0] = idx.length;
-        try (Tensor host = Tensor.of(vals, shape)) {
-            return host.to(device);
+        shape[0] = t.size(0);
+        try (TensorScope s = TensorScope.open()) {
+            Tensor row = table(device).select(0, rowOf(arr));
+            return s.keep(row.indexSelect(0, t.to(device, DType.INT64)).reshape(shape));
+        }
+    }
+
+    private int rowOf(double[] arr) {
+        for (int i = 0; i < coefficients.length; i++) if (coefficients[i] == arr) return i;
+        throw new IllegalStateException("not a coefficient table of this process");
+    }
+
+    /** Every coefficient (and the timestep map) as one float32 [K, T] tensor on {@code device}, made once. */
+    private Tensor table(Device device) {
+        synchronized (tables) {
+            if (closed) throw new IllegalStateException("this GaussianDiffusion is closed");
+            return tables.computeIfAbsent(device, d -> {
+                int n = betas.length;
+                float[] flat = new float[coefficients.length * n];
+                for (int r = 0; r < coefficients.length; r++)
+                    for (int i = 0; i < n; i++) flat[r * n + i] = (float) coefficients[r][i];
+                try (Tensor host = Tensor.of(flat, coefficients.length, n)) {
+                    return TensorScope.release(host.to(d));
+                }
+            });
+        }
+    }
+
+    /** Frees the per-device coefficient tables; the process cannot be used afterwards. */
+    @Override
+    public void close() {
+        synchronized (tables) {
+            closed = true;
+            tables.values().forEach(Tensor::close);
+            tables.clear();
         }
     }
 
@@ -136,12 +198,7 @@ public final class GaussianDiffusion {
 
     /** The network's timestep input for process steps t (identity unless respaced), float32. */
     public Tensor modelTimesteps(Tensor t) {
-        long[] idx = t.toLongArray();
-        float[] mapped = new float[idx.length];
-        for (int i = 0; i < idx.length; i++) mapped[i] = timestepMap[(int) idx[i]];
-        try (Tensor host = Tensor.of(mapped, idx.length)) {
-            return host.to(t.device());
-        }
+        return extract(timestepMapAsDouble, t, 1, t.device());
     }
 
     /** Mean, variance, log variance and predicted x0 of p(x_{t-1} | x_t) from the model's output. */

@@ -35,6 +35,11 @@ public final class GaussianSampler implements Sampler {
     }
 
     @Override
+    public void close() {
+        diffusion.close();
+    }
+
+    @Override
     public int steps() {
         return diffusion.numTimesteps();
     }

@@ -1,10 +1,12 @@
 package dev.dit4j.models.train;
 
-import dev.dit4j.models.DiT;
+import dev.dit4j.models.ClassConditionalModel;
 import dev.dit4j.models.Weights;
-import dev.dit4j.models.diffusion.GaussianDiffusion;
+import dev.dit4j.nn.Autocast;
+import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Optim;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
@@ -17,44 +19,62 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * DiT training as the reference does it: uniform timesteps, q_sample with fresh noise, the hybrid
- * MSE + VLB loss, AdamW (lr 1e-4, no weight decay by default), EMA after every step, label dropout
- * inside the model. All randomness comes from seeded generators whose state is checkpointed,
- * so a resumed run continues exactly. A step never reads the loss back to the host.
+ * Diffusion training as the authors do it: the model's own objective (DiT and U-DiT: the ADM
+ * hybrid loss; U-ViT: noise MSE), AdamW, EMA after every step, label dropout inside the model,
+ * optional gradient clipping and autocast (bf16 on CUDA, weights and optimizer state stay
+ * float32). All randomness comes from seeded generators whose state is checkpointed, so a resumed
+ * run continues exactly. A step never reads the loss back to the host.
  */
-public final class DiffusionTrainer implements AutoCloseable {
-    /** Training settings; the defaults are DiT's recipe. */
-    public record Options(double lr, double weightDecay, double emaDecay, double gradClip, long seed) {
+public final class DiffusionTrainer<M extends Module & ClassConditionalModel> implements AutoCloseable {
+    /**
+     * Training settings; the defaults are DiT's recipe. {@code autocast} is null for full
+     * precision, else the dtype (bfloat16 / float16) the forward pass runs in.
+     */
+    public record Options(double lr, double beta1, double beta2, double weightDecay, double emaDecay, double gradClip,
+                          long seed, DType autocast) {
+        /** DiT and U-DiT: AdamW lr 1e-4, betas (0.9, 0.999), no weight decay, EMA 0.9999. */
         public static Options dit() {
-            return new Options(1e-4, 0, 0.9999, 0, 0);
+            return new Options(1e-4, 0.9, 0.999, 0, 0.9999, 0, 0, null);
         }
 
-        public Options withLr(double v) { return new Options(v, weightDecay, emaDecay, gradClip, seed); }
-        public Options withEmaDecay(double v) { return new Options(lr, weightDecay, v, gradClip, seed); }
-        public Options withGradClip(double v) { return new Options(lr, weightDecay, emaDecay, v, seed); }
-        public Options withSeed(long v) { return new Options(lr, weightDecay, emaDecay, gradClip, v); }
+        /** U-ViT's ImageNet-256 recipe: lr 2e-4, betas (0.99, 0.99), weight decay 0.03, EMA 0.9999. */
+        public static Options uvit() {
+            return new Options(2e-4, 0.99, 0.99, 0.03, 0.9999, 0, 0, null);
+        }
+
+        public Options withLr(double v) { return new Options(v, beta1, beta2, weightDecay, emaDecay, gradClip, seed, autocast); }
+        public Options withBetas(double b1, double b2) { return new Options(lr, b1, b2, weightDecay, emaDecay, gradClip, seed, autocast); }
+        public Options withWeightDecay(double v) { return new Options(lr, beta1, beta2, v, emaDecay, gradClip, seed, autocast); }
+        public Options withEmaDecay(double v) { return new Options(lr, beta1, beta2, weightDecay, v, gradClip, seed, autocast); }
+        public Options withGradClip(double v) { return new Options(lr, beta1, beta2, weightDecay, emaDecay, v, seed, autocast); }
+        public Options withSeed(long v) { return new Options(lr, beta1, beta2, weightDecay, emaDecay, gradClip, v, autocast); }
+        public Options withAutocast(DType v) { return new Options(lr, beta1, beta2, weightDecay, emaDecay, gradClip, seed, v); }
     }
 
-    private final DiT model;
-    private final DiT emaModel;
+    private final M model;
+    private final M emaModel;
     private final Ema ema;
     private final List<Tensor> trainable;
     private final AdamW optimizer;
-    private final GaussianDiffusion diffusion = GaussianDiffusion.linear(1000);
+    private final TrainingObjective objective;
     private final Generator gen;
     private final Options options;
     private final Device device;
     private long step;
 
-    /** Trains {@code model}; {@code emaModel} is a second instance of the same config that becomes its average. */
-    public DiffusionTrainer(DiT model, DiT emaModel, Options options) {
+    /**
+     * Trains {@code model} with {@code objective} (the trainer owns and closes it);
+     * {@code emaModel} is a second instance of the same config that becomes its average.
+     */
+    public DiffusionTrainer(M model, M emaModel, TrainingObjective objective, Options options) {
         this.model = model;
         this.emaModel = emaModel;
+        this.objective = objective;
         this.options = options;
         this.device = model.namedParameters().values().iterator().next().device();
         this.ema = new Ema(model, emaModel, options.emaDecay());
         this.trainable = List.copyOf(model.namedTrainableParameters().values());
-        this.optimizer = new AdamW(trainable, options.lr(), 0.9, 0.999, 1e-8, options.weightDecay());
+        this.optimizer = new AdamW(trainable, options.lr(), options.beta1(), options.beta2(), 1e-8, options.weightDecay());
         this.gen = Generator.create(options.seed(), device);
         dev.dit4j.nn.Torch.manualSeed(options.seed()); // the default generator drives label dropout
         model.train(true);
@@ -64,19 +84,21 @@ public final class DiffusionTrainer implements AutoCloseable {
         return step;
     }
 
-    public DiT ema() {
+    /** DiT's objective (the ADM hybrid loss). */
+    public DiffusionTrainer(M model, M emaModel, Options options) {
+        this(model, emaModel, new AdmObjective(), options);
+    }
+
+    public M ema() {
         return emaModel;
     }
 
     /** One optimisation step on a batch of clean inputs x0 [N, C, H, W] and labels y [N]; returns the mean loss (still on device). */
     public Tensor trainStep(Tensor x0, Tensor y) {
         try (TensorScope s = TensorScope.open()) {
-            long n = x0.size(0);
-            Tensor t = Tensor.randint(0, 1000, new long[] {n}, device, gen);
-            Tensor noise = Tensor.randn(x0.shape(), x0.dtype(), device, gen);
-            Tensor xt = diffusion.qSample(x0, t, noise);
-            Tensor out = model.forward(xt, t, y);
-            Tensor loss = diffusion.trainingLosses(out, x0, xt, t, noise).loss().mean();
+            if (x0.size(0) != y.size(0))
+                throw new IllegalArgumentException("batch of " + x0.size(0) + " inputs but " + y.size(0) + " labels");
+            Tensor loss = objective.losses((xt, t) -> forward(xt, t, y), x0, gen).mean();
             loss.backward();
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
@@ -84,6 +106,14 @@ public final class DiffusionTrainer implements AutoCloseable {
             ema.update();
             step++;
             return s.keep(loss.detach());
+        }
+    }
+
+    /** The network on x_t, inside an autocast region when one is configured; the output in float32 for the loss. */
+    private Tensor forward(Tensor xt, Tensor t, Tensor y) {
+        if (options.autocast() == null) return model.forward(xt, t, y);
+        try (TensorScope s = TensorScope.open(); Autocast.Region r = Autocast.enable(device, options.autocast())) {
+            return s.keep(model.forward(xt, t, y).to(DType.FLOAT32));
         }
     }
 
@@ -98,7 +128,7 @@ public final class DiffusionTrainer implements AutoCloseable {
             all.put("rng.default", Generator.defaultState(Device.CPU));
             Map<String, String> meta = new LinkedHashMap<>(metadata);
             meta.put("step", Long.toString(step));
-            meta.put("config", model.config().toString());
+            meta.put("config", model.describe());
             Safetensors.save(file, all, meta);
         }
     }
@@ -127,5 +157,6 @@ public final class DiffusionTrainer implements AutoCloseable {
     public void close() {
         optimizer.close();
         gen.close();
+        objective.close();
     }
 }
