@@ -8,12 +8,16 @@ public final class Functional {
 
     /** x @ weight^T + bias (bias may be null). */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        return Tensor.wrap(LibTorch.linear(x.handle(), weight.handle(), Tensor.handleOrNull(bias)));
+        Tensor out = Tensor.wrap(LibTorch.linear(x.handle(), weight.handle(), Tensor.handleOrNull(bias)));
+        if (FlopCounter.active()) FlopCounter.product(FlopCounter.Op.LINEAR, out, weight.size(-1));
+        return out;
     }
 
     /** beta * input + alpha * (a @ b). */
     public static Tensor addmm(Tensor input, Tensor a, Tensor b, double beta, double alpha) {
-        return Tensor.wrap(LibTorch.addmm(input.handle(), a.handle(), b.handle(), beta, alpha));
+        Tensor out = Tensor.wrap(LibTorch.addmm(input.handle(), a.handle(), b.handle(), beta, alpha));
+        if (FlopCounter.active()) FlopCounter.product(FlopCounter.Op.ADDMM, out, a.size(-1));
+        return out;
     }
 
     public static Tensor softmax(Tensor x, long dim) {
@@ -59,7 +63,9 @@ public final class Functional {
                                                       boolean causal, double scale, SdpaBackend backend) {
         LibTorch.SdpaResult r = LibTorch.sdpa(q.handle(), k.handle(), v.handle(), Tensor.handleOrNull(mask), dropout,
                 causal, scale, backend.code);
-        return new Attention(Tensor.wrap(r.output()), SdpaBackend.fromCode(r.backendUsed()));
+        Tensor out = Tensor.wrap(r.output());
+        if (FlopCounter.active()) FlopCounter.attention(q, k, out);
+        return new Attention(out, SdpaBackend.fromCode(r.backendUsed()));
     }
 
     /** Attention with libtorch's choice of kernel, no mask, no dropout; returns the output only. */
@@ -73,15 +79,19 @@ public final class Functional {
 
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding, long[] dilation,
                                 long groups) {
-        return Tensor.wrap(LibTorch.conv2d(x.handle(), weight.handle(), Tensor.handleOrNull(bias), pair(stride, "stride"),
+        Tensor out = Tensor.wrap(LibTorch.conv2d(x.handle(), weight.handle(), Tensor.handleOrNull(bias), pair(stride, "stride"),
                 pair(padding, "padding"), pair(dilation, "dilation"), groups));
+        if (FlopCounter.active()) FlopCounter.conv2d(out, weight);
+        return out;
     }
 
     public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding,
                                          long[] outputPadding, long[] dilation, long groups) {
-        return Tensor.wrap(LibTorch.convTranspose2d(x.handle(), weight.handle(), Tensor.handleOrNull(bias),
+        Tensor out = Tensor.wrap(LibTorch.convTranspose2d(x.handle(), weight.handle(), Tensor.handleOrNull(bias),
                 pair(stride, "stride"), pair(padding, "padding"), pair(outputPadding, "outputPadding"),
                 pair(dilation, "dilation"), groups));
+        if (FlopCounter.active()) FlopCounter.convTranspose2d(x, weight);
+        return out;
     }
 
     public static Tensor avgPool2d(Tensor x, long kernel, long stride) {

@@ -627,9 +627,15 @@ public final class Tensor implements AutoCloseable {
 
     // ---- linear algebra -------------------------------------------------------------------
 
-    public Tensor matmul(Tensor other) { return wrap(LibTorch.matmul(handle(), other.handle())); }
-    public Tensor mm(Tensor other) { return wrap(LibTorch.mm(handle(), other.handle())); }
-    public Tensor bmm(Tensor other) { return wrap(LibTorch.bmm(handle(), other.handle())); }
+    public Tensor matmul(Tensor other) { return counted(FlopCounter.Op.MATMUL, wrap(LibTorch.matmul(handle(), other.handle()))); }
+    public Tensor mm(Tensor other) { return counted(FlopCounter.Op.MM, wrap(LibTorch.mm(handle(), other.handle()))); }
+    public Tensor bmm(Tensor other) { return counted(FlopCounter.Op.BMM, wrap(LibTorch.bmm(handle(), other.handle()))); }
+
+    /** Reports a product this @ other (contracting this's last dim) to open FlopCounters. */
+    private Tensor counted(FlopCounter.Op op, Tensor out) {
+        if (FlopCounter.active()) FlopCounter.product(op, out, size(-1));
+        return out;
+    }
 
     // ---- autograd -------------------------------------------------------------------------
 

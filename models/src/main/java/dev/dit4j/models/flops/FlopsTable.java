@@ -1,0 +1,87 @@
+package dev.dit4j.models.flops;
+
+import dev.dit4j.models.DiT;
+import dev.dit4j.nn.Device;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The parameter / GFLOPs table of the papers, produced by {@link ModelFlops}. Another model family
+ * joins with one line in {@link #subjects()} mapping its presets to {@link FlopSubject}s.
+ */
+public final class FlopsTable {
+    private FlopsTable() {}
+
+    /**
+     * DiT's 12 configurations at 256px (latent 4x32x32), in the paper's order, with the reference
+     * GMACs of MODELS.md section 1.1 (a MAC count of the authors' PyTorch code; the DiT README
+     * gives 119 for XL/2).
+     */
+    static final Map<String, String> DIT_REFERENCE = orderedMap(
+            "DiT-S/8", "0.36", "DiT-S/4", "1.41", "DiT-S/2", "6.06",
+            "DiT-B/8", "1.42", "DiT-B/4", "5.57", "DiT-B/2", "23.01",
+            "DiT-L/8", "5.01", "DiT-L/4", "19.70", "DiT-L/2", "80.70",
+            "DiT-XL/8", "7.39", "DiT-XL/4", "29.04", "DiT-XL/2", "118.6");
+
+    /** A DiT preset as a table row. */
+    public static FlopSubject dit(DiT.Config config) {
+        return FlopSubject.classConditional(config.name(), device -> DiT.create(config, device, 0), config.inChannels(),
+                config.inputSize(), DIT_REFERENCE.get(config.name()));
+    }
+
+    /** Every row, family by family. */
+    public static List<FlopSubject> subjects() {
+        return Stream.of(
+                DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.preset(name)))
+                // U-ViT, U-DiT: one line each, e.g.
+                // , UDiT.PRESETS.stream().map(c -> FlopSubject.classConditional(c.name(), d -> UDiT.create(c, d, 0), 4, 32, null))
+        ).flatMap(s -> s).toList();
+    }
+
+    /** Rows whose name contains {@code filter} (case-insensitive); all when it is null or blank. */
+    public static List<FlopSubject> subjects(String filter) {
+        if (filter == null || filter.isBlank()) return subjects();
+        String f = filter.toLowerCase(Locale.ROOT);
+        List<FlopSubject> out = subjects().stream().filter(s -> s.name().toLowerCase(Locale.ROOT).contains(f)).toList();
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no model matches '" + filter + "'; known: "
+                    + subjects().stream().map(FlopSubject::name).toList());
+        }
+        return out;
+    }
+
+    /** Measures each subject in turn (one model in memory at a time), reporting each result as it comes. */
+    public static List<ModelFlops.Result> measure(List<FlopSubject> subjects, Device device, Consumer<ModelFlops.Result> progress) {
+        List<ModelFlops.Result> results = new ArrayList<>();
+        for (FlopSubject s : subjects) {
+            ModelFlops.Result r = ModelFlops.measure(s, device);
+            results.add(r);
+            if (progress != null) progress.accept(r);
+        }
+        return results;
+    }
+
+    /** The markdown table: params (M), GMACs (1 multiply-add = 1 FLOP) and the reference GMACs. */
+    public static String markdown(List<ModelFlops.Result> results) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| model | params (M) | GFLOPs (GMACs) | reference GFLOPs | match |\n");
+        sb.append("|---|---:|---:|---:|:---:|\n");
+        for (ModelFlops.Result r : results) {
+            sb.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s |\n", r.name(), r.mparams(), r.gmacs(),
+                    r.reference() == null ? "-" : r.reference(), r.reference() == null ? "" : r.matchesReference() ? "yes" : "NO"));
+        }
+        sb.append("\nFLOPs counted as multiply-accumulates of one batch-1 forward (linear, conv, attention QK^T and AV);"
+                + " elementwise ops not counted. Params include frozen tables (DiT pos_embed).\n");
+        return sb.toString();
+    }
+
+    private static Map<String, String> orderedMap(String... kv) {
+        var m = new java.util.LinkedHashMap<String, String>();
+        for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.dit4j.models.flops;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dit4j.models.DiT;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.FlopCounter.Op;
+import dev.dit4j.nn.Torch;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/** DiT's parameter and GFLOPs table reproduced by counting the ops a forward pass runs. */
+class ModelFlopsTest {
+    /** DiT's MACs in closed form: blocks (qkv, proj, MLP, QK^T, AV, adaLN) + patch conv + t-MLP + final layer. */
+    static long ditMacs(DiT.Config c) {
+        long d = c.hidden(), t = c.tokens(), p2 = (long) c.patch() * c.patch();
+        long block = 12 * d * d * t + 2 * t * t * d + 6 * d * d;
+        return c.depth() * block + t * d * c.inChannels() * p2 + 256 * d + d * d + 2 * d * d + t * d * p2 * c.outChannels();
+    }
+
+    private static void check(DiT.Config config, String mparams) {
+        long live = Torch.liveTensors();
+        ModelFlops.Result r = ModelFlops.measure(FlopsTable.dit(config), Device.CPU);
+        assertEquals(live, Torch.liveTensors(), "tensors leaked by the measurement");
+        assertEquals(ditMacs(config), r.macs(), config.name() + " MACs");
+        assertTrue(r.matchesReference(), config.name() + ": " + r.gmacs() + " GMACs vs reference " + r.reference());
+        assertEquals(mparams, String.format(Locale.ROOT, "%.2f", r.mparams()), config.name() + " params (M)");
+        assertEquals(Set.of(Op.LINEAR, Op.CONV2D, Op.SCALED_DOT_PRODUCT_ATTENTION), r.byOp().keySet());
+        long d = config.hidden(), t = config.tokens();
+        assertEquals(config.depth() * 2 * t * t * d, r.byOp().get(Op.SCALED_DOT_PRODUCT_ATTENTION), "attention MACs");
+    }
+
+    @Test
+    void ditS8() {
+        check(DiT.S_8, "33.15");
+    }
+
+    @Test
+    void ditS2() {
+        check(DiT.S_2, "32.96");
+    }
+
+    @Test
+    void ditB4() {
+        check(DiT.B_4, "130.48");
+    }
+
+    @Test
+    void closedFormMatchesTheReferenceForAllTwelve() {
+        // Checks the closed form (verified against counting above) on the presets too big for a unit test.
+        for (DiT.Config c : DiT.PRESETS) {
+            var r = new ModelFlops.Result(c.name(), 0, ditMacs(c), java.util.Map.of(), FlopsTable.DIT_REFERENCE.get(c.name()));
+            assertTrue(r.matchesReference(), c.name() + ": " + r.gmacs() + " vs " + r.reference());
+        }
+    }
+
+    @Test
+    void tableListsTheTwelveDiTsInThePapersOrder() {
+        List<String> names = FlopsTable.subjects().stream().map(FlopSubject::name).toList();
+        assertEquals(List.of("DiT-S/8", "DiT-S/4", "DiT-S/2", "DiT-B/8", "DiT-B/4", "DiT-B/2", "DiT-L/8", "DiT-L/4",
+                "DiT-L/2", "DiT-XL/8", "DiT-XL/4", "DiT-XL/2"), names.subList(0, 12));
+        assertEquals(List.of("DiT-XL/8", "DiT-XL/4", "DiT-XL/2"), FlopsTable.subjects("xl/").stream().map(FlopSubject::name).toList());
+        var e = assertThrows(IllegalArgumentException.class, () -> FlopsTable.subjects("nope"));
+        assertTrue(e.getMessage().contains("DiT-S/8"), e.getMessage());
+    }
+
+    @Test
+    void markdownRowsCarryParamsGmacsAndReference() {
+        var r = new ModelFlops.Result("DiT-XL/2", 675_129_632, 118_621_421_568L, java.util.Map.of(), "118.6");
+        var miss = new ModelFlops.Result("X", 1_000_000, 2_000_000_000L, java.util.Map.of(), "2.01");
+        var none = new ModelFlops.Result("Y", 1_000_000, 1, java.util.Map.of(), null);
+        String md = FlopsTable.markdown(List.of(r, miss, none));
+        assertTrue(md.contains("| DiT-XL/2 | 675.13 | 118.62 | 118.6 | yes |"), md);
+        assertTrue(md.contains("| X | 1.00 | 2.00 | 2.01 | NO |"), md);
+        assertTrue(md.contains("| Y | 1.00 | 0.00 | - |  |"), md);
+    }
+
+    /**
+     * The whole table (about 2.6 G parameters built in turn, ~1.5 min on 2 CPU cores): run with
+     * -Ddit4j.flops.full=true, or {@code ./dit4j flops}. Produced that way, all 12 DiT rows match
+     * their reference to its printed rounding (XL/2: 675.13M params, 118.62 GMACs).
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "dit4j.flops.full", matches = "true")
+    void fullTable() {
+        List<ModelFlops.Result> results = FlopsTable.measure(FlopsTable.subjects(), Device.CPU, r -> {});
+        System.out.println(FlopsTable.markdown(results));
+        for (ModelFlops.Result r : results) {
+            if (r.reference() != null) assertTrue(r.matchesReference(), r.name() + ": " + r.gmacs() + " vs " + r.reference());
+        }
+    }
+}
