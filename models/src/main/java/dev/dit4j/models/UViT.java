@@ -1,0 +1,438 @@
+package dev.dit4j.models;
+
+import dev.dit4j.models.uvit.UViTBlock;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Module;
+import dev.dit4j.nn.ModuleList;
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.layers.Conv2d;
+import dev.dit4j.nn.layers.Embedding;
+import dev.dit4j.nn.layers.Init;
+import dev.dit4j.nn.layers.LayerNorm;
+import dev.dit4j.nn.layers.Linear;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * U-ViT: "All are Worth Words: A ViT Backbone for Diffusion Models", Bao et al., CVPR 2023
+ * (arXiv 2209.12152). Time, condition and image patches are all tokens of one ViT with learned
+ * positions; in-blocks push their outputs on a stack which out-blocks pop as long skips. Parameter
+ * names follow baofff/U-ViT (libs/uvit.py, libs/uvit_t2i.py) so the released checkpoints load
+ * unchanged. Output: epsilon, C channels.
+ */
+public final class UViT extends Module implements ClassConditionalModel {
+    /**
+     * A U-ViT configuration.
+     *
+     * @param imgSize       input height = width the learned positions are sized for (latent or pixel)
+     * @param depth         the authors' depth: depth/2 in-blocks, one mid block, depth/2 out-blocks
+     * @param numClasses    real classes; 0 or -1 for an unconditional or text model
+     * @param nullLabel     the label table has one more row, label {@code numClasses}, for guidance
+     *                      (the authors' num_classes is then numClasses + 1)
+     * @param labelDropout  probability of replacing a label by the null label in training mode
+     *                      (the authors' p_uncond, which they apply in the dataset)
+     * @param conv          a final 3x3 conv after unpatchify (false in the H models)
+     * @param contextDim    width of the text-encoder tokens (768 for CLIP ViT-L/14); 0 without text
+     * @param contextTokens number of text tokens (77); 0 without text
+     */
+    public record Config(String name, int imgSize, int patch, int inChannels, int embedDim, int depth, int heads,
+                         double mlpRatio, boolean qkvBias, int numClasses, boolean nullLabel, double labelDropout,
+                         boolean conv, int contextDim, int contextTokens) {
+        public Config {
+            if (embedDim % heads != 0) throw new IllegalArgumentException("embedDim " + embedDim + " not divisible by heads " + heads);
+            if (imgSize % patch != 0) throw new IllegalArgumentException("image size " + imgSize + " not divisible by patch " + patch);
+            if (depth < 0 || depth % 2 != 0) throw new IllegalArgumentException("depth must be even (depth/2 in- and out-blocks), got " + depth);
+            if (numClasses > 0 && contextTokens > 0) throw new IllegalArgumentException("a U-ViT is conditioned on classes or on text, not both");
+            if (contextTokens < 0 || (contextTokens > 0) != (contextDim > 0)) {
+                throw new IllegalArgumentException("contextDim and contextTokens must both be positive or both 0, got " + contextDim + ", " + contextTokens);
+            }
+            if (nullLabel && numClasses <= 0) throw new IllegalArgumentException("a null label needs a class-conditional model");
+            if (labelDropout < 0 || labelDropout >= 1) throw new IllegalArgumentException("labelDropout must lie in [0, 1), got " + labelDropout);
+            if (labelDropout > 0 && !nullLabel) throw new IllegalArgumentException("label dropout needs the null label row");
+        }
+
+        public boolean classConditional() {
+            return numClasses > 0;
+        }
+
+        public boolean textConditional() {
+            return contextTokens > 0;
+        }
+
+        /** Rows of label_emb: the authors' num_classes. */
+        public int labelTableSize() {
+            return classConditional() ? numClasses + (nullLabel ? 1 : 0) : 0;
+        }
+
+        /** Tokens before the patches: label + time (2), time + text (1 + contextTokens), or time (1). */
+        public int extras() {
+            return classConditional() ? 2 : 1 + contextTokens;
+        }
+
+        /** Patch tokens of an imgSize input. */
+        public int patches() {
+            return (imgSize / patch) * (imgSize / patch);
+        }
+
+        /** depth + 1 transformer blocks in all. */
+        public int blocks() {
+            return depth + 1;
+        }
+
+        /** The parameter count of a model with this config, computed from the shapes without allocating. */
+        public long parameterCount() {
+            long d = embedDim, c = inChannels, p2 = (long) patch * patch, hidden = (long) (embedDim * mlpRatio);
+            long block = 4 * d + 3 * d * d + (qkvBias ? 3 * d : 0) + d * d + d + d * hidden + hidden + hidden * d + d;
+            long n = (extras() + (long) patches()) * d + d * c * p2 + d;
+            n += (long) labelTableSize() * d;
+            if (textConditional()) n += (long) contextDim * d + d;
+            n += (depth + 1L) * block + (depth / 2L) * (2 * d * d + d);
+            n += 2 * d + d * p2 * c + p2 * c;
+            if (conv) n += c * c * 9 + c;
+            return n;
+        }
+
+        public Config withName(String n) {
+            return new Config(n, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        public Config withImgSize(int size) {
+            return new Config(name, size, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        public Config withPatch(int p) {
+            return new Config(name, imgSize, p, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        public Config withInChannels(int channels) {
+            return new Config(name, imgSize, patch, channels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        public Config withWidth(int dim, int nHeads) {
+            return new Config(name, imgSize, patch, inChannels, dim, depth, nHeads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        public Config withDepth(int d) {
+            return new Config(name, imgSize, patch, inChannels, embedDim, d, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        public Config withQkvBias(boolean bias) {
+            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, bias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+        }
+
+        /** Class-conditional with {@code classes} real classes and, when {@code withNull}, a null label row. */
+        public Config withClasses(int classes, boolean withNull) {
+            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, classes, withNull,
+                    withNull ? labelDropout : 0, conv, 0, 0);
+        }
+
+        /** Unconditional: time token only. */
+        public Config unconditional() {
+            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, -1, false, 0, conv, 0, 0);
+        }
+
+        public Config withLabelDropout(double p) {
+            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, p, conv, contextDim, contextTokens);
+        }
+
+        public Config withConv(boolean finalConv) {
+            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, finalConv, contextDim, contextTokens);
+        }
+
+        /** Text-conditional with {@code tokens} context tokens of width {@code dim} (no labels). */
+        public Config withContext(int dim, int tokens) {
+            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, -1, false, 0, conv, dim, tokens);
+        }
+    }
+
+    private static Config uncond(String name, int img, int patch, int dim, int depth, int heads) {
+        return new Config(name, img, patch, 3, dim, depth, heads, 4, false, -1, false, 0, true, 0, 0);
+    }
+
+    private static Config classes(String name, int img, int patch, int channels, int dim, int depth, int heads,
+                                  boolean withNull, double dropout, boolean conv) {
+        return new Config(name, img, patch, channels, dim, depth, heads, 4, false, 1000, withNull, dropout, conv, 0, 0);
+    }
+
+    private static Config text(String name, int depth) {
+        return new Config(name, 32, 2, 4, 512, depth, 8, 4, false, -1, false, 0, true, 768, 77);
+    }
+
+    /** U-ViT-S/2, CIFAR-10 pixels 3x32x32, unconditional (44.26M). */
+    public static final Config CIFAR10_S_2 = uncond("cifar10_uvit_small", 32, 2, 512, 12, 8);
+    /** U-ViT-S/4, CelebA pixels 3x64x64, unconditional (44.29M). */
+    public static final Config CELEBA64_S_4 = uncond("celeba64_uvit_small", 64, 4, 512, 12, 8);
+    /** U-ViT-M/4, ImageNet pixels 3x64x64, 1000 classes, no guidance (130.94M). */
+    public static final Config IMAGENET64_M_4 = classes("imagenet64_uvit_mid", 64, 4, 3, 768, 16, 12, false, 0, true);
+    /** U-ViT-L/4, ImageNet pixels 3x64x64, 1000 classes, no guidance (286.83M). */
+    public static final Config IMAGENET64_L_4 = classes("imagenet64_uvit_large", 64, 4, 3, 1024, 20, 16, false, 0, true);
+    /** U-ViT-L/2, ImageNet 256 latents 4x32x32, 1000 classes + null (286.76M). */
+    public static final Config IMAGENET256_L_2 = classes("imagenet256_uvit_large", 32, 2, 4, 1024, 20, 16, true, 0.15, true);
+    /** U-ViT-H/2, ImageNet 256 latents 4x32x32, no final conv (500.83M). */
+    public static final Config IMAGENET256_H_2 = classes("imagenet256_uvit_huge", 32, 2, 4, 1152, 28, 16, true, 0.1, false);
+    /** U-ViT-L/4, ImageNet 512 latents 4x64x64 (286.86M). */
+    public static final Config IMAGENET512_L_4 = classes("imagenet512_uvit_large", 64, 4, 4, 1024, 20, 16, true, 0.15, true);
+    /** U-ViT-H/4, ImageNet 512 latents 4x64x64, no final conv (500.94M). */
+    public static final Config IMAGENET512_H_4 = classes("imagenet512_uvit_huge", 64, 4, 4, 1152, 28, 16, true, 0.1, false);
+    /** U-ViT-S/2, MS-COCO latents 4x32x32, 77 CLIP tokens of 768 (44.69M). */
+    public static final Config MSCOCO_S_2 = text("mscoco_uvit_small", 12);
+    /** U-ViT-S/2-Deep (depth 16), MS-COCO (58.35M). */
+    public static final Config MSCOCO_S_2_DEEP = text("mscoco_uvit_small_deep", 16);
+    public static final List<Config> PRESETS = List.of(CIFAR10_S_2, CELEBA64_S_4, IMAGENET64_M_4, IMAGENET64_L_4,
+            IMAGENET256_L_2, IMAGENET256_H_2, IMAGENET512_L_4, IMAGENET512_H_4, MSCOCO_S_2, MSCOCO_S_2_DEEP);
+
+    /**
+     * A preset by the authors' config / checkpoint name ("imagenet256_uvit_large", optionally with
+     * ".pth") or by its constant's name ("IMAGENET256_L_2", "imagenet256-l/2"), ignoring case.
+     */
+    public static Config preset(String name) {
+        String n = name.trim().replaceFirst("(?i)\\.pth$", "");
+        String constant = n.replace('/', '_').replace('-', '_');
+        for (Config c : PRESETS) if (c.name().equalsIgnoreCase(n)) return c;
+        String[] constants = {"CIFAR10_S_2", "CELEBA64_S_4", "IMAGENET64_M_4", "IMAGENET64_L_4", "IMAGENET256_L_2",
+            "IMAGENET256_H_2", "IMAGENET512_L_4", "IMAGENET512_H_4", "MSCOCO_S_2", "MSCOCO_S_2_DEEP"};
+        for (int i = 0; i < constants.length; i++) if (constants[i].equalsIgnoreCase(constant)) return PRESETS.get(i);
+        throw new IllegalArgumentException("unknown U-ViT preset '" + name + "'; known: " + PRESETS.stream().map(Config::name).toList()
+                + " or " + Arrays.toString(constants));
+    }
+
+    private final Config config;
+    private final Tensor posEmbed;
+    private final PatchEmbed patchEmbed;
+    private final Embedding labelEmb;
+    private final Linear contextEmbed;
+    private final List<UViTBlock> inBlocks;
+    private final UViTBlock midBlock;
+    private final List<UViTBlock> outBlocks;
+    private final LayerNorm norm;
+    private final Linear decoderPred;
+    private final Conv2d finalLayer;
+
+    /** Builds the model with the authors' initialisation (trunc-normal Linears and positions; conv and label table PyTorch defaults). */
+    public UViT(Config config, DType dtype, Device device, Generator gen) {
+        this.config = config;
+        int d = config.embedDim();
+        int c = config.inChannels();
+        // The model's own parameter comes first in a PyTorch state dict, then the children in order.
+        posEmbed = registerParameter("pos_embed", Tensor.zeros(new long[] {1, config.extras() + config.patches(), d}, dtype, device));
+        Init.truncNormal(posEmbed, 0.02, gen);
+        patchEmbed = registerModule("patch_embed", new PatchEmbed(c, d, config.patch(), dtype, device, gen));
+        labelEmb = config.classConditional()
+                ? registerModule("label_emb", new Embedding(config.labelTableSize(), d, dtype, device, gen)) : null;
+        contextEmbed = config.textConditional()
+                ? registerModule("context_embed", new Linear(config.contextDim(), d, true, dtype, device, gen)) : null;
+        if (contextEmbed != null) UViTBlock.truncNormalInit(contextEmbed, gen);
+        ModuleList<UViTBlock> ins = registerModule("in_blocks", new ModuleList<>());
+        for (int i = 0; i < config.depth() / 2; i++) ins.add(block(false, dtype, device, gen));
+        inBlocks = ins.items();
+        midBlock = registerModule("mid_block", block(false, dtype, device, gen));
+        ModuleList<UViTBlock> outs = registerModule("out_blocks", new ModuleList<>());
+        for (int i = 0; i < config.depth() / 2; i++) outs.add(block(true, dtype, device, gen));
+        outBlocks = outs.items();
+        norm = registerModule("norm", new LayerNorm(d, 1e-5, true, true, dtype, device));
+        decoderPred = registerModule("decoder_pred", new Linear(d, (long) config.patch() * config.patch() * c, true, dtype, device, gen));
+        UViTBlock.truncNormalInit(decoderPred, gen);
+        finalLayer = config.conv() ? registerModule("final_layer", new Conv2d(c, c, 3, 1, 1, 1, true, dtype, device, gen)) : null;
+    }
+
+    private UViTBlock block(boolean skip, DType dtype, Device device, Generator gen) {
+        return new UViTBlock(config.embedDim(), config.heads(), config.mlpRatio(), config.qkvBias(), skip, dtype, device, gen);
+    }
+
+    /** A float32 model initialised from {@code seed}. */
+    public static UViT create(Config config, Device device, long seed) {
+        try (Generator gen = Generator.create(seed, device)) {
+            return new UViT(config, DType.FLOAT32, device, gen);
+        }
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** Real classes (0 for unconditional and text models); label {@code numClasses()} is the null label. */
+    @Override
+    public int numClasses() {
+        return Math.max(config.numClasses(), 0);
+    }
+
+    @Override
+    public boolean learnsSigma() {
+        return false;
+    }
+
+    @Override
+    public String describe() {
+        return config.toString();
+    }
+
+    /**
+     * x [N, C, imgSize, imgSize], t [N] network timesteps (may be fractional) -> epsilon [N, C, H, W].
+     * The third argument is the int64 labels [N] for a class-conditional model (the null label
+     * {@code numClasses} allowed when the table has it; dropped to it with probability labelDropout
+     * in training mode), null for an unconditional one, and the text tokens [N, contextTokens,
+     * contextDim] for a text model (see {@link #forwardText}).
+     */
+    @Override
+    public Tensor forward(Tensor x, Tensor t, Tensor y) {
+        if (config.textConditional()) return forwardText(x, t, y);
+        checkInput(x, t);
+        if (!config.classConditional()) {
+            if (y != null) throw new IllegalArgumentException("unconditional U-ViT " + config.name() + " takes no labels; pass null");
+            return run(x, t, null, null);
+        }
+        checkLabels(y, x.size(0));
+        return run(x, t, y, null);
+    }
+
+    /** Text-conditional forward: context [N, contextTokens, contextDim] (CLIP last_hidden_state). */
+    public Tensor forwardText(Tensor x, Tensor t, Tensor context) {
+        if (!config.textConditional()) throw new IllegalArgumentException("U-ViT " + config.name() + " is not text-conditional");
+        checkInput(x, t);
+        checkContext(context, x.size(0));
+        return run(x, t, null, context);
+    }
+
+    /**
+     * Guidance in U-ViT's form, eps_c + scale (eps_c - eps_u) on all channels (scale 0 = no
+     * guidance). The batch is [conditional half; unconditional half]: the first half of x is used
+     * for both, y's second half holds the null label; the guided eps fills both halves.
+     */
+    @Override
+    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
+        if (!config.classConditional() || !config.nullLabel()) {
+            throw new IllegalArgumentException("U-ViT " + config.name() + " has no null label to guide with"
+                    + (config.textConditional() ? "; use forwardTextWithCfg" : ""));
+        }
+        long n = x.size(0);
+        if (n % 2 != 0) throw new IllegalArgumentException("guided batches hold a conditional and an unconditional half; got batch " + n);
+        try (TensorScope s = TensorScope.open()) {
+            Tensor half = x.narrow(0, 0, n / 2);
+            Tensor out = forward(Tensor.cat(List.of(half, half), 0), t, y);
+            Tensor guided = guide(out.narrow(0, 0, n / 2), out.narrow(0, n / 2, n / 2), scale);
+            return s.keep(Tensor.cat(List.of(guided, guided), 0));
+        }
+    }
+
+    /**
+     * Text guidance as the authors sample MS-COCO: eps_c + scale (eps_c - eps_u), eps_u computed
+     * with {@code emptyContext}, the encoding of the empty prompt ([T, Dc], [1, T, Dc] or [N, T, Dc]),
+     * never zeros. Both passes run as one batch of 2N; returns [N, C, H, W].
+     */
+    public Tensor forwardTextWithCfg(Tensor x, Tensor t, Tensor context, Tensor emptyContext, double scale) {
+        if (!config.textConditional()) throw new IllegalArgumentException("U-ViT " + config.name() + " is not text-conditional");
+        checkInput(x, t);
+        long n = x.size(0);
+        checkContext(context, n);
+        try (TensorScope s = TensorScope.open()) {
+            Tensor empty = emptyContext.dim() == 2 ? emptyContext.unsqueeze(0) : emptyContext;
+            if (empty.dim() != 3 || (empty.size(0) != 1 && empty.size(0) != n)) {
+                throw new IllegalArgumentException("empty context must be [T, Dc], [1, T, Dc] or [N, T, Dc]; got " + Arrays.toString(emptyContext.shape()));
+            }
+            empty = empty.expand(n, empty.size(1), empty.size(2));
+            checkContext(empty, n);
+            Tensor out = run(Tensor.cat(List.of(x, x), 0), Tensor.cat(List.of(t, t), 0), null, Tensor.cat(List.of(context, empty), 0));
+            return s.keep(guide(out.narrow(0, 0, n), out.narrow(0, n, n), scale));
+        }
+    }
+
+    private static Tensor guide(Tensor cond, Tensor uncond, double scale) {
+        return cond.add(cond.sub(uncond).mul(scale));
+    }
+
+    /** Tokens [label | time | patches], [time | text | patches] or [time | patches] through the U-shaped ViT. */
+    private Tensor run(Tensor x, Tensor t, Tensor y, Tensor context) {
+        try (TensorScope s = TensorScope.open()) {
+            Tensor patches = patchEmbed.forward(x);
+            List<Tensor> seq = new ArrayList<>();
+            if (y != null) seq.add(labelEmb.forward(dropLabels(y)).unsqueeze(1));
+            seq.add(Embeddings.timestep(t, config.embedDim(), 10000).to(patches.dtype()).unsqueeze(1));
+            if (context != null) seq.add(contextEmbed.forward(context.to(patches.dtype())));
+            seq.add(patches);
+            Tensor h = Tensor.cat(seq, 1).add(posEmbed);
+            Deque<Tensor> skips = new ArrayDeque<>();
+            for (UViTBlock b : inBlocks) {
+                h = b.forward(h);
+                skips.push(h);
+            }
+            h = midBlock.forward(h);
+            for (UViTBlock b : outBlocks) h = b.forward(h, skips.pop());
+            Tensor tokens = decoderPred.forward(norm.forward(h)).narrow(1, config.extras(), config.patches());
+            Tensor out = unpatchify(tokens, x.size(2), x.size(3));
+            if (finalLayer != null) out = finalLayer.forward(out);
+            return s.keep(out);
+        }
+    }
+
+    /** In training mode, each label becomes the null label with probability labelDropout. */
+    private Tensor dropLabels(Tensor y) {
+        if (!isTraining() || config.labelDropout() <= 0) return y;
+        Tensor drop = Tensor.rand(y.shape(), DType.FLOAT32, y.device(), null).lt(config.labelDropout());
+        Tensor nulls = Tensor.full(config.numClasses(), y.shape(), y.dtype(), y.device());
+        return Tensor.where(drop, nulls, y);
+    }
+
+    /** [N, T, p*p*C] with features laid out (p1 p2 C) -> [N, C, H, W]. */
+    private Tensor unpatchify(Tensor x, long height, long width) {
+        int p = config.patch();
+        int c = config.inChannels();
+        long h = height / p, w = width / p;
+        return x.reshape(x.size(0), h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(x.size(0), c, h * p, w * p);
+    }
+
+    private void checkInput(Tensor x, Tensor t) {
+        long[] s = x.shape();
+        int size = config.imgSize();
+        if (s.length != 4 || s[1] != config.inChannels() || s[2] != size || s[3] != size) {
+            throw new IllegalArgumentException("U-ViT " + config.name() + " takes [N, " + config.inChannels() + ", " + size + ", " + size
+                    + "] (pos_embed covers " + config.patches() + " patches of " + config.patch() + "x" + config.patch()
+                    + "); got " + Arrays.toString(s) + ". Use Config.withImgSize for another size");
+        }
+        if (t.dim() != 1 || t.size(0) != s[0]) {
+            throw new IllegalArgumentException("timesteps must be [N] = [" + s[0] + "]; got " + Arrays.toString(t.shape()));
+        }
+    }
+
+    private void checkLabels(Tensor y, long n) {
+        if (y == null) throw new IllegalArgumentException("class-conditional U-ViT " + config.name() + " needs labels");
+        if (y.dim() != 1 || y.size(0) != n || y.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("labels must be integer [N] = [" + n + "]; got " + y.dtype() + " " + Arrays.toString(y.shape()));
+        }
+        try (Tensor lo = y.min(); Tensor hi = y.max()) {
+            long min = lo.itemLong(), max = hi.itemLong();
+            if (min < 0 || max >= config.labelTableSize()) {
+                throw new IllegalArgumentException("labels must lie in [0, " + config.labelTableSize() + ")"
+                        + (config.nullLabel() ? " (" + config.numClasses() + " = null label)" : "") + "; got [" + min + ", " + max + "]");
+            }
+        }
+    }
+
+    private void checkContext(Tensor context, long n) {
+        if (context == null || context.dim() != 3 || context.size(0) != n || context.size(1) != config.contextTokens()
+                || context.size(2) != config.contextDim()) {
+            throw new IllegalArgumentException("text context must be [N, " + config.contextTokens() + ", " + config.contextDim() + "] with N = " + n
+                    + "; got " + (context == null ? "null" : Arrays.toString(context.shape())));
+        }
+    }
+
+    /** Conv patch embedding with PyTorch's default init: [N, C, H, W] -> [N, L, D] (key patch_embed.proj). */
+    private static final class PatchEmbed extends Module {
+        private final Conv2d proj;
+
+        PatchEmbed(int channels, int dim, int patch, DType dtype, Device device, Generator gen) {
+            proj = registerModule("proj", new Conv2d(channels, dim, patch, patch, 0, 1, true, dtype, device, gen));
+        }
+
+        Tensor forward(Tensor x) {
+            try (Tensor y = proj.forward(x)) {
+                return y.flatten(2, 3).transpose(1, 2);
+            }
+        }
+    }
+}
