@@ -1,6 +1,9 @@
 package dev.dit4j.models.flops;
 
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.UViT;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.Device;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +36,31 @@ public final class FlopsTable {
                 config.inputSize(), DIT_REFERENCE.get(config.name()));
     }
 
+    /**
+     * U-ViT's configurations with the MACs MODELS.md section 2.1 counted on the authors' code (the
+     * paper's own GFLOPs could not be re-read; S/2-Deep has no count there).
+     */
+    static final Map<String, String> UVIT_REFERENCE = orderedMap(
+            "cifar10_uvit_small", "12.2", "celeba64_uvit_small", "12.2", "imagenet64_uvit_mid", "35.2",
+            "imagenet64_uvit_large", "76.5", "imagenet256_uvit_large", "76.5", "imagenet256_uvit_huge", "133.2",
+            "imagenet512_uvit_large", "76.5", "imagenet512_uvit_huge", "133.2", "mscoco_uvit_small", "16.2");
+
+    /** A U-ViT preset as a table row: unconditional, class or text input as the preset takes. */
+    public static FlopSubject uvit(UViT.Config c) {
+        return new FlopSubject("U-ViT " + c.name(), device -> UViT.create(c, device, 0), (model, device) -> {
+            Tensor x = Tensor.randn(new long[] {1, c.inChannels(), c.imgSize(), c.imgSize()}, DType.FLOAT32, device, null);
+            Tensor t = Tensor.full(500, new long[] {1}, DType.FLOAT32, device);
+            UViT net = (UViT) model;
+            if (c.textConditional()) net.forwardText(x, t, Tensor.randn(new long[] {1, c.contextTokens(), c.contextDim()}, DType.FLOAT32, device, null));
+            else net.forward(x, t, c.classConditional() ? Tensor.zeros(new long[] {1}, DType.INT64, device) : null);
+        }, UVIT_REFERENCE.get(c.name()));
+    }
+
     /** Every row, family by family. */
     public static List<FlopSubject> subjects() {
         return Stream.of(
-                DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.preset(name)))
+                DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.preset(name))),
+                UViT.PRESETS.stream().map(FlopsTable::uvit)
                 // U-ViT, U-DiT: one line each, e.g.
                 // , UDiT.PRESETS.stream().map(c -> FlopSubject.classConditional(c.name(), d -> UDiT.create(c, d, 0), 4, 32, null))
         ).flatMap(s -> s).toList();
