@@ -314,9 +314,13 @@ public final class UDiT extends Module implements ClassConditionalModel {
         }
     }
 
+    /**
+     * The authors' guidance: the first 3 output channels, or all of them when there are fewer
+     * (their {@code model_out[:, :3]} slice; a 1-channel model's 2 outputs are both guided).
+     */
     @Override
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        return forwardWithCfg(x, t, y, scale, 3);
+        return forwardWithCfg(x, t, y, scale, Math.min(3, config.outChannels()));
     }
 
     /**
