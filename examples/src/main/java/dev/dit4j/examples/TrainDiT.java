@@ -1,17 +1,18 @@
 package dev.dit4j.examples;
 
-import dev.dit4j.models.DiT;
+import dev.dit4j.models.ClassConditionalModel;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.LinePlot;
 import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.eval.ImageClassifier;
-import dev.dit4j.models.sampling.GaussianSampler;
+import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
@@ -25,13 +26,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The main job: trains a small class-conditional DiT on Fashion-MNIST in pixel space (1x32x32)
- * within a time budget, samples 10 images per class with classifier-free guidance, writes a
- * sample grid and a loss plot, and scores the samples with a classifier trained by dit4j too.
+ * The main job: trains a small class-conditional DiT (or U-ViT, U-DiT) on Fashion-MNIST in pixel
+ * space (1x32x32) within a time budget, samples 10 images per class with classifier-free
+ * guidance, writes a sample grid and a loss plot, and scores the samples with a classifier
+ * trained by dit4j too.
  */
-@Command(name = "train-dit", mixinStandardHelpOptions = true,
-        description = "Train a small DiT on Fashion-MNIST, sample a class grid, report class accuracy.")
+@Command(name = "train-dit", aliases = "train", mixinStandardHelpOptions = true,
+        description = "Train a small DiT, U-ViT or U-DiT on Fashion-MNIST, sample a class grid, report class accuracy.")
 public final class TrainDiT implements Callable<Integer> {
+    @Option(names = "--model", description = "dit, uvit or udit (default ${DEFAULT-VALUE})")
+    String model = "dit";
+
     @Option(names = "--minutes", description = "training time budget (default ${DEFAULT-VALUE})")
     double minutes = 11;
 
@@ -41,10 +46,10 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--lr", description = "AdamW learning rate (default ${DEFAULT-VALUE})")
     double lr = 1e-3;
 
-    @Option(names = "--depth", description = "transformer blocks (default ${DEFAULT-VALUE})")
+    @Option(names = "--depth", description = "transformer blocks (DiT; U-ViT: in + out blocks, plus a mid block) (default ${DEFAULT-VALUE})")
     int depth = 4;
 
-    @Option(names = "--hidden", description = "width (default ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", description = "width (U-DiT: 4x its stage-1 width) (default ${DEFAULT-VALUE})")
     int hidden = 128;
 
     @Option(names = "--patch", description = "patch size (default ${DEFAULT-VALUE})")
@@ -53,14 +58,17 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--ema", description = "EMA decay (default ${DEFAULT-VALUE}; DiT's 0.9999 suits long runs)")
     double emaDecay = 0.995;
 
-    @Option(names = "--cfg", description = "guidance scale for sampling (default ${DEFAULT-VALUE})")
+    @Option(names = "--cfg", description = "guidance weight w, eps_u + w (eps_c - eps_u) (default ${DEFAULT-VALUE})")
     double cfgScale = 3.0;
 
     @Option(names = "--sample-steps", description = "DDPM sampling steps (default ${DEFAULT-VALUE})")
     int sampleSteps = 100;
 
-    @Option(names = "--out", description = "output directory (default ${DEFAULT-VALUE})")
-    Path out = Path.of("out", "dit-fashion");
+    @Option(names = "--dpm-steps", description = "DPM-Solver++ steps for U-ViT (default ${DEFAULT-VALUE})")
+    int dpmSteps = 50;
+
+    @Option(names = "--out", description = "output directory (default out/<model>-fashion)")
+    Path out;
 
     @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
     String device = "cpu";
@@ -75,19 +83,30 @@ public final class TrainDiT implements Callable<Integer> {
     public Integer call() throws java.io.IOException {
         long start = System.nanoTime();
         Device dev = Device.parse(device);
+        FashionModels kind = architecture();
+        if (out == null) out = Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion");
         Files.createDirectories(out);
         Path data = FashionMnist.locate();
         try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
              TensorDataset test = FashionMnist.load(data, FashionMnist.Split.TEST)) {
             System.out.printf("data: %d training and %d test images from %s%n", train.size(), test.size(), data);
-            run(train, test, dev, start);
+            run(kind, train, test, dev, start);
         }
         System.out.printf("wrote %s, %s, %s in %.0f s total; live tensors %d%n", out.resolve("samples.png"),
                 out.resolve("loss.png"), out.resolve("checkpoint.safetensors"), seconds(start), Torch.liveTensors());
         return 0;
     }
 
-    private void run(TensorDataset train, TensorDataset test, Device dev, long start) {
+    private FashionModels architecture() {
+        try {
+            return FashionModels.valueOf(model.toUpperCase(java.util.Locale.ROOT).replace("-", ""));
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "unknown --model '" + model + "': expected dit, uvit or udit");
+        }
+    }
+
+    private void run(FashionModels kind, TensorDataset train, TensorDataset test, Device dev, long start) {
 
         // The judge: a classifier trained with dit4j on the real images.
         double classifierAccuracy;
@@ -98,19 +117,26 @@ public final class TrainDiT implements Callable<Integer> {
             judge.save(out.resolve("classifier.safetensors"));
         }
 
-        DiT.Config cfg = new DiT.Config("DiT-fashion", depth, hidden, hidden / 64, patch, 4.0, 1, 32, 10, true, 0.1);
+        kind.withModels(new FashionModels.Size(depth, hidden, patch), dev, seed, new FashionModels.Job() {
+            @Override
+            public <M extends Module & ClassConditionalModel> void run(M net, M ema) {
+                trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
+            }
+        });
+    }
+
+    private <M extends Module & ClassConditionalModel> void trainAndSample(FashionModels kind, M net, M emaModel,
+                                                                           TensorDataset train, double classifierAccuracy, Device dev) {
         List<double[]> losses = new ArrayList<>();
-        try (DiT model = DiT.create(cfg, dev, seed); DiT emaModel = DiT.create(cfg, dev, seed);
-             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, emaModel,
-                     DiffusionTrainer.Options.dit().withLr(lr).withEmaDecay(emaDecay).withSeed(seed));
+        try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lr, emaDecay, seed));
              BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeState(trainer)).build()) {
-            System.out.printf("model: %s, %,d parameters, %d tokens%n", cfg, model.parameterCount(), cfg.tokens());
+            System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
             long trainStart = System.nanoTime();
             double budget = minutes * 60;
             Progress progress = new Progress(budget);
             while (seconds(trainStart) < budget) {
                 try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                    Tensor loss = trainer.trainStep(b.images().to(dev), b.labels().to(dev));
+                    Tensor loss = trainer.trainStep(kind.encode(b.images().to(dev)), b.labels().to(dev));
                     if (trainer.step() % 25 == 0) {
                         double l = loss.item(); // read back only every 25 steps
                         losses.add(new double[] {trainer.step(), l});
@@ -124,7 +150,7 @@ public final class TrainDiT implements Callable<Integer> {
             double trainSeconds = seconds(trainStart);
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
-            new LinePlot().title("DiT on Fashion-MNIST: training loss (MSE + VLB)").xLabel("step").yLabel("loss").logY(true)
+            new LinePlot().title(kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss").xLabel("step").yLabel("loss").logY(true)
                     .xStep(25).write(out.resolve("loss.png"), List.of(losses.stream().mapToDouble(p -> p[1]).toArray()), List.of("loss"));
 
             // 10 samples per class from the EMA weights, guided.
@@ -134,13 +160,14 @@ public final class TrainDiT implements Callable<Integer> {
                 for (int i = 0; i < 100; i++) labels[i] = i / 10;
                 Tensor y = Tensor.of(labels, 100).to(dev);
                 Tensor yGuided = Tensor.cat(List.of(y, Tensor.full(10, new long[] {100}, DType.INT64, dev)), 0);
-                Tensor noise = Tensor.randn(new long[] {100, 1, 32, 32}, DType.FLOAT32, dev, g);
+                Tensor noise = Tensor.randn(kind.sampleShape(100), DType.FLOAT32, dev, g);
                 Tensor z = Tensor.cat(List.of(noise, noise), 0);
                 Tensor both;
-                try (GaussianSampler sampler = GaussianSampler.ddpm(sampleSteps)) {
-                    both = sampler.sample((x, t) -> emaModel.forwardWithCfg(x, t, yGuided, cfgScale, 1), z, g);
+                try (Sampler sampler = kind.sampler(sampleSteps, dpmSteps)) {
+                    both = sampler.sample(kind.guided(emaModel, yGuided, cfgScale), z, g);
+                    System.out.printf("sampled 100 images, %d guided network evaluations each%n", sampler.steps());
                 }
-                Tensor samples = both.narrow(0, 0, 100).clamp(-1, 1);
+                Tensor samples = kind.decode(both.narrow(0, 0, 100)).clamp(-1, 1);
                 Images.writeGrid(samples, 10, out.resolve("samples.png"));
                 try (ImageClassifier judge = ImageClassifier.load(out.resolve("classifier.safetensors"), dev)) {
                     double accuracy = judge.accuracy(samples, y, 100);

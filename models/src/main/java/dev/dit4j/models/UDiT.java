@@ -127,6 +127,10 @@ public final class UDiT extends Module implements ClassConditionalModel {
         public Config withBaseWidth(int width, int headCount) {
             return new Config(name, width, headCount, depths, mlpRatio, inChannels, numClasses, learnSigma, classDropout, downFactor);
         }
+
+        public Config withName(String n) {
+            return new Config(n, baseWidth, heads, depths, mlpRatio, inChannels, numClasses, learnSigma, classDropout, downFactor);
+        }
     }
 
     private static Config preset(String name, int width, int heads) {

@@ -1,6 +1,7 @@
 package dev.dit4j.models.flops;
 
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Tensor;
@@ -56,11 +57,25 @@ public final class FlopsTable {
         }, UVIT_REFERENCE.get(c.name()));
     }
 
+    /**
+     * U-DiT's GFLOPs from the authors' Hugging Face model card. They are for the inference form
+     * (re-parameterised FFN), which is what is counted here; the training form costs more
+     * (about 7.13 / 26.51 / 102.03 GMACs).
+     */
+    static final Map<String, String> UDIT_REFERENCE = orderedMap("U-DiT-S", "6.04", "U-DiT-B", "22.22", "U-DiT-L", "85.00");
+
+    /** A U-DiT preset at 256px (latent 4x32x32) in its re-parameterised inference form. */
+    public static FlopSubject udit(UDiT.Config c) {
+        return FlopSubject.classConditional(c.name(), device -> UDiT.create(c, device, 0).reparameterize(), c.inChannels(), 32,
+                UDIT_REFERENCE.get(c.name()));
+    }
+
     /** Every row, family by family. */
     public static List<FlopSubject> subjects() {
         return Stream.of(
                 DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.preset(name))),
-                UViT.PRESETS.stream().map(FlopsTable::uvit)
+                UViT.PRESETS.stream().map(FlopsTable::uvit),
+                UDiT.PRESETS.stream().map(FlopsTable::udit)
                 // U-ViT, U-DiT: one line each, e.g.
                 // , UDiT.PRESETS.stream().map(c -> FlopSubject.classConditional(c.name(), d -> UDiT.create(c, d, 0), 4, 32, null))
         ).flatMap(s -> s).toList();
