@@ -20,7 +20,7 @@ ratios=()
 for round in 1 2; do
   ref=$("$python" "$root/bench/dit_train_reference.py" --dit-repo "$repo" --model "$model" --batch "$batch" | tail -1)
   ours=$("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false -cp "$jar" \
-         dev.dit4j.bench.DiTTrainThroughput "$model" "$batch" | tail -1)
+         dev.dit4j.bench.DiTTrainThroughput --model "$model" --batch "$batch" | tail -1)
   echo "$ref"
   echo "$ours"
   r=$(python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(round(b['img_per_s']/a['img_per_s'],3))" "$ref" "$ours")

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """DiT training-step throughput of the authors' implementation (facebookresearch/DiT), for comparison
-with bench's DiTTrainThroughput: same model, synthetic latents, hybrid loss, AdamW(lr 1e-4, wd 0),
-EMA 0.9999 after every step, fp32, timed in windows after a warm-up. Prints one JSON line.
+with bench's DiTTrainThroughput: same model, synthetic latents, hybrid loss, AdamW(lr 1e-4, wd 0;
+fused on CUDA), EMA 0.9999 after every step, fp32 or bf16 autocast, timed in windows after a
+warm-up. Prints one JSON line with img/s, MFU (given --peak-tflops), peak memory and, on CUDA,
+GPU kernels per training step (torch.profiler).
 
-    python dit_train_reference.py --dit-repo /path/to/DiT [--model DiT-S/2 --batch 8 ...]
+    python dit_train_reference.py --dit-repo /path/to/DiT [--model DiT-S/2 --batch 8 --device cuda --autocast bfloat16 ...]
 """
 import argparse
 import json
@@ -26,6 +28,9 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--windows", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--autocast", default="none", choices=["none", "bfloat16", "float16"])
+    ap.add_argument("--peak-tflops", type=float, default=0)
     args = ap.parse_args()
     stand_in_torchvision()
     sys.path.insert(0, args.dit_repo)
@@ -35,12 +40,16 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = DiT_models[args.model](input_size=32, num_classes=1000)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    model = DiT_models[args.model](input_size=32, num_classes=1000).to(device)
     ema = deepcopy(model).requires_grad_(False)
     diffusion = create_diffusion(timestep_respacing="")
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0)
-    x = torch.randn(args.batch, 4, 32, 32)
-    y = torch.randint(0, 1000, (args.batch,))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0, fused=cuda)
+    x = torch.randn(args.batch, 4, 32, 32, device=device)
+    y = torch.randint(0, 1000, (args.batch,), device=device)
+    amp = None if args.autocast == "none" else getattr(torch, args.autocast)
+    flops_per_image = 3 * forward_flops(torch, model, device)
     model.train()
 
     @torch.no_grad()
@@ -50,25 +59,57 @@ def main():
             ema_params[name].mul_(0.9999).add_(param.data, alpha=1 - 0.9999)
 
     def step():
-        t = torch.randint(0, diffusion.num_timesteps, (x.shape[0],))
-        loss = diffusion.training_losses(model, x, t, dict(y=y))["loss"].mean()
+        t = torch.randint(0, diffusion.num_timesteps, (x.shape[0],), device=device)
+        with torch.autocast(device.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
+            loss = diffusion.training_losses(model, x, t, dict(y=y))["loss"].mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
         update_ema()
 
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(device)
+
     for _ in range(args.warmup):
         step()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
     rates = []
     for _ in range(args.windows):
+        sync()
         start = time.perf_counter()
         for _ in range(args.steps):
             step()
+        sync()
         rates.append(args.steps * args.batch / (time.perf_counter() - start))
     rates.sort()
-    print(json.dumps({"impl": "pytorch-reference", "model": args.model, "batch": args.batch,
-                      "threads": torch.get_num_threads(), "torch": torch.__version__,
-                      "img_per_s": round(rates[len(rates) // 2], 3), "windows": [round(r, 3) for r in rates]}))
+    rate = rates[len(rates) // 2]
+    print(json.dumps({"impl": "pytorch-reference", "model": args.model, "batch": args.batch, "device": args.device,
+                      "autocast": args.autocast, "threads": torch.get_num_threads(), "torch": torch.__version__,
+                      "img_per_s": round(rate, 3), "train_flops_per_img": flops_per_image,
+                      "mfu": round(rate * flops_per_image / (args.peak_tflops * 1e12), 4) if args.peak_tflops else None,
+                      "peak_alloc_bytes": torch.cuda.max_memory_allocated(device) if cuda else None,
+                      "kernels_per_step": kernels_per_step(torch, step, sync) if cuda else None,
+                      "windows": [round(r, 3) for r in rates]}))
+
+
+def forward_flops(torch, model, device):
+    """FLOPs (2 per multiply-add) of one batch-1 forward, by PyTorch's own counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 4, 32, 32, device=device), torch.zeros(1, device=device), torch.zeros(1, dtype=torch.long, device=device))
+    return counter.get_total_flops()
+
+
+def kernels_per_step(torch, step, sync):
+    """GPU kernels launched by one training step."""
+    from torch.profiler import ProfilerActivity, profile
+    sync()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        step()
+        sync()
+    return sum(1 for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA)
 
 
 if __name__ == "__main__":

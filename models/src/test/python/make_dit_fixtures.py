@@ -14,6 +14,9 @@ import os
 import sys
 from unittest import mock
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_weights import seeded_weights  # noqa: E402
+
 WEIGHT_SEED = 1234
 WEIGHT_STD = 0.05
 FAMILIES = {"DiT-S/2": (384, 6, 2), "DiT-B/4": (768, 12, 4), "DiT-L/8": (1024, 16, 8), "DiT-XL/2": (1152, 16, 2)}
@@ -27,17 +30,6 @@ def import_authors_code(repo):
     import models
     import diffusion
     return models, diffusion
-
-
-def seeded_weights(model, torch):
-    g = torch.Generator().manual_seed(WEIGHT_SEED)
-    sums = {}
-    with torch.no_grad():
-        for key, tensor in model.state_dict().items():
-            value = torch.randn(tuple(tensor.shape), generator=g, dtype=torch.float32) * WEIGHT_STD
-            tensor.copy_(value)
-            sums[key] = float(value.double().sum())
-    return sums
 
 
 def main():
@@ -58,7 +50,7 @@ def main():
         hidden, heads, patch = FAMILIES[name]
         model = models.DiT(input_size=size, patch_size=patch, in_channels=4, hidden_size=hidden, depth=2, num_heads=heads,
                            mlp_ratio=4.0, class_dropout_prob=0.1, num_classes=1000, learn_sigma=True)
-        sums = seeded_weights(model, torch)
+        sums = seeded_weights(model, torch, WEIGHT_SEED, WEIGHT_STD)
         model.eval()
         g = torch.Generator().manual_seed(7)
         n = 4

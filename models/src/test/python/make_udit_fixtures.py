@@ -19,6 +19,9 @@ import math
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_weights import seeded_weights  # noqa: E402
+
 WEIGHT_SEED = 4321
 WEIGHT_STD = 0.05
 WIDTH, HEADS = 96, 4  # U-DiT-S
@@ -26,22 +29,11 @@ DEPTHS = [1, 1, 1, 1, 1]
 CFG_SCALE = 4.0
 
 
-def seeded_weights(model, torch):
-    g = torch.Generator().manual_seed(WEIGHT_SEED)
-    sums = {}
-    with torch.no_grad():
-        for key, tensor in model.state_dict().items():
-            value = torch.randn(tuple(tensor.shape), generator=g, dtype=torch.float32) * WEIGHT_STD
-            tensor.copy_(value)
-            sums[key] = float(value.double().sum())
-    return sums
-
-
 def build(udit, torch):
     # The preset constructors fix the depths (and ignore kwargs): build the class with U-DiT-S's settings.
     model = udit.U_DiT(down_factor=2, hidden_size=WIDTH, num_heads=HEADS, depth=DEPTHS, ffn_type="rep", rep=1, mlp_ratio=2,
                        attn_type="v2", posemb_type="rope2d", downsampler="dwconv5", down_shortcut=1)
-    sums = seeded_weights(model, torch)
+    sums = seeded_weights(model, torch, WEIGHT_SEED, WEIGHT_STD)
     model.train()
     for emb in (model.y_embedder_1, model.y_embedder_2, model.y_embedder_3):
         emb.dropout_prob = 0.0  # training form, deterministic labels
@@ -105,7 +97,7 @@ def main():
     # side floor(sqrt(tokens))), with logit scales spread over the clamp.
     attn = udit.DownSample_Attn(WIDTH, 16, down_factor=2, num_heads=HEADS, bias=True, attn_type="v2", posemb_type="rope2d",
                                 downsampler="dwconv5", down_shortcut=1)
-    sums = seeded_weights(attn, torch)
+    sums = seeded_weights(attn, torch, WEIGHT_SEED, WEIGHT_STD)
     with torch.no_grad():
         attn.logit_scale.copy_(torch.tensor([math.log(10), 6.0, 0.0, 2.0]).reshape(HEADS, 1, 1))
     g = torch.Generator().manual_seed(99)

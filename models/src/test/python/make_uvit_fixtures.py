@@ -10,23 +10,16 @@ numbers through libtorch and checks per-tensor sums stored here first. Nothing o
 code is copied: libs/uvit.py and libs/uvit_t2i.py are imported from the checkout given.
 """
 import argparse
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_weights import seeded_weights  # noqa: E402
 
 WEIGHT_SEED = 4321
 WEIGHT_STD = 0.05
 DEPTH = 4  # U-ViT-S width, heads and patch; 2 in-blocks, mid, 2 out-blocks
 SMALL_GRAD = 20_000  # full gradients stored only for tensors this small; norms and sums for all
-
-
-def seeded_weights(model, torch):
-    g = torch.Generator().manual_seed(WEIGHT_SEED)
-    sums = []
-    with torch.no_grad():
-        for tensor in model.state_dict().values():
-            value = torch.randn(tuple(tensor.shape), generator=g, dtype=torch.float32) * WEIGHT_STD
-            tensor.copy_(value)
-            sums.append(float(value.double().sum()))
-    return torch.tensor(sums, dtype=torch.float64)
 
 
 def gradient_tensors(model, loss, torch):
@@ -63,7 +56,7 @@ def main():
     ]
     for name, preset, ctor, kwargs, channels, size, n, cond, with_grads in cases:
         model = ctor(**base, **kwargs)
-        sums = seeded_weights(model, torch)
+        sums = torch.tensor(list(seeded_weights(model, torch, WEIGHT_SEED, WEIGHT_STD).values()), dtype=torch.float64)
         model.eval()
         g = torch.Generator().manual_seed(7)
         x = torch.randn(n, channels, size, size, generator=g)

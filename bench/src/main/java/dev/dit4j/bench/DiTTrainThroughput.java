@@ -2,36 +2,45 @@ package dev.dit4j.bench;
 
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.train.DiffusionTrainer;
+import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
+import dev.dit4j.nn.FlopCounter;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
- * DiT training-step throughput (forward, hybrid loss, backward, AdamW, EMA) on synthetic latents,
- * timed in windows after a warm-up; prints one JSON line. The PyTorch side is
- * bench/dit_train_reference.py; bench/compare-dit-train.sh runs both, alternating.
+ * DiT training-step throughput (forward, hybrid loss, backward, fused AdamW, EMA) on synthetic
+ * latents, timed in windows after a warm-up; prints one JSON line with img/s, model FLOP
+ * utilisation and (on CUDA) peak memory. The PyTorch side is bench/dit_train_reference.py;
+ * bench/compare-dit-train.sh and bench/gpu-harness.sh run both, alternating.
  *
- * <p>Arguments: preset batch warmupSteps stepsPerWindow windows [device]
+ * <p>Options: --model DiT-S/2 --batch 8 --warmup 3 --steps 5 --windows 3 --device cpu
+ * --autocast bfloat16 (default: none) --peak-tflops 989 (for MFU; default: none)
  */
 public final class DiTTrainThroughput {
     public static void main(String[] args) {
-        String preset = args.length > 0 ? args[0] : "DiT-S/2";
-        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 8;
-        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        int steps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
-        int windows = args.length > 4 ? Integer.parseInt(args[4]) : 3;
-        Device device = Device.parse(args.length > 5 ? args[5] : "cpu");
+        Args a = new Args(args);
+        String preset = a.get("model", "DiT-S/2");
+        int batch = a.integer("batch", 8), warmup = a.integer("warmup", 3), steps = a.integer("steps", 5), windows = a.integer("windows", 3);
+        Device device = Device.parse(a.get("device", "cpu"));
+        String autocast = a.get("autocast", "none");
+        DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
+        double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
         DiT.Config cfg = DiT.preset(preset);
+        DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withAutocast(amp);
         try (DiT model = DiT.create(cfg, device, 0); DiT ema = DiT.create(cfg, device, 0);
-             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, ema, DiffusionTrainer.Options.dit());
+             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, ema, options);
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
+            double flopsPerImage = 3 * 2.0 * forwardMacs(model, cfg, device); // forward + backward (2x), 2 FLOPs per MAC
             Tensor x = Tensor.randn(new long[] {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device, g);
             Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {batch}, device, g);
             for (int i = 0; i < warmup; i++) trainer.trainStep(x, y).close();
+            if (device.isCuda()) Torch.resetPeakMemoryStats(device);
             double[] rates = new double[windows];
             for (int w = 0; w < windows; w++) {
                 Torch.synchronize(device);
@@ -41,8 +50,47 @@ public final class DiTTrainThroughput {
                 rates[w] = steps * batch / ((System.nanoTime() - start) / 1e9);
             }
             Arrays.sort(rates);
-            System.out.printf("{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"threads\": %d, \"img_per_s\": %.3f, \"windows\": %s}%n",
-                    preset, batch, Torch.numThreads(), rates[windows / 2], Arrays.toString(rates));
+            double rate = rates[windows / 2];
+            String mfu = peakTflops > 0 ? String.format(Locale.ROOT, "%.4f", rate * flopsPerImage / (peakTflops * 1e12)) : "null";
+            String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
+            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"device\": \"%s\", \"autocast\": \"%s\", "
+                            + "\"threads\": %d, \"torch\": \"%s\", \"img_per_s\": %.3f, \"train_flops_per_img\": %.4e, \"mfu\": %s, "
+                            + "\"peak_alloc_bytes\": %s, \"windows\": %s}%n",
+                    preset, batch, device, autocast, Torch.numThreads(), Torch.version(), rate, flopsPerImage, mfu, peak, Arrays.toString(rates));
+        }
+    }
+
+    /** Multiply-accumulates of one batch-1 forward, counted on the ops that run. */
+    private static long forwardMacs(DiT model, DiT.Config cfg, Device device) {
+        try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); FlopCounter c = FlopCounter.start()) {
+            model.forward(Tensor.zeros(new long[] {1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device),
+                    Tensor.zeros(new long[] {1}, DType.FLOAT32, device), Tensor.zeros(new long[] {1}, DType.INT64, device));
+            return c.macs();
+        }
+    }
+
+    /** --name value pairs. */
+    record Args(java.util.Map<String, String> values) {
+        Args(String[] args) {
+            this(parse(args));
+        }
+
+        private static java.util.Map<String, String> parse(String[] args) {
+            java.util.Map<String, String> m = new java.util.HashMap<>();
+            for (int i = 0; i < args.length; i++) {
+                if (!args[i].startsWith("--") || i + 1 >= args.length)
+                    throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'");
+                m.put(args[i].substring(2), args[++i]);
+            }
+            return m;
+        }
+
+        String get(String name, String fallback) {
+            return values.getOrDefault(name, fallback);
+        }
+
+        int integer(String name, int fallback) {
+            return Integer.parseInt(get(name, Integer.toString(fallback)));
         }
     }
 }

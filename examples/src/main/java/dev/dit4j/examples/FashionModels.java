@@ -10,7 +10,7 @@ import dev.dit4j.models.sampling.GaussianSampler;
 import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.train.AdmObjective;
 import dev.dit4j.models.train.DiffusionTrainer;
-import dev.dit4j.models.train.NoisePredictionObjective;
+import dev.dit4j.models.train.VpSdeObjective;
 import dev.dit4j.models.train.TrainingObjective;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Functional;
@@ -19,8 +19,9 @@ import dev.dit4j.nn.Tensor;
 
 /**
  * The three architectures at Fashion-MNIST size (1x32x32, 10 classes), each trained and sampled
- * the way its authors do: DiT and U-DiT with the ADM hybrid loss and DDPM, U-ViT with noise MSE on
- * Stable Diffusion's discrete schedule and DPM-Solver++. Sizes are chosen to train in minutes on a CPU.
+ * the way its authors do: DiT and U-DiT with the ADM hybrid loss and DDPM; U-ViT, like its authors'
+ * pixel-space models (CIFAR-10, CelebA), with noise MSE on the continuous VP-SDE, sampled with
+ * DPM-Solver++ on the same schedule. Sizes are chosen to train in minutes on a CPU.
  *
  * <p>U-DiT has no patch embedding (a token per latent pixel, as on SD latents), which at 32x32
  * costs it ~15x DiT's time per image on a CPU. It therefore works, like on SD latents, on a
@@ -28,7 +29,7 @@ import dev.dit4j.nn.Tensor;
  */
 enum FashionModels {
     DIT("DiT (hybrid loss, DDPM)"),
-    UVIT("U-ViT (noise MSE on the SD schedule, DPM-Solver++)"),
+    UVIT("U-ViT (noise MSE on the continuous VP-SDE, DPM-Solver++)"),
     UDIT("U-DiT (hybrid loss, DDPM)");
 
     final String description;
@@ -97,18 +98,18 @@ enum FashionModels {
     }
 
     TrainingObjective objective() {
-        return this == UVIT ? NoisePredictionObjective.uvit() : new AdmObjective();
+        return this == UVIT ? VpSdeObjective.uvit() : new AdmObjective();
     }
 
-    /** AdamW settings: the example's learning rate; U-ViT keeps its weight decay 0.03 and CIFAR betas. */
+    /** AdamW settings: the example's learning rate and betas (0.9, 0.999); U-ViT keeps its weight decay 0.03. */
     DiffusionTrainer.Options options(double lr, double emaDecay, long seed) {
         DiffusionTrainer.Options o = DiffusionTrainer.Options.dit().withLr(lr).withEmaDecay(emaDecay).withSeed(seed);
-        return this == UVIT ? o.withBetas(0.99, 0.999).withWeightDecay(0.03) : o;
+        return this == UVIT ? o.withWeightDecay(0.03) : o;
     }
 
     /** The authors' sampler: DDPM over respaced steps for DiT/U-DiT, DPM-Solver++ (singlestep order 3) for U-ViT. */
     Sampler sampler(int ddpmSteps, int dpmSteps) {
-        return this == UVIT ? DpmSolverPP.forUViT(dpmSteps) : GaussianSampler.ddpm(ddpmSteps);
+        return this == UVIT ? DpmSolverPP.forUViTContinuous(dpmSteps) : GaussianSampler.ddpm(ddpmSteps);
     }
 
     /**

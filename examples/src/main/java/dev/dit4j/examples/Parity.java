@@ -1,7 +1,10 @@
 package dev.dit4j.examples;
 
-import dev.dit4j.models.DiT;
+import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.Presets;
+import dev.dit4j.models.UViT;
 import dev.dit4j.models.Weights;
+import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
@@ -19,15 +22,17 @@ import picocli.CommandLine.Option;
  * can be compared with a reference implementation on identical weights and inputs.
  */
 @Command(name = "parity", mixinStandardHelpOptions = true,
-        description = "Forward a model on inputs (x, t, y) from a safetensors file; write outputs to safetensors.")
+        description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
+                + "write outputs to safetensors.")
 public final class Parity implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "preset, e.g. DiT-XL/2")
+    @Option(names = "--model", required = true, description = "preset, e.g. DiT-XL/2, imagenet256_uvit_huge, U-DiT-B")
     String model;
 
     @Option(names = "--weights", required = true, description = ".safetensors or .pt: a plain state dict, or a training checkpoint (its EMA is used)")
     Path weights;
 
-    @Option(names = "--inputs", required = true, description = "safetensors with x [N,C,H,W], t [N], y [N]")
+    @Option(names = "--inputs", required = true, description = "safetensors with x [N,C,H,W], t [N], y [N] "
+            + "(U-ViT text models: context [N,77,768], and empty_context [77,768] for --cfg)")
     Path inputs;
 
     @Option(names = "--out", required = true, description = "output safetensors: 'out', and 'out_cfg' when --cfg is given")
@@ -45,14 +50,21 @@ public final class Parity implements Callable<Integer> {
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             Tensor x = required(in, "x").to(dev);
             Tensor t = required(in, "t").to(dev);
-            Tensor y = required(in, "y").to(dev);
-            DiT.Config cfgModel = DiT.preset(model).withInputSize((int) x.size(2)).withInChannels((int) x.size(1));
-            try (DiT net = DiT.create(cfgModel, dev, 0)) {
+            try (Module net = Presets.create(model, (int) x.size(1), (int) x.size(2), dev)) {
                 Weights.load(net, weights);
                 net.eval();
                 Map<String, Tensor> results = new LinkedHashMap<>();
-                results.put("out", net.forward(x, t, y));
-                if (cfg != null) results.put("out_cfg", net.forwardWithCfg(x, t, y, cfg));
+                if (net instanceof UViT u && u.config().textConditional()) {
+                    Tensor context = required(in, "context").to(dev);
+                    results.put("out", u.forwardText(x, t, context));
+                    if (cfg != null) results.put("out_cfg", u.forwardTextWithCfg(x, t, context, required(in, "empty_context").to(dev), cfg));
+                } else {
+                    ClassConditionalModel m = (ClassConditionalModel) net;
+                    Tensor y = in.tensors().containsKey("y") ? in.tensors().get("y").to(dev) : null;
+                    if (y == null && m.numClasses() > 0) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + model);
+                    results.put("out", m.forward(x, t, y));
+                    if (cfg != null) results.put("out_cfg", m.forwardWithCfg(x, t, y, cfg));
+                }
                 Safetensors.save(out, results, Map.of("model", model, "weights", weights.toString()));
             }
         }
@@ -62,7 +74,7 @@ public final class Parity implements Callable<Integer> {
 
     private Tensor required(Safetensors.Contents in, String key) {
         Tensor v = in.tensors().get(key);
-        if (v == null) throw new IllegalArgumentException(inputs + " has no tensor '" + key + "' (needs x, t, y)");
+        if (v == null) throw new IllegalArgumentException(inputs + " has no tensor '" + key + "'");
         return v;
     }
 }

@@ -53,4 +53,35 @@ class ParityTest {
             assertTrue(e.getMessage().contains("'t'"), e.getMessage());
         }
     }
+
+    @Test
+    void runsUDiTAndUnconditionalUViTByPresetName() {
+        long live = Torch.liveTensors();
+        try (TensorScope s = TensorScope.open(); Generator g = Generator.cpu(5)) {
+            for (String name : java.util.List.of("U-DiT-S", "cifar10_uvit_small")) {
+                boolean udit = name.startsWith("U-DiT");
+                int channels = udit ? 4 : 3, size = udit ? 16 : 32;
+                try (dev.dit4j.nn.Module model = dev.dit4j.models.Presets.create(name, channels, size, Device.CPU)) {
+                    Safetensors.save(dir.resolve("w.safetensors"), model.stateDict());
+                    Tensor x = Tensor.randn(new long[] {2, channels, size, size}, dev.dit4j.nn.DType.FLOAT32, Device.CPU, g);
+                    Tensor t = Tensor.of(new float[] {10, 900}, 2);
+                    Map<String, Tensor> inputs = new java.util.HashMap<>(Map.of("x", x, "t", t));
+                    if (udit) inputs.put("y", Tensor.of(new long[] {3, 1000}, 2));
+                    Safetensors.save(dir.resolve("in.safetensors"), inputs);
+                    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--model", name, "--weights",
+                            dir.resolve("w.safetensors").toString(), "--inputs", dir.resolve("in.safetensors").toString(),
+                            "--out", dir.resolve("out.safetensors").toString()));
+                    if (udit) args.addAll(java.util.List.of("--cfg", "1.5"));
+                    assertEquals(0, new CommandLine(new Parity()).execute(args.toArray(String[]::new)), name);
+                    model.eval();
+                    var net = (dev.dit4j.models.ClassConditionalModel) model;
+                    try (Safetensors.Contents out = Safetensors.read(dir.resolve("out.safetensors"))) {
+                        assertTrue(out.tensors().get("out").allclose(net.forward(x, t, inputs.get("y")), 0, 0), name);
+                        if (udit) assertTrue(out.tensors().get("out_cfg").allclose(net.forwardWithCfg(x, t, inputs.get("y"), 1.5), 0, 0));
+                    }
+                }
+            }
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
 }

@@ -161,19 +161,7 @@ public final class DiT extends Module implements ClassConditionalModel {
      * channels (3 in the reference), the rest of each half is left as the model gave it.
      */
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, int guidedChannels) {
-        try (TensorScope s = TensorScope.open()) {
-            long n = x.size(0);
-            if (n % 2 != 0) throw new IllegalArgumentException("guided batches hold a conditional and an unconditional half; got batch " + n);
-            Tensor half = x.narrow(0, 0, n / 2);
-            Tensor out = forward(Tensor.cat(List.of(half, half), 0), t, y);
-            Tensor eps = out.narrow(1, 0, guidedChannels);
-            Tensor rest = out.narrow(1, guidedChannels, out.size(1) - guidedChannels);
-            Tensor cond = eps.narrow(0, 0, n / 2);
-            Tensor uncond = eps.narrow(0, n / 2, n / 2);
-            Tensor guided = uncond.add(cond.sub(uncond).mul(scale));
-            Tensor result = Tensor.cat(List.of(Tensor.cat(List.of(guided, guided), 0), rest), 1);
-            return s.keep(result);
-        }
+        return Guidance.ditForm(this, x, t, y, scale, guidedChannels);
     }
 
     @Override

@@ -282,7 +282,9 @@ public final class UDiT extends Module implements ClassConditionalModel {
         if (t.dim() != 1 || t.size(0) != s[0]) throw new IllegalArgumentException("t must be [" + s[0] + "], got " + java.util.Arrays.toString(t.shape()));
         if (y.dim() != 1 || y.size(0) != s[0]) throw new IllegalArgumentException("y must be [" + s[0] + "], got " + java.util.Arrays.toString(y.shape()));
         if (y.dtype() != DType.INT64) throw new IllegalArgumentException("labels must be int64, got " + y.dtype());
-        if (y.numel() > 0) {
+        // The range is read back only from CPU labels: on a GPU it would sync the device every
+        // forward, and libtorch's embedding reports an out-of-range index there itself.
+        if (y.numel() > 0 && y.device().equals(Device.CPU)) {
             try (Tensor lo = y.min(); Tensor hi = y.max()) {
                 long min = lo.itemLong(), max = hi.itemLong();
                 int top = config.numClasses() - (config.classDropout() > 0 ? 0 : 1);
@@ -301,21 +303,10 @@ public final class UDiT extends Module implements ClassConditionalModel {
      * reference) is written to both halves; the other channels keep each half's own output.
      */
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, int guidedChannels) {
-        long n = x.size(0);
-        if (n % 2 != 0) throw new IllegalArgumentException("guided batches hold a conditional and an unconditional half; got batch " + n);
         if (guidedChannels < 0 || guidedChannels > config.outChannels()) {
             throw new IllegalArgumentException("guided channels must be in [0, " + config.outChannels() + "], got " + guidedChannels);
         }
-        try (TensorScope s = TensorScope.open()) {
-            Tensor half = x.narrow(0, 0, n / 2);
-            Tensor out = forward(Tensor.cat(List.of(half, half), 0), t, y);
-            Tensor eps = out.narrow(1, 0, guidedChannels);
-            Tensor rest = out.narrow(1, guidedChannels, out.size(1) - guidedChannels);
-            Tensor cond = eps.narrow(0, 0, n / 2);
-            Tensor uncond = eps.narrow(0, n / 2, n / 2);
-            Tensor guided = uncond.add(cond.sub(uncond).mul(scale));
-            return s.keep(Tensor.cat(List.of(Tensor.cat(List.of(guided, guided), 0), rest), 1));
-        }
+        return Guidance.ditForm(this, x, t, y, scale, guidedChannels);
     }
 
     /**

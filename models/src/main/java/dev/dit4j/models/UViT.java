@@ -404,6 +404,9 @@ public final class UViT extends Module implements ClassConditionalModel {
         if (y.dim() != 1 || y.size(0) != n || y.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("labels must be integer [N] = [" + n + "]; got " + y.dtype() + " " + Arrays.toString(y.shape()));
         }
+        // The range is read back only from CPU labels: on a GPU it would sync the device every
+        // forward, and libtorch's embedding reports an out-of-range index there itself.
+        if (!y.device().equals(Device.CPU)) return;
         try (Tensor lo = y.min(); Tensor hi = y.max()) {
             long min = lo.itemLong(), max = hi.itemLong();
             if (min < 0 || max >= config.labelTableSize()) {

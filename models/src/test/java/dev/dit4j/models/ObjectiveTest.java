@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.models.train.NoisePredictionObjective;
+import dev.dit4j.models.train.VpSdeObjective;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
@@ -45,6 +46,30 @@ class ObjectiveTest {
             double mean = java.util.Arrays.stream(t).average().orElseThrow();
             assertEquals(500.5, mean, 60, "n is uniform over 1..1000");
             assertTrue(found > 0, "the seeded draw hits a reference step");
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void vpSdeObjectiveFollowsUViTsContinuousSchedule() {
+        long live = Torch.liveTensors();
+        try (VpSdeObjective objective = VpSdeObjective.uvit(); TensorScope s = TensorScope.open(); Generator gen = Generator.cpu(4)) {
+            Tensor x0 = Tensor.ones(new long[] {64, 1, 1, 1}, DType.FLOAT64, Device.CPU);
+            List<double[]> seen = new ArrayList<>();
+            double[] losses = objective.losses((xt, t) -> {
+                seen.add(xt.flatten().toDoubleArray());
+                seen.add(t.toDoubleArray());
+                return Tensor.zeros(xt.shape(), xt.dtype(), xt.device());
+            }, x0, gen).toDoubleArray();
+            double[] xt = seen.get(0), tNet = seen.get(1);
+            for (int i = 0; i < tNet.length; i++) {
+                double t = tNet[i] / 999;
+                assertTrue(t >= 0 && t < 1, "network time is t * 999 with t in [0, 1)");
+                // sde.py: cum_alpha(t) = exp(-(0.1 t + (20 - 0.1) t^2 / 2)); x_t = sqrt(cum_alpha) x0 + sqrt(1 - cum_alpha) eps
+                double abar = Math.exp(-(0.1 * t + 19.9 * t * t / 2));
+                double eps = (xt[i] - Math.sqrt(abar)) / Math.sqrt(1 - abar);
+                assertEquals(eps * eps, losses[i], 1e-9 * Math.max(1, eps * eps), "loss at t = " + t);
+            }
         }
         assertEquals(live, Torch.liveTensors());
     }

@@ -85,6 +85,16 @@ public final class DpmSolverPP implements Sampler {
                 .method(Method.SINGLESTEP).order(3).steps(steps).build();
     }
 
+    /**
+     * U-ViT's continuous-time models (sde.py: CIFAR-10, CelebA, ImageNet-64, the L latent models):
+     * the linear VP-SDE (beta 0.1 to 20), network time t * 999, epsilon output, singlestep "fast"
+     * order 3 on time-uniform steps from t = 1 to 1e-4 (the authors' eps).
+     */
+    public static DpmSolverPP forUViTContinuous(int steps) {
+        return builder(NoiseScheduleVP.linear()).timeInput(TimeInput.uvitContinuous()).method(Method.SINGLESTEP).order(3)
+                .tEnd(1e-4).steps(steps).build();
+    }
+
     /** Everything else; defaults are the reference's sample(): multistep, order 2, time-uniform, 20 steps, t 1 to 1/N. */
     public static Builder builder(NoiseScheduleVP schedule) {
         return new Builder(schedule);

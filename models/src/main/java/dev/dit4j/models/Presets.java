@@ -1,0 +1,38 @@
+package dev.dit4j.models;
+
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Module;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Every named preset of every architecture, for tools that take a model by name. */
+public final class Presets {
+    private Presets() {}
+
+    public static List<String> names() {
+        List<String> all = new ArrayList<>();
+        DiT.PRESETS.forEach(c -> all.add(c.name()));
+        UViT.PRESETS.forEach(c -> all.add(c.name()));
+        UDiT.PRESETS.forEach(c -> all.add(c.name()));
+        return all;
+    }
+
+    /**
+     * The preset called {@code name} (DiT-XL/2, imagenet256_uvit_huge, U-DiT-B, ...) for inputs of
+     * {@code channels} x {@code size} x {@code size}, with seeded initial weights. The result is a
+     * {@link Module} implementing {@link ClassConditionalModel}.
+     */
+    public static Module create(String name, int channels, int size, Device device) {
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        if (n.startsWith("dit-") || n.matches("(s|b|l|xl)_[248]")) {
+            return DiT.create(DiT.preset(name).withInputSize(size).withInChannels(channels), device, 0);
+        }
+        if (n.startsWith("u-dit") || n.startsWith("udit")) {
+            return UDiT.create(UDiT.preset(name).withInChannels(channels), device, 0);
+        }
+        if (n.contains("uvit") || n.startsWith("u-vit")) {
+            return UViT.create(UViT.preset(name).withImgSize(size).withInChannels(channels), device, 0);
+        }
+        throw new IllegalArgumentException("unknown model '" + name + "'; known: " + names());
+    }
+}
