@@ -83,10 +83,12 @@ class UDiTParityTest {
     }
 
     private static void checkTrainingStep(UDiT model, Map<String, String> meta, Map<String, Tensor> t) {
-        GaussianDiffusion diffusion = GaussianDiffusion.linear(1000);
-        Tensor xt = diffusion.qSample(t.get("x"), t.get("t"), t.get("noise"));
-        Tensor loss = diffusion.trainingLosses(model.forward(xt, t.get("t"), t.get("y")), t.get("x"), xt, t.get("t"),
-                t.get("noise")).loss().mean();
+        Tensor loss;
+        try (GaussianDiffusion diffusion = GaussianDiffusion.linear(1000)) {
+            Tensor xt = diffusion.qSample(t.get("x"), t.get("t"), t.get("noise"));
+            loss = diffusion.trainingLosses(model.forward(xt, t.get("t"), t.get("y")), t.get("x"), xt, t.get("t"),
+                    t.get("noise")).loss().mean();
+        }
         assertEquals(t.get("loss").item(), loss.item(), 1e-5 * Math.abs(t.get("loss").item()), "training loss");
         loss.backward();
         Map<String, Tensor> params = model.namedParameters();
