@@ -63,7 +63,15 @@ for round in $(seq "$rounds"); do
          --autocast "$autocast" --peak-tflops "$peak" "${steps[@]}" | tail -1)
   echo "$ref"
   echo "$ours"
-  "$python" -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print('round $round: dit4j / PyTorch img/s =', round(b['img_per_s']/a['img_per_s'], 3))" "$ref" "$ours"
+  # MFU of both from dit4j's FLOP count (PyTorch's FlopCounterMode misses SDPA on some backends).
+  "$python" -c "
+import json, sys
+a, b, peak = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3])
+line = 'round $round: dit4j / PyTorch img/s = %.3f' % (b['img_per_s'] / a['img_per_s'])
+if peak > 0:
+    f = b['train_flops_per_img']
+    line += '; MFU PyTorch %.1f%%, dit4j %.1f%% (%.1f GFLOP per training image)' % (100 * a['img_per_s'] * f / (peak * 1e12), 100 * b['img_per_s'] * f / (peak * 1e12), f / 1e9)
+print(line)" "$ref" "$ours" "$peak"
 done
 
 echo "## Guided sampling: $sample_model, $sample_steps DDPM steps, cfg 4 (eager)"

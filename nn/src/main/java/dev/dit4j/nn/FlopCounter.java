@@ -11,7 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Counts the multiply-accumulates (MACs: one multiply-add = 1, the "FLOP" of the DiT paper) of
  * the matrix products, convolutions and attention that run on this thread while it is open, as
  * fvcore and {@code torch.utils.flop_counter} do: from the shapes of the ops actually called, not
- * from a formula per model. Elementwise ops, norms and biases are not counted, nor backward passes.
+ * from a formula per model. Elementwise ops and biases are not counted, nor backward passes.
+ * Layer norms are tallied apart ({@link Op#LAYER_NORM} in {@link #byOp()}, not in {@link #macs()}),
+ * with fvcore's convention of 4 FLOPs per element (5 with an affine transform), for the papers
+ * whose tables count them.
  *
  * <pre>{@code
  * try (FlopCounter c = FlopCounter.start()) {
@@ -26,7 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FlopCounter implements AutoCloseable {
     /** The counted operations, by the Java entry point that runs them. */
     public enum Op {
-        LINEAR, ADDMM, MM, BMM, MATMUL, CONV2D, CONV_TRANSPOSE2D, SCALED_DOT_PRODUCT_ATTENTION
+        LINEAR, ADDMM, MM, BMM, MATMUL, CONV2D, CONV_TRANSPOSE2D, SCALED_DOT_PRODUCT_ATTENTION,
+        /** fvcore's layer-norm FLOPs; reported in {@link #byOp()} only, never added to {@link #macs()}. */
+        LAYER_NORM
     }
 
     /** Open counters on all threads: the hooks' fast path reads only this. */
@@ -79,9 +84,14 @@ public final class FlopCounter implements AutoCloseable {
 
     private static void add(Op op, long count) {
         for (FlopCounter c : STACK.get()) {
-            c.macs += count;
+            if (op != Op.LAYER_NORM) c.macs += count;
             c.byOp.merge(op, count, Long::sum);
         }
+    }
+
+    /** Layer norm, fvcore's count: 4 FLOPs per element (mean, variance, normalise), 5 with an affine transform. */
+    static void layerNorm(Tensor out, boolean affine) {
+        add(Op.LAYER_NORM, out.numel() * (affine ? 5 : 4));
     }
 
     /** Any matrix product: every output element is a dot product of length {@code inner}. */

@@ -30,8 +30,10 @@ public final class Functional {
 
     /** Layer norm over the trailing {@code normalizedShape}; weight and bias may be null (no affine). */
     public static Tensor layerNorm(Tensor x, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
-        return Tensor.wrap(LibTorch.layerNorm(x.handle(), normalizedShape, Tensor.handleOrNull(weight),
+        Tensor out = Tensor.wrap(LibTorch.layerNorm(x.handle(), normalizedShape, Tensor.handleOrNull(weight),
                 Tensor.handleOrNull(bias), eps));
+        if (FlopCounter.active()) FlopCounter.layerNorm(out, weight != null);
+        return out;
     }
 
     public static Tensor groupNorm(Tensor x, long groups, Tensor weight, Tensor bias, double eps) {

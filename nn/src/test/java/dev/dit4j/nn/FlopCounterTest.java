@@ -141,4 +141,15 @@ class FlopCounterTest extends TestSupport {
             assertEquals(0, c.macs());
         }
     }
+
+    @Test
+    void layerNormsAreTalliedApartAsFvcoreCountsThem() {
+        try (FlopCounter c = FlopCounter.start()) {
+            Tensor x = r(4, 8);
+            Functional.layerNorm(x, new long[] {8}, null, null, 1e-6);      // 32 elements x 4
+            Functional.layerNorm(x, new long[] {8}, r(8), r(8), 1e-6);     // 32 elements x 5 (affine)
+            assertEquals(0, c.macs(), "norms stay out of the MAC total");
+            assertEquals(Map.of(Op.LAYER_NORM, 32L * 4 + 32L * 5), c.byOp());
+        }
+    }
 }

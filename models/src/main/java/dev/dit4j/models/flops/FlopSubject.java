@@ -15,9 +15,10 @@ import java.util.function.Function;
  * @param build     builds the model on a device (weights are irrelevant to the count)
  * @param forward   runs one batch-1 forward of the built model on that device
  * @param reference the published GMACs as printed (e.g. "118.6"), or null when there is none
+ * @param countsNorms whether the reference adds layer norms (fvcore: 4 FLOPs per element) to the MACs
  */
 public record FlopSubject(String name, Function<Device, ? extends Module> build, BiConsumer<Module, Device> forward,
-                          String reference) {
+                          String reference, boolean countsNorms) {
     public FlopSubject {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("a FLOP subject needs a name");
     }
@@ -36,6 +37,11 @@ public record FlopSubject(String name, Function<Device, ? extends Module> build,
             Tensor t = Tensor.full(500, new long[] {1}, DType.FLOAT32, device);
             Tensor y = Tensor.zeros(new long[] {1}, DType.INT64, device);
             ((ClassConditionalModel) model).forward(x, t, y);
-        }, reference);
+        }, reference, false);
+    }
+
+    /** The same row, counted with layer norms as fvcore counts them (U-DiT's published figures). */
+    public FlopSubject withNorms() {
+        return new FlopSubject(name, build, forward, reference, true);
     }
 }

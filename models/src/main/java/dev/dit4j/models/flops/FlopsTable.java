@@ -54,20 +54,21 @@ public final class FlopsTable {
             UViT net = (UViT) model;
             if (c.textConditional()) net.forwardText(x, t, Tensor.randn(new long[] {1, c.contextTokens(), c.contextDim()}, DType.FLOAT32, device, null));
             else net.forward(x, t, c.classConditional() ? Tensor.zeros(new long[] {1}, DType.INT64, device) : null);
-        }, UVIT_REFERENCE.get(c.name()));
+        }, UVIT_REFERENCE.get(c.name()), false);
     }
 
     /**
      * U-DiT's GFLOPs from the authors' Hugging Face model card. They are for the inference form
-     * (re-parameterised FFN), which is what is counted here; the training form costs more
-     * (about 7.13 / 26.51 / 102.03 GMACs).
+     * (re-parameterised FFN), which is what is counted here (the training form costs about 7.13 /
+     * 26.51 / 102.03 GMACs), and they include the layer norms the way fvcore counts them (4 FLOPs
+     * per element): without them the counts are 6.02 / 22.18 / 84.91.
      */
     static final Map<String, String> UDIT_REFERENCE = orderedMap("U-DiT-S", "6.04", "U-DiT-B", "22.22", "U-DiT-L", "85.00");
 
     /** A U-DiT preset at 256px (latent 4x32x32) in its re-parameterised inference form. */
     public static FlopSubject udit(UDiT.Config c) {
         return FlopSubject.classConditional(c.name(), device -> UDiT.create(c, device, 0).reparameterize(), c.inChannels(), 32,
-                UDIT_REFERENCE.get(c.name()));
+                UDIT_REFERENCE.get(c.name())).withNorms();
     }
 
     /** Every row, family by family. */
@@ -114,7 +115,8 @@ public final class FlopsTable {
                     r.reference() == null ? "-" : r.reference(), r.reference() == null ? "" : r.matchesReference() ? "yes" : "NO"));
         }
         sb.append("\nFLOPs counted as multiply-accumulates of one batch-1 forward (linear, conv, attention QK^T and AV);"
-                + " elementwise ops not counted. Params include frozen tables (DiT pos_embed).\n");
+                + " elementwise ops not counted; U-DiT rows add layer norms at 4 FLOPs per element, as its published"
+                + " figures (fvcore) do. Params include frozen tables (DiT pos_embed); U-DiT's are the training form.\n");
         return sb.toString();
     }
 

@@ -19,7 +19,8 @@ public final class ModelFlops {
 
     /**
      * A measurement. {@code params} counts every registered parameter, frozen ones included
-     * (DiT's fixed pos_embed), as the papers' tables do.
+     * (DiT's fixed pos_embed), as the papers' tables do; {@code macs} adds the layer norms when
+     * the subject's reference counts them.
      */
     public record Result(String name, long params, long macs, Map<FlopCounter.Op, Long> byOp, String reference) {
         /** MACs in units of 1e9: the papers' "GFLOPs". */
@@ -48,7 +49,8 @@ public final class ModelFlops {
             try (Autograd.GradMode g = Autograd.noGrad(); TensorScope s = TensorScope.open();
                  FlopCounter counter = FlopCounter.start()) {
                 subject.forward().accept(model, device);
-                return new Result(subject.name(), params, counter.macs(), counter.byOp(), subject.reference());
+                long norms = subject.countsNorms() ? counter.byOp().getOrDefault(FlopCounter.Op.LAYER_NORM, 0L) : 0;
+                return new Result(subject.name(), params, counter.macs() + norms, counter.byOp(), subject.reference());
             }
         }
     }

@@ -28,9 +28,27 @@ class ModelFlopsTest {
         assertEquals(ditMacs(config), r.macs(), config.name() + " MACs");
         assertTrue(r.matchesReference(), config.name() + ": " + r.gmacs() + " GMACs vs reference " + r.reference());
         assertEquals(mparams, String.format(Locale.ROOT, "%.2f", r.mparams()), config.name() + " params (M)");
-        assertEquals(Set.of(Op.LINEAR, Op.CONV2D, Op.SCALED_DOT_PRODUCT_ATTENTION), r.byOp().keySet());
+        assertEquals(Set.of(Op.LINEAR, Op.CONV2D, Op.SCALED_DOT_PRODUCT_ATTENTION, Op.LAYER_NORM), r.byOp().keySet());
         long d = config.hidden(), t = config.tokens();
+        // two norms per block and one in the final layer, no affine: 4 FLOPs per element, kept out of the MACs
+        assertEquals((2L * config.depth() + 1) * t * d * 4, r.byOp().get(Op.LAYER_NORM), "layer-norm FLOPs");
         assertEquals(config.depth() * 2 * t * t * d, r.byOp().get(Op.SCALED_DOT_PRODUCT_ATTENTION), "attention MACs");
+    }
+
+    @Test
+    void uditSMergedWithNormsMatchesItsModelCard() {
+        ModelFlops.Result r = ModelFlops.measure(FlopsTable.udit(dev.dit4j.models.UDiT.S), Device.CPU);
+        assertTrue(r.matchesReference(), r.gmacs() + " GFLOPs vs the model card's " + r.reference());
+        long norms = r.byOp().get(Op.LAYER_NORM);
+        assertEquals("6.02", String.format(Locale.ROOT, "%.2f", (r.macs() - norms) / 1e9), "products alone");
+        assertEquals(58_896_568, r.params(), "training-form parameters");
+    }
+
+    @Test
+    void uvitCifarMatchesTheCountOnTheAuthorsCode() {
+        ModelFlops.Result r = ModelFlops.measure(FlopsTable.uvit(dev.dit4j.models.UViT.CIFAR10_S_2), Device.CPU);
+        assertTrue(r.matchesReference(), r.gmacs() + " vs " + r.reference());
+        assertEquals(44_255_328, r.params());
     }
 
     @Test
