@@ -9,7 +9,6 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.Safetensors;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,14 +32,7 @@ class DiTParityTest {
             DiT.Config cfg = DiT.preset(meta.get("preset")).withDepth(Integer.parseInt(meta.get("depth")))
                     .withInputSize(Integer.parseInt(meta.get("input_size")));
             try (DiT model = DiT.create(cfg, Device.CPU, 0)) {
-                Map<String, long[]> shapes = new LinkedHashMap<>();
-                model.stateDict().forEach((k, v) -> shapes.put(k, v.shape()));
-                List<String> keys = List.of(meta.get("keys").split(","));
-                assertEquals(keys, List.copyOf(shapes.keySet()), "state-dict keys and their order match the reference");
-                Map<String, Tensor> weights = Fixtures.seededWeights(keys, shapes, Long.parseLong(meta.get("weight_seed")),
-                        Double.parseDouble(meta.get("weight_std")), t.get("weight_sums"));
-                model.loadStateDict(weights);
-                weights.values().forEach(Tensor::close);
+                Fixtures.loadSeeded(model, meta, t.get("weight_sums"));
                 model.eval();
 
                 Tensor out = model.forward(t.get("x"), t.get("t"), t.get("y"));

@@ -52,6 +52,21 @@ final class Fixtures {
         return weights;
     }
 
+    /**
+     * Loads the fixture's seeded weights into {@code model} after checking that its state-dict keys
+     * and their order are the reference's (metadata "keys", "weight_seed", "weight_std").
+     */
+    static void loadSeeded(dev.dit4j.nn.Module model, Map<String, String> meta, Tensor sums) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        model.stateDict().forEach((k, v) -> shapes.put(k, v.shape()));
+        List<String> keys = List.of(meta.get("keys").split(","));
+        assertEquals(keys, List.copyOf(shapes.keySet()), "state-dict keys and their order match the reference");
+        Map<String, Tensor> weights = seededWeights(keys, shapes, Long.parseLong(meta.get("weight_seed")),
+                Double.parseDouble(meta.get("weight_std")), sums);
+        model.loadStateDict(weights);
+        weights.values().forEach(Tensor::close);
+    }
+
     /** ||a - b|| / ||b||. */
     static double relativeL2(Tensor actual, Tensor expected) {
         try (TensorScope s = TensorScope.open()) {

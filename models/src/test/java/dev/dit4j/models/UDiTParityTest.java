@@ -12,7 +12,6 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.Safetensors;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -34,17 +33,6 @@ class UDiTParityTest {
                 .withDepths(d[0], d[1], d[2], d[3], d[4]);
     }
 
-    private static void loadSeeded(dev.dit4j.nn.Module model, Map<String, String> meta, Tensor sums) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        model.stateDict().forEach((k, v) -> shapes.put(k, v.shape()));
-        List<String> keys = List.of(meta.get("keys").split(","));
-        assertEquals(keys, List.copyOf(shapes.keySet()), "state-dict keys and their order match the reference");
-        Map<String, Tensor> weights = Fixtures.seededWeights(keys, shapes, Long.parseLong(meta.get("weight_seed")),
-                Double.parseDouble(meta.get("weight_std")), sums);
-        model.loadStateDict(weights);
-        weights.values().forEach(Tensor::close);
-    }
-
     private static void assertClose(Tensor actual, Tensor expected, String what) {
         double err = Fixtures.relativeL2(actual, expected);
         assertTrue(err < TOLERANCE, what + ": rel L2 " + err);
@@ -59,7 +47,7 @@ class UDiTParityTest {
             Map<String, String> meta = ref.metadata();
             Map<String, Tensor> t = ref.tensors();
             try (UDiT model = UDiT.create(config(meta), Device.CPU, 0)) {
-                loadSeeded(model, meta, t.get("weight_sums"));
+                Fixtures.loadSeeded(model, meta, t.get("weight_sums"));
                 model.eval(); // no label dropout; FFNs stay in the training form until reparameterize()
                 System.out.println(fixture);
                 assertClose(model.forward(t.get("x"), t.get("t"), t.get("y")), t.get("out"), "plain forward");
@@ -121,7 +109,7 @@ class UDiTParityTest {
             try (dev.dit4j.nn.Generator gen = dev.dit4j.nn.Generator.cpu(0);
                  DownsampledAttention attn = new DownsampledAttention(Integer.parseInt(meta.get("width")),
                          Integer.parseInt(meta.get("heads")), 2, 5, DType.FLOAT32, Device.CPU, gen)) {
-                loadSeeded(attn, meta, t.get("weight_sums"));
+                Fixtures.loadSeeded(attn, meta, t.get("weight_sums"));
                 try (var g = Autograd.noGrad()) {
                     attn.logitScale().copy_(t.get("logit_scale"));
                 }

@@ -8,7 +8,6 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.Safetensors;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,14 +33,7 @@ class UViTParityTest {
                     .withDepth(Integer.parseInt(meta.get("depth"))).withImgSize(Integer.parseInt(meta.get("img_size")))
                     .withConv(Boolean.parseBoolean(meta.get("conv"))).withLabelDropout(0);
             try (UViT model = UViT.create(cfg, Device.CPU, 0)) {
-                Map<String, long[]> shapes = new LinkedHashMap<>();
-                model.stateDict().forEach((k, v) -> shapes.put(k, v.shape()));
-                List<String> keys = List.of(meta.get("keys").split(","));
-                assertEquals(keys, List.copyOf(shapes.keySet()), "state-dict keys and their order match the reference");
-                Map<String, Tensor> weights = Fixtures.seededWeights(keys, shapes, Long.parseLong(meta.get("weight_seed")),
-                        Double.parseDouble(meta.get("weight_std")), t.get("weight_sums"));
-                model.loadStateDict(weights);
-                weights.values().forEach(Tensor::close);
+                Fixtures.loadSeeded(model, meta, t.get("weight_sums"));
                 model.eval();
 
                 Tensor third = cfg.textConditional() ? t.get("context") : t.get("y");
