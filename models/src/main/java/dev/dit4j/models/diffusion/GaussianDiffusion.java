@@ -88,12 +88,8 @@ public final class GaussianDiffusion implements AutoCloseable {
      * float64: the discrete schedule of U-ViT's latent and text-to-image models.
      */
     public static double[] stableDiffusionBetas(int steps) {
-        double a = Math.sqrt(0.00085), b = Math.sqrt(0.012);
-        double[] betas = new double[steps];
-        for (int i = 0; i < steps; i++) {
-            double v = steps == 1 ? a : a + (b - a) * i / (steps - 1);
-            betas[i] = v * v;
-        }
+        double[] betas = Linspace.of(Math.sqrt(0.00085), Math.sqrt(0.012), steps); // torch.linspace, element for element
+        for (int i = 0; i < steps; i++) betas[i] *= betas[i];
         return betas;
     }
 

@@ -1,5 +1,6 @@
 package dev.dit4j.models.sampling;
 
+import dev.dit4j.models.diffusion.Linspace;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;

@@ -85,14 +85,7 @@ public final class NoiseScheduleVP {
 
     /** The Stable Diffusion schedule U-ViT's discrete latent models use: betas = linspace(sqrt 0.00085, sqrt 0.012, 1000)^2. */
     public static NoiseScheduleVP stableDiffusion() {
-        return discreteFromBetas(stableDiffusionBetas(1000));
-    }
-
-    /** linspace(sqrt(0.00085), sqrt(0.012), n)^2 in float64. */
-    public static double[] stableDiffusionBetas(int n) {
-        double[] r = Linspace.of(Math.sqrt(0.00085), Math.sqrt(0.012), n);
-        for (int i = 0; i < n; i++) r[i] *= r[i];
-        return r;
+        return discreteFromBetas(GaussianDiffusion.stableDiffusionBetas(1000));
     }
 
     public boolean isDiscrete() {

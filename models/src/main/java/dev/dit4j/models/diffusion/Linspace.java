@@ -1,10 +1,10 @@
-package dev.dit4j.models.sampling;
+package dev.dit4j.models.diffusion;
 
 /** torch.linspace in double, element for element: the first half counts up from start, the second down from end. */
-final class Linspace {
+public final class Linspace {
     private Linspace() {}
 
-    static double[] of(double start, double end, int steps) {
+    public static double[] of(double start, double end, int steps) {
         if (steps < 1) throw new IllegalArgumentException("linspace needs at least 1 point, got " + steps);
         double[] r = new double[steps];
         if (steps == 1) {
