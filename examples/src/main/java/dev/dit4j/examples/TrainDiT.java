@@ -143,10 +143,10 @@ public final class TrainDiT implements Callable<Integer> {
                         progress.update(trainer.step(), l, trainer.step() * batch / seconds(trainStart));
                     }
                 }
-                if (trainer.step() % 1000 == 0) trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", encode(loader.state())));
+                if (trainer.step() % 1000 == 0) trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
             }
             progress.done();
-            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", encode(loader.state())));
+            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
             double trainSeconds = seconds(trainStart);
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
@@ -180,14 +180,7 @@ public final class TrainDiT implements Callable<Integer> {
 
     /** The loader position saved in a checkpoint, restored with the rest of the trainer's state. */
     private BatchLoader.State resumeState(DiffusionTrainer<?> trainer) {
-        if (resume == null) return null;
-        String[] p = trainer.load(resume).getOrDefault("loader", "").split(":");
-        if (p.length != 3) throw new IllegalArgumentException(resume + " has no data-loader position to resume from");
-        return new BatchLoader.State(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
-    }
-
-    private static String encode(BatchLoader.State state) {
-        return state.seed() + ":" + state.epoch() + ":" + state.position();
+        return resume == null ? null : BatchLoader.State.decode(trainer.load(resume).get("loader"), resume);
     }
 
     private static double seconds(long since) {

@@ -108,7 +108,7 @@ public final class TrainLatents implements Callable<Integer> {
         <M extends Module & ClassConditionalModel> void run(M net, M ema, TrainingObjective objective, DiffusionTrainer.Options options) {
             try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, ema, objective, options);
                  BatchLoader loader = BatchLoader.builder(data, batch).seed(seed).pinMemory(dev.isCuda())
-                         .resumeFrom(resume == null ? null : resumeState(trainer.load(resume))).build()) {
+                         .resumeFrom(resume == null ? null : BatchLoader.State.decode(trainer.load(resume).get("loader"), resume)).build()) {
                 System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
                 long start = System.nanoTime(), startStep = trainer.step();
                 while (trainer.step() < steps) {
@@ -127,16 +127,9 @@ public final class TrainLatents implements Callable<Integer> {
         }
 
         private void save(DiffusionTrainer<?> trainer, BatchLoader loader) {
-            BatchLoader.State st = loader.state();
-            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", st.seed() + ":" + st.epoch() + ":" + st.position()));
+            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
             System.out.printf("saved %s at step %d%n", out.resolve("checkpoint.safetensors"), trainer.step());
         }
-    }
-
-    private BatchLoader.State resumeState(Map<String, String> meta) {
-        String[] p = meta.getOrDefault("loader", "").split(":");
-        if (p.length != 3) throw new IllegalArgumentException(resume + " has no data-loader position to resume from");
-        return new BatchLoader.State(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
     }
 
     private DiffusionTrainer.Options options(double defaultLr) {

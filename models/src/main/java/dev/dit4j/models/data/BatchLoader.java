@@ -39,6 +39,22 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
         public State {
             if (epoch < 0 || position < 0) throw new IllegalArgumentException("epoch and position must be >= 0, got " + epoch + ", " + position);
         }
+
+        /** "seed:epoch:position", for a checkpoint's metadata. */
+        public String encode() {
+            return seed + ":" + epoch + ":" + position;
+        }
+
+        /** The state {@link #encode} wrote; {@code source} names where it came from in the error. */
+        public static State decode(String text, Object source) {
+            String[] p = text == null ? new String[0] : text.split(":");
+            try {
+                if (p.length == 3) return new State(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException(source + " has no valid data-loader position (seed:epoch:position), got '" + text + "'");
+        }
     }
 
     /**

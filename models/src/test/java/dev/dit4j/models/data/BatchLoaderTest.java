@@ -321,4 +321,13 @@ class BatchLoaderTest {
         }
         assertEquals(2500, seen.size());
     }
+
+    @Test
+    void stateRoundTripsThroughCheckpointMetadata() {
+        BatchLoader.State st = new BatchLoader.State(7, 3, 128);
+        assertEquals(st, BatchLoader.State.decode(st.encode(), "ckpt"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BatchLoader.State.decode("7:x:1", "ckpt.safetensors"));
+        assertTrue(e.getMessage().contains("ckpt.safetensors") && e.getMessage().contains("7:x:1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BatchLoader.State.decode(null, "ckpt"));
+    }
 }
