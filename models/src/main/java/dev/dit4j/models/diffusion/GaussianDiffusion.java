@@ -27,8 +27,7 @@ public final class GaussianDiffusion implements AutoCloseable {
     private final double[] posteriorMeanCoef2;
     private final double[] logBetas;
     /** Network timestep for each step of this (possibly respaced) process. */
-    private final int[] timestepMap;
-    private final double[] timestepMapAsDouble;
+    private final double[] timestepMap;
     /** The arrays {@link #extract} gathers from, in the row order of the device tables. */
     private final double[][] coefficients;
     private final java.util.Map<Device, Tensor> tables = new java.util.HashMap<>();
@@ -37,7 +36,7 @@ public final class GaussianDiffusion implements AutoCloseable {
     private GaussianDiffusion(double[] betas, int[] timestepMap) {
         int n = betas.length;
         this.betas = betas;
-        this.timestepMap = timestepMap;
+        this.timestepMap = java.util.Arrays.stream(timestepMap).asDoubleStream().toArray(); // a row of the device table
         alphasCumprod = new double[n];
         double prod = 1;
         for (int i = 0; i < n; i++) alphasCumprod[i] = prod *= 1 - betas[i];
@@ -68,10 +67,9 @@ public final class GaussianDiffusion implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             posteriorLogVarianceClipped[i] = Math.log(n > 1 && i == 0 ? posteriorVariance[1] : posteriorVariance[i]);
         }
-        timestepMapAsDouble = java.util.Arrays.stream(timestepMap).asDoubleStream().toArray();
         coefficients = new double[][] {betas, alphasCumprod, alphasCumprodPrev, sqrtAlphasCumprod, sqrtOneMinusAlphasCumprod,
                 sqrtRecipAlphasCumprod, sqrtRecipm1AlphasCumprod, posteriorVariance, posteriorLogVarianceClipped,
-                posteriorMeanCoef1, posteriorMeanCoef2, logBetas, timestepMapAsDouble};
+                posteriorMeanCoef1, posteriorMeanCoef2, logBetas, this.timestepMap};
     }
 
     /** Linear betas from 1e-4 to 0.02 (scaled by 1000/T) over T steps, in float64. */
@@ -134,7 +132,7 @@ public final class GaussianDiffusion implements AutoCloseable {
     }
 
     public int[] timestepMap() {
-        return timestepMap.clone();
+        return java.util.Arrays.stream(timestepMap).mapToInt(v -> (int) v).toArray();
     }
 
     /**
@@ -194,7 +192,7 @@ public final class GaussianDiffusion implements AutoCloseable {
 
     /** The network's timestep input for process steps t (identity unless respaced), float32. */
     public Tensor modelTimesteps(Tensor t) {
-        return extract(timestepMapAsDouble, t, 1, t.device());
+        return extract(timestepMap, t, 1, t.device());
     }
 
     /** Mean, variance, log variance and predicted x0 of p(x_{t-1} | x_t) from the model's output. */
@@ -323,7 +321,8 @@ public final class GaussianDiffusion implements AutoCloseable {
         }
     }
 
-    static Tensor meanFlat(Tensor x) {
+    /** Mean over every dimension but the batch (the reference's mean_flat): [N, ...] -> [N]. */
+    public static Tensor meanFlat(Tensor x) {
         long[] dims = new long[x.dim() - 1];
         for (int i = 0; i < dims.length; i++) dims[i] = i + 1;
         return x.mean(dims, false);

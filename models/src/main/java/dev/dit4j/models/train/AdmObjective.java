@@ -23,7 +23,7 @@ public final class AdmObjective implements TrainingObjective {
             Tensor noise = Tensor.randn(x0.shape(), x0.dtype(), x0.device(), gen);
             Tensor xt = diffusion.qSample(x0, t, noise);
             Tensor out = net.apply(xt, t.to(DType.FLOAT32));
-            if (out.size(1) == x0.size(1)) return s.keep(noise.sub(out).square().flatten(1, -1).mean(new long[] {1}, false));
+            if (out.size(1) == x0.size(1)) return s.keep(GaussianDiffusion.meanFlat(noise.sub(out).square()));
             return s.keep(diffusion.trainingLosses(out, x0, xt, t, noise).loss());
         }
     }

@@ -35,7 +35,7 @@ public final class NoisePredictionObjective implements TrainingObjective {
             Tensor out = net.apply(xn, index.add(1).to(DType.FLOAT32));
             if (out.size(1) != x0.size(1))
                 throw new IllegalArgumentException("noise prediction expects " + x0.size(1) + " output channels, the network gave " + out.size(1));
-            return s.keep(noise.sub(out).square().flatten(1, -1).mean(new long[] {1}, false));
+            return s.keep(GaussianDiffusion.meanFlat(noise.sub(out).square()));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.dit4j.models.train;
 
+import dev.dit4j.models.diffusion.GaussianDiffusion;
 import dev.dit4j.models.sampling.Denoiser;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
@@ -38,7 +39,7 @@ public final class VpSdeObjective implements TrainingObjective {
             Tensor noise = Tensor.randn(x0.shape(), x0.dtype(), x0.device(), gen);
             Tensor xt = x0.mul(abar.sqrt()).add(noise.mul(abar.rsub(1).sqrt()));
             Tensor out = net.apply(xt, t.mul(999));
-            return s.keep(noise.sub(out).square().flatten(1, -1).mean(new long[] {1}, false));
+            return s.keep(GaussianDiffusion.meanFlat(noise.sub(out).square()));
         }
     }
 
