@@ -19,9 +19,13 @@ import dev.dit4j.nn.layers.Conv2d;
  * s = p + DW5(p) + DW3(p) + DW1(p); out = Conv1x1(H/2 -> D)(Conv1x1(H -> H/2)(s)). Keys
  * {@code project_in.0/1}, {@code dwconv.0/1/2}, {@code project_out.0/1}.
  *
+ * <p>The training form runs the three depthwise branches as one 5x5 depthwise conv whose kernel is
+ * assembled, differentiably, from the three parameters (K5 + centred K3 + centred K1): the same
+ * function and gradients as three convs, at the cost of one.
+ *
  * <p>Inference form ({@link #reparameterize()}): the two 1x1 pairs are multiplied into one conv
- * each and the three depthwise kernels plus the identity are summed into one 5x5 kernel, so a
- * forward costs three convs. Used while the module is in eval mode; {@code train(true)} drops it.
+ * each and the depthwise kernel takes the identity too, so a forward costs three convs. Used while
+ * the module is in eval mode; {@code train(true)} drops it.
  *
  * <p>Difference from the authors' code: their merge adds the 3x3 and 1x1 kernels and the identity
  * in place into the live {@code dwconv.0.weight} parameter (a detached alias), so every second
@@ -105,7 +109,7 @@ public final class RepFfn extends Module {
                 return scope.keep(Functional.conv2d(s, m.outWeight(), m.outBias(), 1, 0, 1));
             }
             Tensor p = in2.forward(in1.forward(x)).gelu(false);
-            Tensor s = p.add(dw5.forward(p)).add(dw3.forward(p)).add(dw1.forward(p));
+            Tensor s = p.add(Functional.conv2d(p, depthwiseKernel(), depthwiseBias(), 1, 2, hidden));
             return scope.keep(out2.forward(out1.forward(s)));
         }
     }
@@ -119,16 +123,39 @@ public final class RepFfn extends Module {
         try (var noGrad = Autograd.noGrad(); TensorScope scope = TensorScope.open()) {
             Tensor[] in = chain(in1, in2);
             Tensor[] out = chain(out1, out2);
-            Tensor k = dw5.weight().clone(); // a copy: the parameter itself is never written
-            k.narrow(2, 1, 3).narrow(3, 1, 3).add_(dw3.weight());
-            k.narrow(2, 2, 1).narrow(3, 2, 1).add_(dw1.weight()).add_(1.0); // the identity branch
-            Tensor b = dw5.bias().add(dw3.bias()).add(dw1.bias());
+            Tensor k = depthwiseKernel(); // fresh: the parameters themselves are never written
+            k.narrow(2, 2, 1).narrow(3, 2, 1).add_(1.0); // the identity branch
+            Tensor b = depthwiseBias();
             fresh = new Merged(keep(scope, in[0]), keep(scope, in[1]), keep(scope, k), keep(scope, b), keep(scope, out[0]),
                     keep(scope, out[1]));
         }
         dropReparameterization();
         merged = fresh;
         return this;
+    }
+
+    /** K5 + K3 + K1 with the smaller kernels centred in 5x5: [H, 1, 5, 5], differentiable in all three. */
+    private Tensor depthwiseKernel() {
+        try (TensorScope scope = TensorScope.open()) {
+            return scope.keep(dw5.weight().add(centred(dw3.weight(), 1)).add(centred(dw1.weight(), 2)));
+        }
+    }
+
+    private Tensor depthwiseBias() {
+        try (TensorScope scope = TensorScope.open()) {
+            return scope.keep(dw5.bias().add(dw3.bias()).add(dw1.bias()));
+        }
+    }
+
+    /** Zero-pads the last two dims of a kernel by {@code border} on every side (concatenation keeps autograd). */
+    private static Tensor centred(Tensor k, int border) {
+        try (TensorScope scope = TensorScope.open()) {
+            long[] s = k.shape();
+            Tensor rows = Tensor.zeros(new long[] {s[0], s[1], border, s[3]}, k.dtype(), k.device());
+            Tensor tall = Tensor.cat(java.util.List.of(rows, k, rows), 2);
+            Tensor cols = Tensor.zeros(new long[] {s[0], s[1], s[2] + 2L * border, border}, k.dtype(), k.device());
+            return scope.keep(Tensor.cat(java.util.List.of(cols, tall, cols), 3));
+        }
     }
 
     private static Tensor keep(TensorScope scope, Tensor t) {
