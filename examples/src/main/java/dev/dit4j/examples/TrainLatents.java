@@ -2,6 +2,7 @@ package dev.dit4j.examples;
 
 import dev.dit4j.models.ClassConditionalModel;
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
 import dev.dit4j.models.data.BatchLoader;
@@ -140,27 +141,30 @@ public final class TrainLatents implements Callable<Integer> {
 
     /** Builds the preset (twice: model and EMA, same initial weights) for latents of channels x size x size. */
     private void withModels(int channels, int size, Device dev, Job job) {
-        String n = model.toLowerCase(Locale.ROOT);
-        if (n.startsWith("u-dit") || n.startsWith("udit")) {
-            if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);
-            UDiT.Config c = UDiT.preset(model).withInChannels(channels);
-            if (classes != null) c = c.withNumClasses(classes);
-            try (UDiT m = UDiT.create(c, dev, seed); UDiT e = UDiT.create(c, dev, seed)) {
-                job.run(m, e, new AdmObjective(), options(1e-4));
+        switch (Presets.Family.of(model)) {
+            case UDIT -> {
+                if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);
+                UDiT.Config c = UDiT.preset(model).withInChannels(channels);
+                if (classes != null) c = c.withNumClasses(classes);
+                try (UDiT m = UDiT.create(c, dev, seed); UDiT e = UDiT.create(c, dev, seed)) {
+                    job.run(m, e, new AdmObjective(), options(1e-4));
+                }
             }
-        } else if (n.contains("uvit") || n.startsWith("u-vit")) {
-            UViT.Config c = UViT.preset(model).withImgSize(size).withInChannels(channels);
-            if (depth != null) c = c.withDepth(depth);
-            if (classes != null) c = c.withClasses(classes, true);
-            try (UViT m = UViT.create(c, dev, seed); UViT e = UViT.create(c, dev, seed)) {
-                job.run(m, e, NoisePredictionObjective.uvit(), options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03));
+            case UVIT -> {
+                UViT.Config c = UViT.preset(model).withImgSize(size).withInChannels(channels);
+                if (depth != null) c = c.withDepth(depth);
+                if (classes != null) c = c.withClasses(classes, true);
+                try (UViT m = UViT.create(c, dev, seed); UViT e = UViT.create(c, dev, seed)) {
+                    job.run(m, e, NoisePredictionObjective.uvit(), options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03));
+                }
             }
-        } else {
-            DiT.Config c = DiT.preset(model).withInputSize(size).withInChannels(channels);
-            if (depth != null) c = c.withDepth(depth);
-            if (classes != null) c = c.withNumClasses(classes);
-            try (DiT m = DiT.create(c, dev, seed); DiT e = DiT.create(c, dev, seed)) {
-                job.run(m, e, new AdmObjective(), options(1e-4));
+            case DIT -> {
+                DiT.Config c = DiT.preset(model).withInputSize(size).withInChannels(channels);
+                if (depth != null) c = c.withDepth(depth);
+                if (classes != null) c = c.withNumClasses(classes);
+                try (DiT m = DiT.create(c, dev, seed); DiT e = DiT.create(c, dev, seed)) {
+                    job.run(m, e, new AdmObjective(), options(1e-4));
+                }
             }
         }
     }

@@ -9,6 +9,20 @@ import java.util.List;
 public final class Presets {
     private Presets() {}
 
+    /** The architecture a preset name belongs to. */
+    public enum Family {
+        DIT, UVIT, UDIT;
+
+        /** DiT-XL/2 or XL_2; U-DiT-B or udit-b; imagenet256_uvit_huge or U-ViT names. */
+        public static Family of(String name) {
+            String n = name.toLowerCase(java.util.Locale.ROOT);
+            if (n.startsWith("dit-") || n.matches("(s|b|l|xl)_[248]")) return DIT;
+            if (n.startsWith("u-dit") || n.startsWith("udit")) return UDIT;
+            if (n.contains("uvit") || n.startsWith("u-vit")) return UVIT;
+            throw new IllegalArgumentException("unknown model '" + name + "'; known: " + names());
+        }
+    }
+
     public static List<String> names() {
         List<String> all = new ArrayList<>();
         DiT.PRESETS.forEach(c -> all.add(c.name()));
@@ -23,16 +37,10 @@ public final class Presets {
      * {@link Module} implementing {@link ClassConditionalModel}.
      */
     public static Module create(String name, int channels, int size, Device device) {
-        String n = name.toLowerCase(java.util.Locale.ROOT);
-        if (n.startsWith("dit-") || n.matches("(s|b|l|xl)_[248]")) {
-            return DiT.create(DiT.preset(name).withInputSize(size).withInChannels(channels), device, 0);
-        }
-        if (n.startsWith("u-dit") || n.startsWith("udit")) {
-            return UDiT.create(UDiT.preset(name).withInChannels(channels), device, 0);
-        }
-        if (n.contains("uvit") || n.startsWith("u-vit")) {
-            return UViT.create(UViT.preset(name).withImgSize(size).withInChannels(channels), device, 0);
-        }
-        throw new IllegalArgumentException("unknown model '" + name + "'; known: " + names());
+        return switch (Family.of(name)) {
+            case DIT -> DiT.create(DiT.preset(name).withInputSize(size).withInChannels(channels), device, 0);
+            case UDIT -> UDiT.create(UDiT.preset(name).withInChannels(channels), device, 0);
+            case UVIT -> UViT.create(UViT.preset(name).withImgSize(size).withInChannels(channels), device, 0);
+        };
     }
 }
