@@ -12,14 +12,70 @@ import java.util.function.UnaryOperator;
  * registered under names, so a model's state dict keys read like PyTorch's
  * ({@code blocks.3.attn.qkv.weight}) and official checkpoints load unchanged.
  *
- * <p>A module owns its parameters and buffers (created outside any scope) and frees them in
+ * <h2>Construction</h2>
+ * A module is built from a {@link VarBuilder}, the one argument besides its own options:
+ * {@link #registerParameter(String, long[], Init)} makes a tensor at this module's path (new and
+ * initialised, or taken from a weight file) and {@link #registerModule(String, ModuleSpec)} builds
+ * a child one level down. A module owns its parameters and buffers and frees them in
  * {@link #close()}, which also closes its children.
+ *
+ * <h2>Forwards and temporaries</h2>
+ * A forward takes tensors it does not own and returns a new tensor that belongs to the caller's
+ * innermost {@link TensorScope} (or to the caller, when none is open). A layer whose forward is a
+ * single libtorch op (Linear, Conv2d, LayerNorm, GroupNorm, Embedding) returns that op's result.
+ * Every other forward opens a scope of its own, computes freely inside it and returns
+ * {@code scope.keep(result)}; it does not close its temporaries one by one. So whatever the
+ * caller does, a forward leaves nothing behind but its result.
  */
 public abstract class Module implements AutoCloseable {
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
+    private final VarBuilder vb;
     private boolean training = true;
+
+    /** A module built from {@code vb}: its parameters and children are made at vb's path. */
+    protected Module(VarBuilder vb) {
+        this.vb = java.util.Objects.requireNonNull(vb, "vb");
+    }
+
+    /** A module that registers only tensors made elsewhere (no VarBuilder). */
+    protected Module() {
+        this.vb = null;
+    }
+
+    private VarBuilder vb() {
+        if (vb == null) throw new IllegalStateException(getClass().getSimpleName() + " was made without a VarBuilder");
+        return vb;
+    }
+
+    /** A trainable parameter {@code name} of {@code shape}, initialised by {@code init} or loaded. */
+    protected Tensor registerParameter(String name, long[] shape, Init init) {
+        return registerParameter(name, vb().tensor(name, shape, init), true);
+    }
+
+    /** A parameter saved in the state dict but never trained (DiT's fixed position table). */
+    protected Tensor registerFrozenParameter(String name, long[] shape, Init init) {
+        return registerParameter(name, vb().tensor(name, shape, init), false);
+    }
+
+    /** A buffer {@code name} (saved, not trained), initialised by {@code init} or loaded. */
+    protected Tensor registerBuffer(String name, long[] shape, Init init) {
+        return registerBuffer(name, vb().tensor(name, shape, init));
+    }
+
+    /**
+     * Builds {@code spec} one level down and registers it as {@code name}. A dotted name places it
+     * inside containers made on the way, as an index of nn.Sequential does: DiT's
+     * {@code "adaLN_modulation.1"} is the Linear after the (parameterless) SiLU.
+     */
+    protected <M extends Module> M registerModule(String name, ModuleSpec<M> spec) {
+        int dot = name.indexOf('.');
+        if (dot < 0) return attach(name, spec.build(vb().pp(name)));
+        String head = name.substring(0, dot);
+        Module container = children.containsKey(head) ? children.get(head) : registerModule(head, Sequential::new);
+        return container.registerModule(name.substring(dot + 1), spec);
+    }
 
     /** Registers a trainable parameter; the module takes ownership of it. */
     protected Tensor registerParameter(String name, Tensor value) {
@@ -42,8 +98,7 @@ public abstract class Module implements AutoCloseable {
         return value;
     }
 
-    /** Registers a child module under name; its parameters appear as {@code name.<param>}. */
-    protected <M extends Module> M registerModule(String name, M module) {
+    private <M extends Module> M attach(String name, M module) {
         checkName(name);
         children.put(name, module);
         return module;

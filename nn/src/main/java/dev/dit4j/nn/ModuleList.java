@@ -8,8 +8,13 @@ import java.util.List;
 public final class ModuleList<M extends Module> extends Module {
     private final List<M> items = new ArrayList<>();
 
-    public M add(M module) {
-        registerModule(Integer.toString(items.size()), module);
+    public ModuleList(VarBuilder vb) {
+        super(vb);
+    }
+
+    /** Builds {@code spec} as the next item. */
+    public M add(ModuleSpec<M> spec) {
+        M module = registerModule(Integer.toString(items.size()), spec);
         items.add(module);
         return module;
     }

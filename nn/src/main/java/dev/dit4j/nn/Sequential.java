@@ -1,9 +1,11 @@
 package dev.dit4j.nn;
 
-
-/** A container whose children are named by position ("0", "1", ...), as nn.Sequential names them. */
+/**
+ * A container whose children are named by position, as nn.Sequential names them. Made by a
+ * dotted {@link Module#registerModule(String, ModuleSpec)} name such as {@code "adaLN_modulation.1"}.
+ */
 public final class Sequential extends Module {
-    public <M extends Module> M add(int index, M module) {
-        return registerModule(Integer.toString(index), module);
+    public Sequential(VarBuilder vb) {
+        super(vb);
     }
 }

@@ -11,8 +11,8 @@ public final class StateDictMismatch extends IllegalArgumentException {
     private final List<String> unexpected;
     private final List<String> misshaped;
 
-    private StateDictMismatch(List<String> missing, List<String> unexpected, List<String> misshaped) {
-        super(describe(missing, unexpected, misshaped));
+    private StateDictMismatch(List<String> missing, List<String> unexpected, List<String> misshaped, String what) {
+        super(describe(missing, unexpected, misshaped, what));
         this.missing = List.copyOf(missing);
         this.unexpected = List.copyOf(unexpected);
         this.misshaped = List.copyOf(misshaped);
@@ -47,12 +47,17 @@ public final class StateDictMismatch extends IllegalArgumentException {
             }
         }
         if (!misshaped.isEmpty() || (strict && (!missing.isEmpty() || !unexpected.isEmpty()))) {
-            throw new StateDictMismatch(missing, unexpected, misshaped);
+            throw new StateDictMismatch(missing, unexpected, misshaped, "state dict");
         }
     }
 
-    private static String describe(List<String> missing, List<String> unexpected, List<String> misshaped) {
-        StringBuilder sb = new StringBuilder("state dict does not match the model:");
+    /** The mismatches found while building a model from {@code what} (a file, a state dict). */
+    static StateDictMismatch of(List<String> missing, List<String> unexpected, List<String> misshaped, String what) {
+        return new StateDictMismatch(missing, unexpected, misshaped, what);
+    }
+
+    private static String describe(List<String> missing, List<String> unexpected, List<String> misshaped, String what) {
+        StringBuilder sb = new StringBuilder(what + " does not match the model:");
         if (!missing.isEmpty()) sb.append("\n  missing keys (").append(missing.size()).append("): ").append(abbreviate(missing));
         if (!unexpected.isEmpty()) sb.append("\n  unexpected keys (").append(unexpected.size()).append("): ").append(abbreviate(unexpected));
         if (!misshaped.isEmpty()) sb.append("\n  shape mismatches (").append(misshaped.size()).append("): ").append(abbreviate(misshaped));

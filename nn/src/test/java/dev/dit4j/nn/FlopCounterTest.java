@@ -81,9 +81,9 @@ class FlopCounterTest extends TestSupport {
     @Test
     void layersAreCountedThroughTheirOps() {
         try (Generator g = Generator.cpu(0);
-             SelfAttention attn = new SelfAttention(16, 4, true, DType.FLOAT32, Device.CPU, g);
-             Linear lin = new Linear(16, 8, true, DType.FLOAT32, Device.CPU, g);
-             Conv2d conv = new Conv2d(3, 16, 2, 2, 0, 1, true, DType.FLOAT32, Device.CPU, g);
+             SelfAttention attn = new SelfAttention(VarBuilder.init(DType.FLOAT32, Device.CPU, g), SelfAttention.of(16, 4).withQkvBias(true));
+             Linear lin = new Linear(VarBuilder.init(DType.FLOAT32, Device.CPU, g), Linear.of(16, 8));
+             Conv2d conv = new Conv2d(VarBuilder.init(DType.FLOAT32, Device.CPU, g), Conv2d.patchify(3, 16, 2));
              FlopCounter c = FlopCounter.start()) {
             attn.forward(r(2, 10, 16));
             long n = 2, l = 10, d = 16, heads = 4;

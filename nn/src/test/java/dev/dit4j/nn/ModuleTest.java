@@ -2,6 +2,7 @@ package dev.dit4j.nn;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.dit4j.nn.layers.Gelu;
 import dev.dit4j.nn.layers.LayerNorm;
 import dev.dit4j.nn.layers.Linear;
 import dev.dit4j.nn.layers.Mlp;
@@ -16,18 +17,23 @@ class ModuleTest extends TestSupport {
         final Mlp mlp;
         final LayerNorm norm;
 
-        Net() {
+        Net(VarBuilder vb) {
+            super(vb);
+            mlp = registerModule("mlp", Mlp.of(4, 8).withGelu(Gelu.TANH));
+            norm = registerModule("norm", LayerNorm.of(4));
+            registerBuffer("steps", Tensor.zeros(new long[] {1}, DType.INT64, Device.CPU));
+        }
+
+        static Net create() {
             try (Generator g = Generator.cpu(0)) {
-                mlp = registerModule("mlp", new Mlp(4, 8, true, DType.FLOAT32, Device.CPU, g));
-                norm = registerModule("norm", new LayerNorm(4, 1e-5, true, true, DType.FLOAT32, Device.CPU));
-                registerBuffer("steps", Tensor.zeros(new long[] {1}, DType.INT64, Device.CPU));
+                return new Net(VarBuilder.init(DType.FLOAT32, Device.CPU, g));
             }
         }
     }
 
     @Test
     void namesFollowPyTorch() {
-        try (Net net = new Net()) {
+        try (Net net = Net.create()) {
             assertEquals(List.of("mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias", "norm.weight", "norm.bias"),
                     List.copyOf(net.namedParameters().keySet()));
             assertTrue(net.stateDict().containsKey("steps"));
@@ -37,7 +43,7 @@ class ModuleTest extends TestSupport {
 
     @Test
     void stateDictRoundTripsIntoAnotherInstance() {
-        try (Net a = new Net(); Net b = new Net()) {
+        try (Net a = Net.create(); Net b = Net.create()) {
             try (var g = Autograd.noGrad()) {
                 a.namedParameters().values().forEach(p -> p.add_(1));
             }
@@ -48,7 +54,7 @@ class ModuleTest extends TestSupport {
 
     @Test
     void strictLoadReportsEveryProblemAtOnce() {
-        try (Net net = new Net()) {
+        try (Net net = Net.create()) {
             Map<String, Tensor> state = new LinkedHashMap<>(net.stateDict());
             state.remove("norm.bias");
             state.put("head.weight", Tensor.zeros(2));
@@ -65,7 +71,7 @@ class ModuleTest extends TestSupport {
 
     @Test
     void renameHookMapsForeignNames() {
-        try (Net a = new Net(); Net b = new Net()) {
+        try (Net a = Net.create(); Net b = Net.create()) {
             Map<String, Tensor> prefixed = new LinkedHashMap<>();
             a.stateDict().forEach((k, v) -> prefixed.put("module." + k, v));
             b.loadStateDict(prefixed, true, k -> k.substring("module.".length()));
@@ -75,7 +81,7 @@ class ModuleTest extends TestSupport {
 
     @Test
     void linearMatchesFunctionalAndTrainsEveryParameter() {
-        try (Generator g = Generator.cpu(1); Linear lin = new Linear(3, 2, true, DType.FLOAT64, Device.CPU, g)) {
+        try (Generator g = Generator.cpu(1); Linear lin = new Linear(VarBuilder.init(DType.FLOAT64, Device.CPU, g), Linear.of(3, 2))) {
             Tensor x = seeded(5, 4, 3);
             assertClose(Functional.linear(x, lin.weight(), lin.bias()), lin.forward(x), 0);
             lin.forward(x).sum().backward();

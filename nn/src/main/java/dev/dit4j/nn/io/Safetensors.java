@@ -129,8 +129,10 @@ public final class Safetensors {
         return out;
     }
 
-    private static Tensor tensorAt(Path file, String key, JsonElement entry, MemorySegment data, AtomicInteger users,
-                                   Runnable release) {
+    /** One tensor's record in the header, checked against the data section's size. */
+    private record Entry(DType dtype, long[] shape, long begin, long bytes) {}
+
+    private static Entry entry(Path file, String key, JsonElement entry, long dataSize) {
         if (!entry.isJsonObject()) throw bad(file, "has an entry for '" + key + "' that is not an object");
         JsonObject o = entry.getAsJsonObject();
         DType dtype;
@@ -162,26 +164,131 @@ public final class Safetensors {
         } catch (ArithmeticException | IllegalArgumentException e) {
             throw bad(file, "has an invalid shape for '" + key + "': " + o.get("shape"));
         }
-        if (begin < 0 || end < begin || end > data.byteSize()) {
+        if (begin < 0 || end < begin || end > dataSize) {
             throw bad(file, "is truncated or corrupt: tensor '" + key + "' spans bytes [" + begin + ", " + end
-                    + ") but the data section has " + data.byteSize() + " bytes");
+                    + ") but the data section has " + dataSize + " bytes");
         }
         if (end - begin != bytes) {
             throw bad(file, "has tensor '" + key + "' of " + (end - begin) + " bytes but its shape and dtype need " + bytes);
         }
-        MemorySegment slice = data.asSlice(begin, bytes);
-        if (slice.address() % dtype.byteSize() != 0 || bytes == 0) {
+        return new Entry(dtype, shape, begin, bytes);
+    }
+
+    private static Tensor tensorAt(Path file, String key, JsonElement json, MemorySegment data, AtomicInteger users,
+                                   Runnable release) {
+        Entry e = entry(file, key, json, data.byteSize());
+        MemorySegment slice = data.asSlice(e.begin(), e.bytes());
+        if (slice.address() % e.dtype().byteSize() != 0 || e.bytes() == 0) {
             // unaligned data cannot be viewed in place: copy it
-            Tensor t = Tensor.empty(shape, dtype, Device.CPU);
-            MemorySegment.copy(slice, 0, t.asSegment(), 0, bytes);
+            Tensor t = Tensor.empty(e.shape(), e.dtype(), Device.CPU);
+            MemorySegment.copy(slice, 0, t.asSegment(), 0, e.bytes());
             return TensorScope.release(t);
         }
         users.incrementAndGet();
         try {
-            return TensorScope.release(Tensor.wrap(slice, dtype, release, shape));
-        } catch (RuntimeException e) {
+            return TensorScope.release(Tensor.wrap(slice, e.dtype(), release, e.shape()));
+        } catch (RuntimeException ex) {
             release.run();
+            throw ex;
+        }
+    }
+
+    /**
+     * Opens {@code file} as a {@link WeightSource}: the header is read and checked now, each
+     * tensor is read from the file into memory of its own when it is taken (no mapping stays
+     * behind, so later changes to the file cannot reach a loaded model).
+     */
+    public static WeightSource index(Path file) {
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+            long size = ch.size();
+            if (size < 8) throw bad(file, "is " + size + " bytes long, too short for a safetensors header");
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, len, 0);
+            long headerLen = len.getLong(0);
+            if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
+                throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
+                        + " bytes: not a safetensors file, or truncated");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, header, 8);
+            JsonObject json = parseHeader(file, new String(header.array(), StandardCharsets.UTF_8));
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonElement> e : json.entrySet()) {
+                if (!e.getKey().equals("__metadata__")) entries.put(e.getKey(), entry(file, e.getKey(), e.getValue(), size - 8 - headerLen));
+            }
+            return new Index(file, ch, 8 + headerLen, entries);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
             throw e;
+        }
+    }
+
+    private record Index(Path file, FileChannel ch, long dataStart, Map<String, Entry> entries) implements WeightSource {
+        @Override
+        public java.util.Set<String> keys() {
+            return java.util.Collections.unmodifiableSet(entries.keySet());
+        }
+
+        @Override
+        public long[] shape(String key) {
+            Entry e = entries.get(key);
+            return e == null ? null : e.shape().clone();
+        }
+
+        @Override
+        public Tensor take(String key, DType dtype, Device device) {
+            Entry e = entries.get(key);
+            if (e == null) throw new IllegalArgumentException(describe() + " has no tensor '" + key + "'");
+            Tensor raw = TensorScope.release(Tensor.empty(e.shape(), e.dtype(), Device.CPU));
+            try {
+                MemorySegment target = raw.asSegment();
+                for (long pos = 0; pos < e.bytes(); pos += 1L << 30) {
+                    long n = Math.min(1L << 30, e.bytes() - pos);
+                    readFully(ch, target.asSlice(pos, n).asByteBuffer(), dataStart + e.begin() + pos);
+                }
+                if (e.dtype() == dtype && device.equals(Device.CPU)) return raw;
+                Tensor converted = TensorScope.release(raw.to(device, dtype));
+                raw.close();
+                return converted;
+            } catch (IOException ex) {
+                raw.close();
+                throw new CheckpointException("cannot read tensor '" + key + "' of " + file + ": " + ex.getMessage(), ex);
+            } catch (RuntimeException ex) {
+                raw.close();
+                throw ex;
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "safetensors file " + file;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(ch);
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, position);
+            if (n < 0) throw new IOException("unexpected end of file");
+            position += n;
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch == null) return;
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing was written through it
         }
     }
 

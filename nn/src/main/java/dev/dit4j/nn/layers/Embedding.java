@@ -1,18 +1,30 @@
 package dev.dit4j.nn.layers;
 
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Functional;
-import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Init;
 import dev.dit4j.nn.Module;
+import dev.dit4j.nn.ModuleSpec;
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.VarBuilder;
 
-/** A lookup table {@code weight} [count, dim], initialised N(0, 1) like PyTorch's. */
+/** A lookup table {@code weight} [count, dim], initialised N(0, 1) like PyTorch's unless told otherwise. */
 public final class Embedding extends Module {
+    public record Options(long count, long dim, Init init) implements ModuleSpec<Embedding> {
+        @Override
+        public Embedding build(VarBuilder vb) {
+            return new Embedding(vb, this);
+        }
+    }
+
+    public static Options of(long count, long dim) {
+        return new Options(count, dim, Init.normal(1));
+    }
+
     private final Tensor weight;
 
-    public Embedding(long count, long dim, DType dtype, Device device, Generator gen) {
-        this.weight = registerParameter("weight", Tensor.randn(new long[] {count, dim}, dtype, device, gen));
+    public Embedding(VarBuilder vb, Options o) {
+        super(vb);
+        this.weight = registerParameter("weight", new long[] {o.count(), o.dim()}, o.init());
     }
 
     public Tensor weight() {

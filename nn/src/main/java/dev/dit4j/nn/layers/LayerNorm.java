@@ -1,28 +1,44 @@
 package dev.dit4j.nn.layers;
 
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Functional;
+import dev.dit4j.nn.Init;
 import dev.dit4j.nn.Module;
+import dev.dit4j.nn.ModuleSpec;
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.VarBuilder;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
-/** Layer norm over the last dim, optionally with {@code weight} (and {@code bias}). */
+/** Layer norm over the last dim, with {@code weight} and {@code bias} unless built without them. */
 public final class LayerNorm extends Module {
+    @RecordBuilder
+    public record Options(long dim, double eps, boolean affine) implements ModuleSpec<LayerNorm>, LayerNormOptionsBuilder.With {
+        /** No weight and bias (DiT's norms, which adaLN modulates). */
+        public Options noAffine() {
+            return withAffine(false);
+        }
+
+        @Override
+        public LayerNorm build(VarBuilder vb) {
+            return new LayerNorm(vb, this);
+        }
+    }
+
+    /** eps 1e-5 with weight and bias, as nn.LayerNorm(dim). */
+    public static Options of(long dim) {
+        return new Options(dim, 1e-5, true);
+    }
+
     private final long[] shape;
     private final double eps;
     private final Tensor weight;
     private final Tensor bias;
 
-    public LayerNorm(long dim, double eps, boolean weight, boolean bias, DType dtype, Device device) {
-        this.shape = new long[] {dim};
-        this.eps = eps;
-        this.weight = weight ? registerParameter("weight", Tensor.ones(shape, dtype, device)) : null;
-        this.bias = bias ? registerParameter("bias", Tensor.zeros(shape, dtype, device)) : null;
-    }
-
-    /** No affine parameters (DiT's norms). */
-    public static LayerNorm plain(long dim, double eps, DType dtype, Device device) {
-        return new LayerNorm(dim, eps, false, false, dtype, device);
+    public LayerNorm(VarBuilder vb, Options o) {
+        super(vb);
+        this.shape = new long[] {o.dim()};
+        this.eps = o.eps();
+        this.weight = o.affine() ? registerParameter("weight", shape, Init.ones()) : null;
+        this.bias = o.affine() ? registerParameter("bias", shape, Init.zeros()) : null;
     }
 
     public Tensor forward(Tensor x) {

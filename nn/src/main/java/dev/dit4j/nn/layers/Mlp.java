@@ -1,32 +1,44 @@
 package dev.dit4j.nn.layers;
 
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Module;
+import dev.dit4j.nn.ModuleSpec;
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
+import io.soabase.recordbuilder.core.RecordBuilder;
+import java.util.function.UnaryOperator;
 
-/** fc1 -> GELU (exact or tanh) -> fc2, as timm's Mlp (keys {@code fc1.*}, {@code fc2.*}). */
+/** fc1 -> GELU -> fc2, as timm's Mlp (keys {@code fc1.*}, {@code fc2.*}). */
 public final class Mlp extends Module {
+    /** dim -> hidden -> dim; {@code linears} adjusts both Linears' options (their initialisation). */
+    @RecordBuilder
+    public record Options(long dim, long hidden, Gelu gelu, UnaryOperator<Linear.Options> linears)
+            implements ModuleSpec<Mlp>, MlpOptionsBuilder.With {
+        @Override
+        public Mlp build(VarBuilder vb) {
+            return new Mlp(vb, this);
+        }
+    }
+
+    /** Exact GELU, PyTorch's default initialisation. */
+    public static Options of(long dim, long hidden) {
+        return new Options(dim, hidden, Gelu.EXACT, UnaryOperator.identity());
+    }
+
     private final Linear fc1;
     private final Linear fc2;
-    private final boolean tanhGelu;
+    private final Gelu gelu;
 
-    public Mlp(long dim, long hidden, boolean tanhGelu, DType dtype, Device device, Generator gen) {
-        this.fc1 = registerModule("fc1", new Linear(dim, hidden, true, dtype, device, gen));
-        this.fc2 = registerModule("fc2", new Linear(hidden, dim, true, dtype, device, gen));
-        this.tanhGelu = tanhGelu;
-    }
-
-    public Linear fc1() {
-        return fc1;
-    }
-
-    public Linear fc2() {
-        return fc2;
+    public Mlp(VarBuilder vb, Options o) {
+        super(vb);
+        this.fc1 = registerModule("fc1", o.linears().apply(Linear.of(o.dim(), o.hidden())));
+        this.fc2 = registerModule("fc2", o.linears().apply(Linear.of(o.hidden(), o.dim())));
+        this.gelu = o.gelu();
     }
 
     public Tensor forward(Tensor x) {
-        return fc2.forward(fc1.forward(x).gelu(tanhGelu));
+        try (TensorScope s = TensorScope.open()) {
+            return s.keep(fc2.forward(fc1.forward(x).gelu(gelu.tanh())));
+        }
     }
 }
