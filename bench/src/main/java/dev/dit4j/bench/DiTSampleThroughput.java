@@ -28,8 +28,8 @@ public final class DiTSampleThroughput {
         Device device = Device.parse(a.get("device", "cpu"));
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
-        DiT.Config c = DiT.preset(preset);
-        try (DiT model = DiT.create(c, device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
+        DiT.Config c = DiT.PRESETS.get(preset);
+        try (DiT model = c.create(device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
              Generator g = Generator.create(0, device); TensorScope s = TensorScope.open()) {
             model.eval();
             Tensor y = Tensor.randint(0, c.numClasses(), new long[] {batch}, device, g);

@@ -1,5 +1,6 @@
 package dev.dit4j.bench;
 
+import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.nn.Autograd;
@@ -31,14 +32,14 @@ public final class DiTTrainThroughput {
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
         double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
-        DiT.Config cfg = DiT.preset(preset);
+        DiT.Config cfg = DiT.PRESETS.get(preset);
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withAutocast(amp);
-        try (DiT model = DiT.create(cfg, device, 0); DiT ema = DiT.create(cfg, device, 0);
+        try (DiT model = cfg.create(device, 0); DiT ema = cfg.create(device, 0);
              DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, ema, options);
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             double flopsPerImage = 3 * 2.0 * forwardMacs(model, cfg, device); // forward + backward (2x), 2 FLOPs per MAC
             Tensor x = Tensor.randn(new long[] {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device, g);
-            Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {batch}, device, g);
+            Conditioning y = Conditioning.labels(Tensor.randint(0, cfg.numClasses(), new long[] {batch}, device, g), cfg.numClasses());
             for (int i = 0; i < warmup; i++) trainer.trainStep(x, y).close();
             if (device.isCuda()) Torch.resetPeakMemoryStats(device);
             double[] rates = new double[windows];

@@ -8,6 +8,7 @@ import dev.dit4j.nn.Device;
 import dev.dit4j.nn.FlopCounter;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.Torch;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -64,7 +65,7 @@ public class DownsampledAttentionBench {
         long[] s = java.util.Arrays.stream(shape.split("x")).mapToLong(Long::parseLong).toArray();
         autocast = dtype.equalsIgnoreCase("float32") ? null : DType.valueOf(dtype.toUpperCase());
         try (Generator g = Generator.create(0, dev)) {
-            layer = new DownsampledAttention((int) s[1], (int) s[4], factor, 5, DType.FLOAT32, dev, g);
+            layer = new DownsampledAttention(VarBuilder.init(DType.FLOAT32, dev, g), (int) s[1], (int) s[4], factor, 5);
             x = Tensor.randn(new long[] {s[0], s[1], s[2], s[3]}, DType.FLOAT32, dev, g).requiresGrad(true);
         }
         try (FlopCounter c = FlopCounter.start()) {

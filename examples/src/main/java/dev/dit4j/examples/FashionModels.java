@@ -1,10 +1,9 @@
 package dev.dit4j.examples;
 
-import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
-import dev.dit4j.models.sampling.Denoiser;
 import dev.dit4j.models.sampling.DpmSolverPP;
 import dev.dit4j.models.sampling.GaussianSampler;
 import dev.dit4j.models.sampling.Sampler;
@@ -43,24 +42,24 @@ enum FashionModels {
 
     /** What to do with a freshly created model and its EMA twin (same config, same initial weights). */
     interface Job {
-        <M extends Module & ClassConditionalModel> void run(M model, M ema);
+        <M extends DiffusionModel<?>> void run(M model, M ema);
     }
 
     /** Creates the model and its EMA twin, runs {@code job}, then frees both. */
     void withModels(Size size, Device device, long seed, Job job) {
         switch (this) {
             case DIT -> {
-                try (DiT m = DiT.create(dit(size), device, seed); DiT e = DiT.create(dit(size), device, seed)) {
+                try (DiT m = dit(size).create(device, seed); DiT e = dit(size).create(device, seed)) {
                     job.run(m, e);
                 }
             }
             case UVIT -> {
-                try (UViT m = UViT.create(uvit(size), device, seed); UViT e = UViT.create(uvit(size), device, seed)) {
+                try (UViT m = uvit(size).create(device, seed); UViT e = uvit(size).create(device, seed)) {
                     job.run(m, e);
                 }
             }
             case UDIT -> {
-                try (UDiT m = UDiT.create(udit(size), device, seed); UDiT e = UDiT.create(udit(size), device, seed)) {
+                try (UDiT m = udit(size).create(device, seed); UDiT e = udit(size).create(device, seed)) {
                     job.run(m, e);
                 }
             }
@@ -110,19 +109,5 @@ enum FashionModels {
     /** The authors' sampler: DDPM over respaced steps for DiT/U-DiT, DPM-Solver++ (singlestep order 3) for U-ViT. */
     Sampler sampler(int ddpmSteps, int dpmSteps) {
         return this == UVIT ? DpmSolverPP.forUViTContinuous(dpmSteps) : GaussianSampler.ddpm(ddpmSteps);
-    }
-
-    /**
-     * Guided denoiser on a [conditional; unconditional] batch with guidance weight w
-     * (eps_u + w (eps_c - eps_u)). DiT and U-DiT guide the epsilon channels only (all of them: the
-     * reference's 3-of-4 rule is about SD-VAE latents), U-ViT writes the same rule as
-     * eps_c + s (eps_c - eps_u), so s = w - 1.
-     */
-    Denoiser guided(Module model, Tensor yBoth, double w) {
-        return switch (this) {
-            case DIT -> (x, t) -> ((DiT) model).forwardWithCfg(x, t, yBoth, w, 1);
-            case UDIT -> (x, t) -> ((UDiT) model).forwardWithCfg(x, t, yBoth, w, 4);
-            case UVIT -> (x, t) -> ((UViT) model).forwardWithCfg(x, t, yBoth, w - 1);
-        };
     }
 }

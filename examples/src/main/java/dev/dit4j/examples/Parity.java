@@ -1,10 +1,11 @@
 package dev.dit4j.examples;
 
-import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiT;
+import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.Presets;
+import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
-import dev.dit4j.models.Weights;
-import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
@@ -50,26 +51,42 @@ public final class Parity implements Callable<Integer> {
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             Tensor x = required(in, "x").to(dev);
             Tensor t = required(in, "t").to(dev);
-            try (Module net = Presets.create(model, (int) x.size(1), (int) x.size(2), dev)) {
-                Weights.load(net, weights);
+            try (DiffusionModel<?> net = Presets.config(model, (int) x.size(1), (int) x.size(2)).load(weights, dev)) {
                 net.eval();
+                Conditioning c = conditioning(in, net.config().numClasses(), x.size(0), dev);
                 Map<String, Tensor> results = new LinkedHashMap<>();
-                if (net instanceof UViT u && u.config().textConditional()) {
-                    Tensor context = required(in, "context").to(dev);
-                    results.put("out", u.forwardText(x, t, context));
-                    if (cfg != null) results.put("out_cfg", u.forwardTextWithCfg(x, t, context, required(in, "empty_context").to(dev), cfg));
-                } else {
-                    ClassConditionalModel m = (ClassConditionalModel) net;
-                    Tensor y = in.tensors().containsKey("y") ? in.tensors().get("y").to(dev) : null;
-                    if (y == null && m.numClasses() > 0) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + model);
-                    results.put("out", m.forward(x, t, y));
-                    if (cfg != null) results.put("out_cfg", m.forwardWithCfg(x, t, y, cfg));
-                }
+                results.put("out", net.forward(x, t, c));
+                if (cfg != null) results.put("out_cfg", authorsGuidance(net, x, t, c, in, dev));
                 Safetensors.save(out, results, Map.of("model", model, "weights", weights.toString()));
             }
         }
         System.out.println("parity: wrote " + out);
         return 0;
+    }
+
+    /** Text tokens when the inputs hold a context, class labels when they hold y, else none. */
+    private Conditioning conditioning(Safetensors.Contents in, int numClasses, long batch, Device dev) {
+        if (in.tensors().containsKey("context")) return Conditioning.text(required(in, "context").to(dev));
+        if (in.tensors().containsKey("y")) return Conditioning.labels(required(in, "y").to(dev), Math.max(numClasses, 1));
+        if (numClasses > 0) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + model);
+        return Conditioning.none(batch);
+    }
+
+    /** The guided forward exactly as each model's authors write it (DiT's forward_with_cfg on [conditional; null] halves, U-ViT's eps_c + s (eps_c - eps_u)). */
+    private Tensor authorsGuidance(DiffusionModel<?> net, Tensor x, Tensor t, Conditioning c, Safetensors.Contents in, Device dev) {
+        return switch (net) {
+            case DiT d -> d.forwardWithCfg(x, t, labels(c), cfg);
+            case UDiT u -> u.forwardWithCfg(x, t, labels(c), cfg);
+            case UViT u when c instanceof Conditioning.Text text ->
+                    u.forwardTextWithCfg(x, t, text.tokens(), required(in, "empty_context").to(dev), cfg);
+            case UViT u -> u.forwardWithCfg(x, t, c instanceof Conditioning.Labels l ? l.labels() : null, cfg);
+            default -> throw new IllegalArgumentException("no guided form for " + net.describe());
+        };
+    }
+
+    private Tensor labels(Conditioning c) {
+        if (c instanceof Conditioning.Labels l) return l.labels();
+        throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + model);
     }
 
     private Tensor required(Safetensors.Contents in, String key) {

@@ -1,12 +1,12 @@
 package dev.dit4j.examples;
 
-import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.LinePlot;
 import dev.dit4j.models.data.TensorDataset;
-import dev.dit4j.models.eval.ImageClassifier;
 import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.nn.DType;
@@ -34,6 +34,8 @@ import picocli.CommandLine.Option;
 @Command(name = "train-dit", aliases = "train", mixinStandardHelpOptions = true,
         description = "Train a small DiT, U-ViT or U-DiT on Fashion-MNIST, sample a class grid, report class accuracy.")
 public final class TrainDiT implements Callable<Integer> {
+    private static final int CLASSES = 10;
+
     @Option(names = "--model", description = "dit, uvit or udit (default ${DEFAULT-VALUE})")
     String model = "dit";
 
@@ -110,7 +112,7 @@ public final class TrainDiT implements Callable<Integer> {
 
         // The judge: a classifier trained with dit4j on the real images.
         double classifierAccuracy;
-        try (ImageClassifier judge = new ImageClassifier(1, 10, dev, seed)) {
+        try (ImageClassifier judge = ImageClassifier.create(1, CLASSES, dev, seed)) {
             judge.fit(train.images(), train.labels(), 1, 128, 1e-3, seed);
             classifierAccuracy = judge.accuracy(test.images(), test.labels(), 500);
             System.out.printf("classifier: %.2f%% test accuracy (%.0f s)%n", 100 * classifierAccuracy, seconds(start));
@@ -119,13 +121,13 @@ public final class TrainDiT implements Callable<Integer> {
 
         kind.withModels(new FashionModels.Size(depth, hidden, patch), dev, seed, new FashionModels.Job() {
             @Override
-            public <M extends Module & ClassConditionalModel> void run(M net, M ema) {
+            public <M extends DiffusionModel<?>> void run(M net, M ema) {
                 trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
             }
         });
     }
 
-    private <M extends Module & ClassConditionalModel> void trainAndSample(FashionModels kind, M net, M emaModel,
+    private <M extends DiffusionModel<?>> void trainAndSample(FashionModels kind, M net, M emaModel,
                                                                            TensorDataset train, double classifierAccuracy, Device dev) {
         List<double[]> losses = new ArrayList<>();
         try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lr, emaDecay, seed));
@@ -136,7 +138,7 @@ public final class TrainDiT implements Callable<Integer> {
             Progress progress = new Progress(budget);
             while (seconds(trainStart) < budget) {
                 try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                    Tensor loss = trainer.trainStep(kind.encode(b.images().to(dev)), b.labels().to(dev));
+                    Tensor loss = trainer.trainStep(kind.encode(b.images().to(dev)), Conditioning.labels(b.labels().to(dev), CLASSES));
                     if (trainer.step() % 25 == 0) {
                         double l = loss.item(); // read back only every 25 steps
                         losses.add(new double[] {trainer.step(), l});
@@ -159,15 +161,13 @@ public final class TrainDiT implements Callable<Integer> {
                 long[] labels = new long[100];
                 for (int i = 0; i < 100; i++) labels[i] = i / 10;
                 Tensor y = Tensor.of(labels, 100).to(dev);
-                Tensor yGuided = Tensor.cat(List.of(y, Tensor.full(10, new long[] {100}, DType.INT64, dev)), 0);
                 Tensor noise = Tensor.randn(kind.sampleShape(100), DType.FLOAT32, dev, g);
-                Tensor z = Tensor.cat(List.of(noise, noise), 0);
-                Tensor both;
+                Tensor latents;
                 try (Sampler sampler = kind.sampler(sampleSteps, dpmSteps)) {
-                    both = sampler.sample(kind.guided(emaModel, yGuided, cfgScale), z, g);
+                    latents = sampler.sample(emaModel.guided(Conditioning.labels(y, CLASSES), cfgScale), noise, g);
                     System.out.printf("sampled 100 images, %d guided network evaluations each%n", sampler.steps());
                 }
-                Tensor samples = kind.decode(both.narrow(0, 0, 100)).clamp(-1, 1);
+                Tensor samples = kind.decode(latents).clamp(-1, 1);
                 Images.writeGrid(samples, 10, out.resolve("samples.png"));
                 try (ImageClassifier judge = ImageClassifier.load(out.resolve("classifier.safetensors"), dev)) {
                     double accuracy = judge.accuracy(samples, y, 100);

@@ -1,6 +1,7 @@
 package dev.dit4j.examples;
 
-import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
@@ -106,7 +107,7 @@ public final class TrainLatents implements Callable<Integer> {
             this.dev = dev;
         }
 
-        <M extends Module & ClassConditionalModel> void run(M net, M ema, TrainingObjective objective, DiffusionTrainer.Options options) {
+        <M extends DiffusionModel<?>> void run(M net, M ema, int numClasses, TrainingObjective objective, DiffusionTrainer.Options options) {
             try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, ema, objective, options);
                  BatchLoader loader = BatchLoader.builder(data, batch).seed(seed).pinMemory(dev.isCuda())
                          .resumeFrom(resume == null ? null : BatchLoader.State.decode(trainer.load(resume).get("loader"), resume)).build()) {
@@ -114,7 +115,7 @@ public final class TrainLatents implements Callable<Integer> {
                 long start = System.nanoTime(), startStep = trainer.step();
                 while (trainer.step() < steps) {
                     try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                        Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), b.labels().toNonBlocking(dev));
+                        Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses));
                         if (trainer.step() % logEvery == 0) {
                             double seconds = (System.nanoTime() - start) / 1e9;
                             System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", trainer.step(), loss.item(),
@@ -144,26 +145,26 @@ public final class TrainLatents implements Callable<Integer> {
         switch (Presets.Family.of(model)) {
             case UDIT -> {
                 if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);
-                UDiT.Config c = UDiT.preset(model).withInChannels(channels);
+                UDiT.Config c = UDiT.PRESETS.get(model).withInChannels(channels);
                 if (classes != null) c = c.withNumClasses(classes);
-                try (UDiT m = UDiT.create(c, dev, seed); UDiT e = UDiT.create(c, dev, seed)) {
-                    job.run(m, e, new AdmObjective(), options(1e-4));
+                try (UDiT m = c.create(dev, seed); UDiT e = c.create(dev, seed)) {
+                    job.run(m, e, c.numClasses(), new AdmObjective(), options(1e-4));
                 }
             }
             case UVIT -> {
-                UViT.Config c = UViT.preset(model).withImgSize(size).withInChannels(channels);
+                UViT.Config c = UViT.PRESETS.get(model).withImgSize(size).withInChannels(channels);
                 if (depth != null) c = c.withDepth(depth);
                 if (classes != null) c = c.withClasses(classes, true);
-                try (UViT m = UViT.create(c, dev, seed); UViT e = UViT.create(c, dev, seed)) {
-                    job.run(m, e, NoisePredictionObjective.uvit(), options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03));
+                try (UViT m = c.create(dev, seed); UViT e = c.create(dev, seed)) {
+                    job.run(m, e, c.numClasses(), NoisePredictionObjective.uvit(), options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03));
                 }
             }
             case DIT -> {
-                DiT.Config c = DiT.preset(model).withInputSize(size).withInChannels(channels);
+                DiT.Config c = DiT.PRESETS.get(model).withInputSize(size).withInChannels(channels);
                 if (depth != null) c = c.withDepth(depth);
                 if (classes != null) c = c.withNumClasses(classes);
-                try (DiT m = DiT.create(c, dev, seed); DiT e = DiT.create(c, dev, seed)) {
-                    job.run(m, e, new AdmObjective(), options(1e-4));
+                try (DiT m = c.create(dev, seed); DiT e = c.create(dev, seed)) {
+                    job.run(m, e, c.numClasses(), new AdmObjective(), options(1e-4));
                 }
             }
         }

@@ -1,20 +1,21 @@
 package dev.dit4j.models;
 
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Generator;
+import dev.dit4j.models.embed.AdaLnZero;
+import dev.dit4j.models.embed.Embeddings;
+import dev.dit4j.models.embed.LabelEmbedder;
+import dev.dit4j.models.embed.TimestepEmbedder;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleList;
-import dev.dit4j.nn.Sequential;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
-import dev.dit4j.nn.layers.Embedding;
-import dev.dit4j.nn.layers.Init;
+import dev.dit4j.nn.layers.Gelu;
 import dev.dit4j.nn.layers.LayerNorm;
 import dev.dit4j.nn.layers.Linear;
 import dev.dit4j.nn.layers.Mlp;
 import dev.dit4j.nn.layers.SelfAttention;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 
 /**
@@ -23,10 +24,12 @@ import java.util.List;
  * timestep + class, learned sigma. Parameter names follow facebookresearch/DiT so the released
  * checkpoints load unchanged.
  */
-public final class DiT extends Module implements ClassConditionalModel {
+public final class DiT extends DiffusionModel<DiT.Config> {
     /** A DiT configuration; the presets are the paper's 12 (latent 4x32x32, 1000 classes). */
+    @RecordBuilder
     public record Config(String name, int depth, int hidden, int heads, int patch, double mlpRatio, int inChannels,
-                         int inputSize, int numClasses, boolean learnSigma, double classDropout) {
+                         int inputSize, int numClasses, boolean learnSigma, double classDropout)
+            implements ModelConfig<DiT>, DiTConfigBuilder.With {
         public Config {
             if (hidden % heads != 0) throw new IllegalArgumentException("hidden " + hidden + " not divisible by heads " + heads);
             if (inputSize % patch != 0) throw new IllegalArgumentException("input size " + inputSize + " not divisible by patch " + patch);
@@ -41,24 +44,9 @@ public final class DiT extends Module implements ClassConditionalModel {
             return (inputSize / patch) * (inputSize / patch);
         }
 
-        public Config withInputSize(int size) {
-            return new Config(name, depth, hidden, heads, patch, mlpRatio, inChannels, size, numClasses, learnSigma, classDropout);
-        }
-
-        public Config withInChannels(int channels) {
-            return new Config(name, depth, hidden, heads, patch, mlpRatio, channels, inputSize, numClasses, learnSigma, classDropout);
-        }
-
-        public Config withNumClasses(int classes) {
-            return new Config(name, depth, hidden, heads, patch, mlpRatio, inChannels, inputSize, classes, learnSigma, classDropout);
-        }
-
-        public Config withDepth(int blocks) {
-            return new Config(name, blocks, hidden, heads, patch, mlpRatio, inChannels, inputSize, numClasses, learnSigma, classDropout);
-        }
-
-        public Config withClassDropout(double p) {
-            return new Config(name, depth, hidden, heads, patch, mlpRatio, inChannels, inputSize, numClasses, learnSigma, p);
+        @Override
+        public DiT build(VarBuilder vb) {
+            return new DiT(vb, this);
         }
     }
 
@@ -78,17 +66,10 @@ public final class DiT extends Module implements ClassConditionalModel {
     public static final Config XL_2 = preset("DiT-XL/2", 28, 1152, 16, 2);
     public static final Config XL_4 = preset("DiT-XL/4", 28, 1152, 16, 4);
     public static final Config XL_8 = preset("DiT-XL/8", 28, 1152, 16, 8);
-    public static final List<Config> PRESETS = List.of(S_2, S_4, S_8, B_2, B_4, B_8, L_2, L_4, L_8, XL_2, XL_4, XL_8);
+    /** The 12 presets, by "DiT-XL/2", "XL_2", "dit-xl-2", ... */
+    public static final PresetRegistry<Config> PRESETS = new PresetRegistry<>("DiT",
+            List.of(S_2, S_4, S_8, B_2, B_4, B_8, L_2, L_4, L_8, XL_2, XL_4, XL_8));
 
-    /** A preset by name, e.g. "DiT-XL/2" or "XL_2". */
-    public static Config preset(String name) {
-        String n = name.replace("DiT-", "").replace('/', '_');
-        for (Config c : PRESETS) if (c.name().replace("DiT-", "").replace('/', '_').equalsIgnoreCase(n)) return c;
-        throw new IllegalArgumentException("unknown DiT preset '" + name + "'; known: "
-                + PRESETS.stream().map(Config::name).toList());
-    }
-
-    private final Config config;
     private final PatchEmbed xEmbedder;
     private final TimestepEmbedder tEmbedder;
     private final LabelEmbedder yEmbedder;
@@ -96,46 +77,34 @@ public final class DiT extends Module implements ClassConditionalModel {
     private final List<Block> blocks;
     private final FinalLayer finalLayer;
 
-    public DiT(Config config, DType dtype, Device device, Generator gen) {
-        this.config = config;
+    public DiT(VarBuilder vb, Config config) {
+        super(vb, config);
         int d = config.hidden();
-        this.xEmbedder = registerModule("x_embedder", new PatchEmbed(config, dtype, device, gen));
-        this.tEmbedder = registerModule("t_embedder", new TimestepEmbedder(d, dtype, device, gen));
-        this.yEmbedder = registerModule("y_embedder", new LabelEmbedder(config.numClasses(), d, config.classDropout(), dtype, device, gen));
-        try (Tensor table = Embeddings.sincos2d(d, config.inputSize() / config.patch(), 1);
-             Tensor cast = table.to(device, dtype);
-             Tensor batched = cast.unsqueeze(0)) {
-            this.posEmbed = registerParameter("pos_embed", batched.contiguous(), false);
-        }
-        ModuleList<Block> list = registerModule("blocks", new ModuleList<>());
-        for (int i = 0; i < config.depth(); i++) list.add(new Block(config, dtype, device, gen));
-        this.blocks = list.items();
-        this.finalLayer = registerModule("final_layer", new FinalLayer(config, dtype, device, gen));
-    }
-
-    public static DiT create(Config config, Device device, long seed) {
-        try (Generator gen = Generator.create(seed, device)) {
-            return new DiT(config, DType.FLOAT32, device, gen);
-        }
-    }
-
-    public Config config() {
-        return config;
-    }
-
-    @Override
-    public int numClasses() {
-        return config.numClasses();
+        xEmbedder = registerModule("x_embedder", p -> new PatchEmbed(p, config));
+        tEmbedder = registerModule("t_embedder", p -> new TimestepEmbedder(p, d));
+        yEmbedder = registerModule("y_embedder", p -> new LabelEmbedder(p, config.numClasses(), d, config.classDropout()));
+        int grid = config.inputSize() / config.patch();
+        posEmbed = registerFrozenParameter("pos_embed", new long[] {1, config.tokens(), d}, (t, g) -> {
+            try (Tensor table = Embeddings.sincos2d(d, grid, 1)) {
+                t.copy_(table);
+            }
+        });
+        ModuleList<Block> list = registerModule("blocks", ModuleList::new);
+        for (int i = 0; i < config.depth(); i++) list.add(p -> new Block(p, config));
+        blocks = list.items();
+        finalLayer = registerModule("final_layer", p -> new FinalLayer(p, config));
     }
 
     @Override
     public boolean learnsSigma() {
-        return config.learnSigma();
+        return config().learnSigma();
     }
 
+    /** Class labels are the only conditioning DiT takes. */
     @Override
-    public String describe() {
-        return config.toString();
+    public Tensor forward(Tensor x, Tensor t, Conditioning c) {
+        if (!(c instanceof Conditioning.Labels labels)) throw new IllegalArgumentException("DiT is class-conditional; got " + c.getClass().getSimpleName());
+        return forward(x, t, labels.labels());
     }
 
     /**
@@ -143,14 +112,12 @@ public final class DiT extends Module implements ClassConditionalModel {
      * (numClasses = the null label) -> [N, outC, H, W]. In training mode labels are dropped
      * to the null label with probability classDropout.
      */
-    @Override
     public Tensor forward(Tensor x, Tensor t, Tensor y) {
         try (TensorScope s = TensorScope.open()) {
             Tensor tokens = xEmbedder.forward(x).add(posEmbed);
             Tensor c = tEmbedder.forward(t).add(yEmbedder.forward(y, isTraining()));
             for (Block b : blocks) tokens = b.forward(tokens, c);
-            Tensor out = unpatchify(finalLayer.forward(tokens, c), x.size(2), x.size(3));
-            return s.keep(out);
+            return s.keep(unpatchify(finalLayer.forward(tokens, c), x.size(2), x.size(3)));
         }
     }
 
@@ -161,17 +128,17 @@ public final class DiT extends Module implements ClassConditionalModel {
      * channels (3 in the reference), the rest of each half is left as the model gave it.
      */
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, int guidedChannels) {
-        return Guidance.ditForm(this, x, t, y, scale, guidedChannels);
+        return Guidance.ditForm(this, Conditioning.labels(y, config().numClasses()), x, t, scale, guidedChannels);
     }
 
-    @Override
+    /** The reference's forward_with_cfg with its 3 guided channels. */
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
         return forwardWithCfg(x, t, y, scale, 3);
     }
 
     private Tensor unpatchify(Tensor x, long height, long width) {
-        int p = config.patch();
-        int c = config.outChannels();
+        int p = config().patch();
+        int c = config().outChannels();
         long h = height / p, w = width / p;
         return x.reshape(x.size(0), h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(x.size(0), c, h * p, w * p);
     }
@@ -180,61 +147,14 @@ public final class DiT extends Module implements ClassConditionalModel {
     static final class PatchEmbed extends Module {
         private final Conv2d proj;
 
-        PatchEmbed(Config cfg, DType dtype, Device device, Generator gen) {
-            proj = registerModule("proj", new Conv2d(cfg.inChannels(), cfg.hidden(), cfg.patch(), cfg.patch(), 0, 1, true,
-                    dtype, device, gen)).xavierFlat(gen);
+        PatchEmbed(VarBuilder vb, Config cfg) {
+            super(vb);
+            proj = registerModule("proj", Conv2d.patchify(cfg.inChannels(), cfg.hidden(), cfg.patch()).xavierFlat());
         }
 
         Tensor forward(Tensor x) {
-            try (Tensor y = proj.forward(x)) {
-                return y.flatten(2, 3).transpose(1, 2);
-            }
-        }
-    }
-
-    /** Sinusoidal features of t (256) -> Linear -> SiLU -> Linear (keys t_embedder.mlp.0 / .2). */
-    static final class TimestepEmbedder extends Module {
-        static final int FREQUENCY_DIM = 256;
-        private final Linear fc1;
-        private final Linear fc2;
-
-        TimestepEmbedder(int hidden, DType dtype, Device device, Generator gen) {
-            Sequential mlp = registerModule("mlp", new Sequential());
-            fc1 = mlp.add(0, new Linear(FREQUENCY_DIM, hidden, true, dtype, device, gen));
-            fc2 = mlp.add(2, new Linear(hidden, hidden, true, dtype, device, gen));
-            Init.normal(fc1.weight(), 0.02, gen);
-            Init.normal(fc2.weight(), 0.02, gen);
-            Init.zeros(fc1.bias());
-            Init.zeros(fc2.bias());
-        }
-
-        Tensor forward(Tensor t) {
             try (TensorScope s = TensorScope.open()) {
-                Tensor f = Embeddings.timestep(t, FREQUENCY_DIM, 10000).to(fc1.weight().dtype());
-                return s.keep(fc2.forward(fc1.forward(f).silu()));
-            }
-        }
-    }
-
-    /** Class table with one extra row, the null label used for guidance (key embedding_table). */
-    static final class LabelEmbedder extends Module {
-        private final Embedding table;
-        private final int numClasses;
-        private final double dropout;
-
-        LabelEmbedder(int numClasses, int hidden, double dropout, DType dtype, Device device, Generator gen) {
-            this.numClasses = numClasses;
-            this.dropout = dropout;
-            table = registerModule("embedding_table", new Embedding(numClasses + (dropout > 0 ? 1 : 0), hidden, dtype, device, gen));
-            Init.normal(table.weight(), 0.02, gen);
-        }
-
-        Tensor forward(Tensor labels, boolean train) {
-            if (!train || dropout <= 0) return table.forward(labels);
-            try (TensorScope s = TensorScope.open()) {
-                Tensor drop = Tensor.rand(labels.shape(), DType.FLOAT32, labels.device(), null).lt(dropout);
-                Tensor nulls = Tensor.full(numClasses, labels.shape(), labels.dtype(), labels.device());
-                return s.keep(table.forward(Tensor.where(drop, nulls, labels)));
+                return s.keep(proj.forward(x).flatten(2, 3).transpose(1, 2));
             }
         }
     }
@@ -242,32 +162,27 @@ public final class DiT extends Module implements ClassConditionalModel {
     /** adaLN-Zero transformer block (keys attn.*, mlp.*, adaLN_modulation.1.*). */
     static final class Block extends Module {
         private final LayerNorm norm1;
-        private final LayerNorm norm2;
         private final SelfAttention attn;
+        private final LayerNorm norm2;
         private final Mlp mlp;
         private final Linear adaLN;
 
-        Block(Config cfg, DType dtype, Device device, Generator gen) {
+        Block(VarBuilder vb, Config cfg) {
+            super(vb);
             int d = cfg.hidden();
-            norm1 = LayerNorm.plain(d, 1e-6, dtype, device);
-            norm2 = LayerNorm.plain(d, 1e-6, dtype, device);
-            attn = registerModule("attn", new SelfAttention(d, cfg.heads(), true, dtype, device, gen));
-            mlp = registerModule("mlp", new Mlp(d, (long) (d * cfg.mlpRatio()), true, dtype, device, gen));
-            adaLN = registerModule("adaLN_modulation", new Sequential()).add(1, new Linear(d, 6L * d, true, dtype, device, gen));
-            attn.qkv().xavier(gen);
-            attn.proj().xavier(gen);
-            mlp.fc1().xavier(gen);
-            mlp.fc2().xavier(gen);
-            adaLN.zero();
+            norm1 = registerModule("norm1", LayerNorm.of(d).withEps(1e-6).noAffine());
+            attn = registerModule("attn", SelfAttention.of(d, cfg.heads()).withQkvBias(true).withLinears(Linear.Options::xavier));
+            norm2 = registerModule("norm2", LayerNorm.of(d).withEps(1e-6).noAffine());
+            mlp = registerModule("mlp", Mlp.of(d, (long) (d * cfg.mlpRatio())).withGelu(Gelu.TANH).withLinears(Linear.Options::xavier));
+            adaLN = registerModule("adaLN_modulation.1", Linear.of(d, 6L * d).zero());
         }
 
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
-                List<Tensor> m = adaLN.forward(c.silu()).chunk(6, 1);
-                Tensor h = attn.forward(modulate(norm1.forward(x), m.get(0), m.get(1)));
-                Tensor y = x.add(m.get(2).unsqueeze(1).mul(h));
-                Tensor g = mlp.forward(modulate(norm2.forward(y), m.get(3), m.get(4)));
-                return s.keep(y.add(m.get(5).unsqueeze(1).mul(g)));
+                AdaLnZero m = AdaLnZero.of(adaLN.forward(c.silu()));
+                x = x.add(m.gateMsa().unsqueeze(1).mul(attn.forward(modulate(norm1.forward(x), m.shiftMsa(), m.scaleMsa()))));
+                x = x.add(m.gateMlp().unsqueeze(1).mul(mlp.forward(modulate(norm2.forward(x), m.shiftMlp(), m.scaleMlp()))));
+                return s.keep(x);
             }
         }
     }
@@ -278,25 +193,26 @@ public final class DiT extends Module implements ClassConditionalModel {
         private final Linear linear;
         private final Linear adaLN;
 
-        FinalLayer(Config cfg, DType dtype, Device device, Generator gen) {
+        FinalLayer(VarBuilder vb, Config cfg) {
+            super(vb);
             int d = cfg.hidden();
-            norm = LayerNorm.plain(d, 1e-6, dtype, device);
-            linear = registerModule("linear", new Linear(d, (long) cfg.patch() * cfg.patch() * cfg.outChannels(), true, dtype, device, gen)).zero();
-            adaLN = registerModule("adaLN_modulation", new Sequential()).add(1, new Linear(d, 2L * d, true, dtype, device, gen)).zero();
+            norm = registerModule("norm_final", LayerNorm.of(d).withEps(1e-6).noAffine());
+            linear = registerModule("linear", Linear.of(d, (long) cfg.patch() * cfg.patch() * cfg.outChannels()).zero());
+            adaLN = registerModule("adaLN_modulation.1", Linear.of(d, 2L * d).zero());
         }
 
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
-                List<Tensor> m = adaLN.forward(c.silu()).chunk(2, 1);
-                return s.keep(linear.forward(modulate(norm.forward(x), m.get(0), m.get(1))));
+                AdaLnZero.ShiftScale m = AdaLnZero.ShiftScale.of(adaLN.forward(c.silu()));
+                return s.keep(linear.forward(modulate(norm.forward(x), m.shift(), m.scale())));
             }
         }
     }
 
     /** x * (1 + scale) + shift, with per-sample scale and shift broadcast over tokens. */
     static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-        try (Tensor sc = scale.unsqueeze(1).add(1); Tensor sh = shift.unsqueeze(1); Tensor xs = x.mul(sc)) {
-            return xs.add(sh);
+        try (TensorScope s = TensorScope.open()) {
+            return s.keep(x.mul(scale.unsqueeze(1).add(1)).add(shift.unsqueeze(1)));
         }
     }
 }

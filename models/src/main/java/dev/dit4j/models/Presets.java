@@ -1,9 +1,9 @@
 package dev.dit4j.models;
 
 import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Module;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Every named preset of every architecture, for tools that take a model by name. */
 public final class Presets {
@@ -11,36 +11,45 @@ public final class Presets {
 
     /** The architecture a preset name belongs to. */
     public enum Family {
-        DIT, UVIT, UDIT;
+        DIT(DiT.PRESETS), UVIT(UViT.PRESETS), UDIT(UDiT.PRESETS);
 
-        /** DiT-XL/2 or XL_2; U-DiT-B or udit-b; imagenet256_uvit_huge or U-ViT names. */
+        private final PresetRegistry<?> registry;
+
+        Family(PresetRegistry<?> registry) {
+            this.registry = registry;
+        }
+
+        public PresetRegistry<?> registry() {
+            return registry;
+        }
+
+        /** DiT-XL/2 or XL_2; U-DiT-B or udit-b; imagenet256_uvit_huge or IMAGENET256_H_2. */
         public static Family of(String name) {
-            String n = name.toLowerCase(java.util.Locale.ROOT);
-            if (n.startsWith("dit-") || n.matches("(s|b|l|xl)_[248]")) return DIT;
-            if (n.startsWith("u-dit") || n.startsWith("udit")) return UDIT;
-            if (n.contains("uvit") || n.startsWith("u-vit")) return UVIT;
+            for (Family f : values()) if (f.registry.find(name).isPresent()) return f;
             throw new IllegalArgumentException("unknown model '" + name + "'; known: " + names());
         }
     }
 
     public static List<String> names() {
         List<String> all = new ArrayList<>();
-        DiT.PRESETS.forEach(c -> all.add(c.name()));
-        UViT.PRESETS.forEach(c -> all.add(c.name()));
-        UDiT.PRESETS.forEach(c -> all.add(c.name()));
+        for (Family f : Family.values()) f.registry.all().forEach(c -> all.add(c.name()));
         return all;
     }
 
     /**
      * The preset called {@code name} (DiT-XL/2, imagenet256_uvit_huge, U-DiT-B, ...) for inputs of
-     * {@code channels} x {@code size} x {@code size}, with seeded initial weights. The result is a
-     * {@link Module} implementing {@link ClassConditionalModel}.
+     * {@code channels} x {@code size} x {@code size}.
      */
-    public static Module create(String name, int channels, int size, Device device) {
+    public static ModelConfig<? extends DiffusionModel<?>> config(String name, int channels, int size) {
         return switch (Family.of(name)) {
-            case DIT -> DiT.create(DiT.preset(name).withInputSize(size).withInChannels(channels), device, 0);
-            case UDIT -> UDiT.create(UDiT.preset(name).withInChannels(channels), device, 0);
-            case UVIT -> UViT.create(UViT.preset(name).withImgSize(size).withInChannels(channels), device, 0);
+            case DIT -> DiT.PRESETS.get(name).withInputSize(size).withInChannels(channels);
+            case UDIT -> UDiT.PRESETS.get(name).withInChannels(channels);
+            case UVIT -> UViT.PRESETS.get(name).withImgSize(size).withInChannels(channels);
         };
+    }
+
+    /** {@link #config}'s model with seeded initial weights. */
+    public static DiffusionModel<?> create(String name, int channels, int size, Device device) {
+        return config(name, channels, size).create(device, 0);
     }
 }

@@ -1,20 +1,22 @@
 package dev.dit4j.models;
 
+import dev.dit4j.models.embed.AdaLnZero;
+import dev.dit4j.models.embed.LabelEmbedder;
+import dev.dit4j.models.embed.TimestepEmbedder;
+import dev.dit4j.models.udit.Downsample;
 import dev.dit4j.models.udit.DownsampledAttention;
 import dev.dit4j.models.udit.RepFfn;
-import dev.dit4j.models.udit.Resample;
 import dev.dit4j.models.udit.UDiTBlock;
+import dev.dit4j.models.udit.Upsample;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Generator;
-import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleList;
-import dev.dit4j.nn.Sequential;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
-import dev.dit4j.nn.layers.Init;
 import dev.dit4j.nn.layers.Linear;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +24,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * U-DiT: "U-DiTs: Downsample Tokens in U-Shaped Diffusion Transformers", Tian et al., NeurIPS
- * 2024 (arXiv 2405.02730); MODELS.md section 3. A U-Net of transformer blocks on latent pixels
+ * 2024 (arXiv 2405.02730). A U-Net of transformer blocks on latent pixels
  * (3x3 conv stem, no patchify, no absolute positions): stages at widths C, 2C, 4C, 2C, 2C and
  * sides S, S/2, S/4, S/2, S, each block two pairs of downsampled self-attention
  * ({@link DownsampledAttention}) and re-parameterisable FFN ({@link RepFfn}) under adaLN-Zero;
@@ -33,13 +35,15 @@ import java.util.function.UnaryOperator;
  * switches the FFNs to their merged inference form for eval-mode forwards; unlike the authors'
  * in-place merge it writes fresh tensors, so it may be called any number of times.
  */
-public final class UDiT extends Module implements ClassConditionalModel {
+public final class UDiT extends DiffusionModel<UDiT.Config> {
     /**
      * A U-DiT configuration. {@code depths} counts U_DiTBlocks per stage (enc1, enc2, latent,
      * dec2, dec1); heads are the same at every stage; the FFN hidden width is (int)(D * mlpRatio).
      */
+    @RecordBuilder
     public record Config(String name, int baseWidth, int heads, List<Integer> depths, double mlpRatio, int inChannels,
-                         int numClasses, boolean learnSigma, double classDropout, int downFactor) {
+                         int numClasses, boolean learnSigma, double classDropout, int downFactor)
+            implements ModelConfig<UDiT>, UDiTConfigBuilder.With {
         public Config {
             depths = List.copyOf(depths);
             if (depths.size() != 5 || depths.stream().anyMatch(d -> d < 0)) {
@@ -104,32 +108,17 @@ public final class UDiT extends Module implements ClassConditionalModel {
             return 2 * (attn + ffn + d * 6 * d + 6 * d);
         }
 
-        public Config withDepths(List<Integer> stageDepths) {
-            return new Config(name, baseWidth, heads, stageDepths, mlpRatio, inChannels, numClasses, learnSigma, classDropout, downFactor);
-        }
-
         public Config withDepths(int enc1, int enc2, int latent, int dec2, int dec1) {
             return withDepths(List.of(enc1, enc2, latent, dec2, dec1));
         }
 
-        public Config withInChannels(int channels) {
-            return new Config(name, baseWidth, heads, depths, mlpRatio, channels, numClasses, learnSigma, classDropout, downFactor);
-        }
-
-        public Config withNumClasses(int classes) {
-            return new Config(name, baseWidth, heads, depths, mlpRatio, inChannels, classes, learnSigma, classDropout, downFactor);
-        }
-
-        public Config withClassDropout(double p) {
-            return new Config(name, baseWidth, heads, depths, mlpRatio, inChannels, numClasses, learnSigma, p, downFactor);
-        }
-
         public Config withBaseWidth(int width, int headCount) {
-            return new Config(name, width, headCount, depths, mlpRatio, inChannels, numClasses, learnSigma, classDropout, downFactor);
+            return with(b -> b.baseWidth(width).heads(headCount));
         }
 
-        public Config withName(String n) {
-            return new Config(n, baseWidth, heads, depths, mlpRatio, inChannels, numClasses, learnSigma, classDropout, downFactor);
+        @Override
+        public UDiT build(VarBuilder vb) {
+            return new UDiT(vb, this);
         }
     }
 
@@ -140,94 +129,66 @@ public final class UDiT extends Module implements ClassConditionalModel {
     public static final Config S = preset("U-DiT-S", 96, 4);
     public static final Config B = preset("U-DiT-B", 192, 8);
     public static final Config L = preset("U-DiT-L", 384, 16);
-    public static final List<Config> PRESETS = List.of(S, B, L);
+    /** The presets by "U-DiT-S", "S", "u-dit-b", ... */
+    public static final PresetRegistry<Config> PRESETS = new PresetRegistry<>("U-DiT", List.of(S, B, L));
 
-    /** A preset by name: "U-DiT-S", "S", "u-dit-b", ... */
-    public static Config preset(String name) {
-        String n = name.trim().toUpperCase(java.util.Locale.ROOT).replace("U-DIT-", "");
-        for (Config c : PRESETS) if (c.name().toUpperCase(java.util.Locale.ROOT).replace("U-DIT-", "").equals(n)) return c;
-        throw new IllegalArgumentException("unknown U-DiT preset '" + name + "'; known: " + PRESETS.stream().map(Config::name).toList());
-    }
-
-    private final Config config;
     private final Conv2d stem;
-    private final DiT.TimestepEmbedder[] tEmbedders = new DiT.TimestepEmbedder[3];
-    private final DiT.LabelEmbedder[] yEmbedders = new DiT.LabelEmbedder[3];
+    private final TimestepEmbedder[] tEmbedders = new TimestepEmbedder[3];
+    private final LabelEmbedder[] yEmbedders = new LabelEmbedder[3];
     private final List<UDiTBlock> enc1, enc2, latent, dec2, dec1;
-    private final Resample down12, down23, up32, up21;
+    private final Downsample down12, down23;
+    private final Upsample up32, up21;
     private final Conv2d reduce2, reduce1, output, outProj;
     private final Linear finalAdaLN;
 
-    public UDiT(Config config, DType dtype, Device device, Generator gen) {
-        this.config = config;
-        int c = config.baseWidth();
-        int[] w = config.widths();
-        Stem stemModule = registerModule("x_embedder", new Stem(config.inChannels(), c, dtype, device, gen));
-        this.stem = stemModule.proj;
+    public UDiT(VarBuilder vb, Config config) {
+        super(vb, config);
+        int c = config().baseWidth();
+        int[] w = config().widths();
+        stem = registerModule("x_embedder.proj", Conv2d.of(config().inChannels(), c, 3).samePadding().xavierFlat());
         for (int k = 0; k < 3; k++) {
             int width = c << k;
-            tEmbedders[k] = registerModule("t_embedder_" + (k + 1), new DiT.TimestepEmbedder(width, dtype, device, gen));
-            yEmbedders[k] = registerModule("y_embedder_" + (k + 1),
-                    new DiT.LabelEmbedder(config.numClasses(), width, config.classDropout(), dtype, device, gen));
+            tEmbedders[k] = registerModule("t_embedder_" + (k + 1), p -> new TimestepEmbedder(p, width));
+            yEmbedders[k] = registerModule("y_embedder_" + (k + 1), p -> new LabelEmbedder(p, config().numClasses(), width, config().classDropout()));
         }
-        enc1 = stage("encoder_level_1", 0, w[0], dtype, device, gen);
-        down12 = registerModule("down1_2", Resample.down(c, dtype, device, gen));
-        enc2 = stage("encoder_level_2", 1, w[1], dtype, device, gen);
-        down23 = registerModule("down2_3", Resample.down(2 * c, dtype, device, gen));
-        latent = stage("latent", 2, w[2], dtype, device, gen);
-        up32 = registerModule("up3_2", Resample.up(4 * c, dtype, device, gen));
-        reduce2 = registerModule("reduce_chan_level2", xavier(new Conv2d(4 * c, 2 * c, 1, 1, 0, 1, true, dtype, device, gen), gen));
-        dec2 = stage("decoder_level_2", 3, w[3], dtype, device, gen);
-        up21 = registerModule("up2_1", Resample.up(2 * c, dtype, device, gen));
-        reduce1 = registerModule("reduce_chan_level1", xavier(new Conv2d(2 * c, 2 * c, 1, 1, 0, 1, true, dtype, device, gen), gen));
-        dec1 = stage("decoder_level_1", 4, w[4], dtype, device, gen);
-        output = registerModule("output", xavier(new Conv2d(2 * c, 2 * c, 3, 1, 1, 1, true, dtype, device, gen), gen));
-        FinalLayer fin = registerModule("final_layer", new FinalLayer(2 * c, config.outChannels(), dtype, device, gen));
-        outProj = fin.outProj;
-        finalAdaLN = fin.adaLN;
+        enc1 = stage("encoder_level_1", 0, w[0]);
+        down12 = registerModule("down1_2", p -> new Downsample(p, c));
+        enc2 = stage("encoder_level_2", 1, w[1]);
+        down23 = registerModule("down2_3", p -> new Downsample(p, 2 * c));
+        latent = stage("latent", 2, w[2]);
+        up32 = registerModule("up3_2", p -> new Upsample(p, 4 * c));
+        reduce2 = registerModule("reduce_chan_level2", Conv2d.of(4 * c, 2 * c, 1).xavier());
+        dec2 = stage("decoder_level_2", 3, w[3]);
+        up21 = registerModule("up2_1", p -> new Upsample(p, 2 * c));
+        reduce1 = registerModule("reduce_chan_level1", Conv2d.of(2 * c, 2 * c, 1).xavier());
+        dec1 = stage("decoder_level_1", 4, w[4]);
+        output = registerModule("output", Conv2d.of(2 * c, 2 * c, 3).samePadding().xavier());
+        // the final layer: channel LayerNorm, adaLN shift/scale from SiLU(c2), 3x3 conv to the output channels
+        outProj = registerModule("final_layer.out_proj", Conv2d.of(2 * c, config().outChannels(), 3).samePadding().zero());
+        finalAdaLN = registerModule("final_layer.adaLN_modulation.1", Linear.of(2L * c, 4L * c).zero());
     }
 
-    /** A float32 model initialised as the authors' initialize_weights (MODELS.md 3.4), from {@code seed}. */
-    public static UDiT create(Config config, Device device, long seed) {
-        try (Generator gen = Generator.create(seed, device)) {
-            return new UDiT(config, DType.FLOAT32, device, gen);
+    private List<UDiTBlock> stage(String name, int index, int width) {
+        if (width % config().heads() != 0 || (width / config().heads()) % 4 != 0) {
+            throw new IllegalArgumentException("stage width " + width + " with " + config().heads() + " heads needs a head width divisible by 4");
         }
-    }
-
-    private List<UDiTBlock> stage(String name, int index, int width, DType dtype, Device device, Generator gen) {
-        if (width % config.heads() != 0 || (width / config.heads()) % 4 != 0) {
-            throw new IllegalArgumentException("stage width " + width + " with " + config.heads() + " heads needs a head width divisible by 4");
-        }
-        ModuleList<UDiTBlock> list = registerModule(name, new ModuleList<>());
-        for (int i = 0; i < config.depths().get(index); i++) {
-            list.add(new UDiTBlock(width, config.heads(), config.mlpRatio(), config.downFactor(), dtype, device, gen));
+        ModuleList<UDiTBlock> list = registerModule(name, ModuleList::new);
+        for (int i = 0; i < config().depths().get(index); i++) {
+            list.add(new UDiTBlock.Options(width, config().heads(), config().mlpRatio(), config().downFactor()));
         }
         return list.items();
     }
 
-    private static Conv2d xavier(Conv2d conv, Generator gen) {
-        Init.xavierUniform(conv.weight(), gen);
-        if (conv.bias() != null) Init.zeros(conv.bias());
-        return conv;
-    }
-
-    public Config config() {
-        return config;
-    }
-
-    @Override
-    public int numClasses() {
-        return config.numClasses();
-    }
-
     @Override
     public boolean learnsSigma() {
-        return config.learnSigma();
+        return config().learnSigma();
     }
 
+    /** Class labels are the only conditioning U-DiT takes. */
     @Override
-    public String describe() {
-        return config.toString();
+    public Tensor forward(Tensor x, Tensor t, Conditioning c) {
+        if (!(c instanceof Conditioning.Labels labels)) throw new IllegalArgumentException("U-DiT is class-conditional; got " + c.getClass().getSimpleName());
+        return forward(x, t, labels.labels());
     }
 
     /** Every block in state-dict order (enc1, enc2, latent, dec2, dec1). */
@@ -246,7 +207,6 @@ public final class UDiT extends Module implements ClassConditionalModel {
      * [0, numClasses] (numClasses = null) -> [N, outC, S, S']. In training mode each of the three
      * label embedders drops labels to the null label independently with probability classDropout.
      */
-    @Override
     public Tensor forward(Tensor x, Tensor t, Tensor y) {
         checkInputs(x, t, y);
         try (TensorScope s = TensorScope.open()) {
@@ -259,8 +219,8 @@ public final class UDiT extends Module implements ClassConditionalModel {
             Tensor d2 = run(dec2, reduce2.forward(Tensor.cat(List.of(up32.forward(mid), e2), 1)), c[1]);
             Tensor d1 = run(dec1, reduce1.forward(Tensor.cat(List.of(up21.forward(d2), e1), 1)), c[1]);
             Tensor h = output.forward(d1);
-            List<Tensor> m = finalAdaLN.forward(c[1].silu()).chunk(2, 1);
-            Tensor out = outProj.forward(UDiTBlock.modulate(UDiTBlock.layerNorm2d(h), m.get(0), m.get(1)));
+            AdaLnZero.ShiftScale m = AdaLnZero.ShiftScale.of(finalAdaLN.forward(c[1].silu()));
+            Tensor out = outProj.forward(UDiTBlock.modulate(UDiTBlock.layerNorm2d(h), m.shift(), m.scale()));
             return s.keep(out);
         }
     }
@@ -272,12 +232,12 @@ public final class UDiT extends Module implements ClassConditionalModel {
 
     private void checkInputs(Tensor x, Tensor t, Tensor y) {
         long[] s = x.shape();
-        if (s.length != 4 || s[1] != config.inChannels()) {
-            throw new IllegalArgumentException(config.name() + " expects x [N, " + config.inChannels() + ", H, W], got " + java.util.Arrays.toString(s));
+        if (s.length != 4 || s[1] != config().inChannels()) {
+            throw new IllegalArgumentException(config().name() + " expects x [N, " + config().inChannels() + ", H, W], got " + java.util.Arrays.toString(s));
         }
         for (int i = 2; i < 4; i++) {
-            String problem = config.sideProblem(s[i]);
-            if (problem != null) throw new IllegalArgumentException(config.name() + ": " + problem);
+            String problem = config().sideProblem(s[i]);
+            if (problem != null) throw new IllegalArgumentException(config().name() + ": " + problem);
         }
         if (t.dim() != 1 || t.size(0) != s[0]) throw new IllegalArgumentException("t must be [" + s[0] + "], got " + java.util.Arrays.toString(t.shape()));
         if (y.dim() != 1 || y.size(0) != s[0]) throw new IllegalArgumentException("y must be [" + s[0] + "], got " + java.util.Arrays.toString(y.shape()));
@@ -287,10 +247,10 @@ public final class UDiT extends Module implements ClassConditionalModel {
         if (y.numel() > 0 && y.device().equals(Device.CPU)) {
             try (Tensor lo = y.min(); Tensor hi = y.max()) {
                 long min = lo.itemLong(), max = hi.itemLong();
-                int top = config.numClasses() - (config.classDropout() > 0 ? 0 : 1);
+                int top = config().numClasses() - (config().classDropout() > 0 ? 0 : 1);
                 if (min < 0 || max > top) {
-                    throw new IllegalArgumentException("labels must lie in [0, " + top + "] (" + config.numClasses()
-                            + (config.classDropout() > 0 ? " = null label" : " classes") + "), got [" + min + ", " + max + "]");
+                    throw new IllegalArgumentException("labels must lie in [0, " + top + "] (" + config().numClasses()
+                            + (config().classDropout() > 0 ? " = null label" : " classes") + "), got [" + min + ", " + max + "]");
                 }
             }
         }
@@ -303,19 +263,18 @@ public final class UDiT extends Module implements ClassConditionalModel {
      * reference) is written to both halves; the other channels keep each half's own output.
      */
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, int guidedChannels) {
-        if (guidedChannels < 0 || guidedChannels > config.outChannels()) {
-            throw new IllegalArgumentException("guided channels must be in [0, " + config.outChannels() + "], got " + guidedChannels);
+        if (guidedChannels < 0 || guidedChannels > config().outChannels()) {
+            throw new IllegalArgumentException("guided channels must be in [0, " + config().outChannels() + "], got " + guidedChannels);
         }
-        return Guidance.ditForm(this, x, t, y, scale, guidedChannels);
+        return Guidance.ditForm(this, Conditioning.labels(y, config().numClasses()), x, t, scale, guidedChannels);
     }
 
     /**
      * The authors' guidance: the first 3 output channels, or all of them when there are fewer
      * (their {@code model_out[:, :3]} slice; a 1-channel model's 2 outputs are both guided).
      */
-    @Override
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        return forwardWithCfg(x, t, y, scale, Math.min(3, config.outChannels()));
+        return forwardWithCfg(x, t, y, scale, Math.min(3, config().outChannels()));
     }
 
     /**
@@ -341,7 +300,7 @@ public final class UDiT extends Module implements ClassConditionalModel {
 
     /** Parameters of the inference form: merged FFNs instead of their training-form weights. */
     public long mergedParameterCount() {
-        return config.mergedParameterCount();
+        return config().mergedParameterCount();
     }
 
     /** Loads strictly or not, as {@link Module#loadStateDict}; merged FFN weights are dropped, since they would be stale. */
@@ -352,27 +311,5 @@ public final class UDiT extends Module implements ClassConditionalModel {
             b.ffn(1).dropReparameterization();
         }
         super.loadStateDict(state, strict, rename);
-    }
-
-    /** The stem conv (key {@code x_embedder.proj}), xavier on its flattened view as the authors. */
-    static final class Stem extends Module {
-        final Conv2d proj;
-
-        Stem(int in, int width, DType dtype, Device device, Generator gen) {
-            proj = registerModule("proj", new Conv2d(in, width, 3, 1, 1, 1, true, dtype, device, gen)).xavierFlat(gen);
-        }
-    }
-
-    /** Channel LayerNorm, adaLN shift/scale from SiLU(c2), 3x3 conv to the output channels; zero-initialised. */
-    static final class FinalLayer extends Module {
-        final Conv2d outProj;
-        final Linear adaLN;
-
-        FinalLayer(int width, int outChannels, DType dtype, Device device, Generator gen) {
-            outProj = registerModule("out_proj", new Conv2d(width, outChannels, 3, 1, 1, 1, true, dtype, device, gen));
-            Init.zeros(outProj.weight());
-            Init.zeros(outProj.bias());
-            adaLN = registerModule("adaLN_modulation", new Sequential()).add(1, new Linear(width, 2L * width, true, dtype, device, gen)).zero();
-        }
     }
 }

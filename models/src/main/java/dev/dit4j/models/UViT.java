@@ -1,16 +1,17 @@
 package dev.dit4j.models;
 
+import dev.dit4j.models.embed.Embeddings;
 import dev.dit4j.models.uvit.UViTBlock;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Init;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleList;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
 import dev.dit4j.nn.layers.Embedding;
-import dev.dit4j.nn.layers.Init;
 import dev.dit4j.nn.layers.LayerNorm;
 import dev.dit4j.nn.layers.Linear;
 import java.util.ArrayDeque;
@@ -18,6 +19,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
  * U-ViT: "All are Worth Words: A ViT Backbone for Diffusion Models", Bao et al., CVPR 2023
@@ -26,7 +29,7 @@ import java.util.List;
  * names follow baofff/U-ViT (libs/uvit.py, libs/uvit_t2i.py) so the released checkpoints load
  * unchanged. Output: epsilon, C channels.
  */
-public final class UViT extends Module implements ClassConditionalModel {
+public final class UViT extends DiffusionModel<UViT.Config> {
     /**
      * A U-ViT configuration.
      *
@@ -41,9 +44,10 @@ public final class UViT extends Module implements ClassConditionalModel {
      * @param contextDim    width of the text-encoder tokens (768 for CLIP ViT-L/14); 0 without text
      * @param contextTokens number of text tokens (77); 0 without text
      */
+    @RecordBuilder
     public record Config(String name, int imgSize, int patch, int inChannels, int embedDim, int depth, int heads,
                          double mlpRatio, boolean qkvBias, int numClasses, boolean nullLabel, double labelDropout,
-                         boolean conv, int contextDim, int contextTokens) {
+                         boolean conv, int contextDim, int contextTokens) implements ModelConfig<UViT>, UViTConfigBuilder.With {
         public Config {
             if (embedDim % heads != 0) throw new IllegalArgumentException("embedDim " + embedDim + " not divisible by heads " + heads);
             if (imgSize % patch != 0) throw new IllegalArgumentException("image size " + imgSize + " not divisible by patch " + patch);
@@ -98,56 +102,28 @@ public final class UViT extends Module implements ClassConditionalModel {
             return n;
         }
 
-        public Config withName(String n) {
-            return new Config(n, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
-        }
-
-        public Config withImgSize(int size) {
-            return new Config(name, size, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
-        }
-
-        public Config withPatch(int p) {
-            return new Config(name, imgSize, p, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
-        }
-
-        public Config withInChannels(int channels) {
-            return new Config(name, imgSize, patch, channels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
-        }
-
         public Config withWidth(int dim, int nHeads) {
-            return new Config(name, imgSize, patch, inChannels, dim, depth, nHeads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
-        }
-
-        public Config withDepth(int d) {
-            return new Config(name, imgSize, patch, inChannels, embedDim, d, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
-        }
-
-        public Config withQkvBias(boolean bias) {
-            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, bias, numClasses, nullLabel, labelDropout, conv, contextDim, contextTokens);
+            return with(b -> b.embedDim(dim).heads(nHeads));
         }
 
         /** Class-conditional with {@code classes} real classes and, when {@code withNull}, a null label row. */
         public Config withClasses(int classes, boolean withNull) {
-            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, classes, withNull,
-                    withNull ? labelDropout : 0, conv, 0, 0);
+            return with(b -> b.numClasses(classes).nullLabel(withNull).labelDropout(withNull ? labelDropout : 0).contextDim(0).contextTokens(0));
         }
 
         /** Unconditional: time token only. */
         public Config unconditional() {
-            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, -1, false, 0, conv, 0, 0);
-        }
-
-        public Config withLabelDropout(double p) {
-            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, p, conv, contextDim, contextTokens);
-        }
-
-        public Config withConv(boolean finalConv) {
-            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, numClasses, nullLabel, labelDropout, finalConv, contextDim, contextTokens);
+            return with(b -> b.numClasses(-1).nullLabel(false).labelDropout(0).contextDim(0).contextTokens(0));
         }
 
         /** Text-conditional with {@code tokens} context tokens of width {@code dim} (no labels). */
         public Config withContext(int dim, int tokens) {
-            return new Config(name, imgSize, patch, inChannels, embedDim, depth, heads, mlpRatio, qkvBias, -1, false, 0, conv, dim, tokens);
+            return with(b -> b.numClasses(-1).nullLabel(false).labelDropout(0).contextDim(dim).contextTokens(tokens));
+        }
+
+        @Override
+        public UViT build(VarBuilder vb) {
+            return new UViT(vb, this);
         }
     }
 
@@ -184,25 +160,18 @@ public final class UViT extends Module implements ClassConditionalModel {
     public static final Config MSCOCO_S_2 = text("mscoco_uvit_small", 12);
     /** U-ViT-S/2-Deep (depth 16), MS-COCO (58.35M). */
     public static final Config MSCOCO_S_2_DEEP = text("mscoco_uvit_small_deep", 16);
-    public static final List<Config> PRESETS = List.of(CIFAR10_S_2, CELEBA64_S_4, IMAGENET64_M_4, IMAGENET64_L_4,
-            IMAGENET256_L_2, IMAGENET256_H_2, IMAGENET512_L_4, IMAGENET512_H_4, MSCOCO_S_2, MSCOCO_S_2_DEEP);
-
     /**
-     * A preset by the authors' config / checkpoint name ("imagenet256_uvit_large", optionally with
-     * ".pth") or by its constant's name ("IMAGENET256_L_2", "imagenet256-l/2"), ignoring case.
+     * The presets by the authors' config / checkpoint name ("imagenet256_uvit_large", optionally with
+     * ".pth") or by their constant's name ("IMAGENET256_L_2", "imagenet256-l/2").
      */
-    public static Config preset(String name) {
-        String n = name.trim().replaceFirst("(?i)\\.pth$", "");
-        String constant = n.replace('/', '_').replace('-', '_');
-        for (Config c : PRESETS) if (c.name().equalsIgnoreCase(n)) return c;
-        String[] constants = {"CIFAR10_S_2", "CELEBA64_S_4", "IMAGENET64_M_4", "IMAGENET64_L_4", "IMAGENET256_L_2",
-            "IMAGENET256_H_2", "IMAGENET512_L_4", "IMAGENET512_H_4", "MSCOCO_S_2", "MSCOCO_S_2_DEEP"};
-        for (int i = 0; i < constants.length; i++) if (constants[i].equalsIgnoreCase(constant)) return PRESETS.get(i);
-        throw new IllegalArgumentException("unknown U-ViT preset '" + name + "'; known: " + PRESETS.stream().map(Config::name).toList()
-                + " or " + Arrays.toString(constants));
-    }
+    public static final PresetRegistry<Config> PRESETS = new PresetRegistry<>("U-ViT",
+            List.of(CIFAR10_S_2, CELEBA64_S_4, IMAGENET64_M_4, IMAGENET64_L_4, IMAGENET256_L_2, IMAGENET256_H_2,
+                    IMAGENET512_L_4, IMAGENET512_H_4, MSCOCO_S_2, MSCOCO_S_2_DEEP),
+            Map.of("CIFAR10_S_2", CIFAR10_S_2, "CELEBA64_S_4", CELEBA64_S_4, "IMAGENET64_M_4", IMAGENET64_M_4,
+                    "IMAGENET64_L_4", IMAGENET64_L_4, "IMAGENET256_L_2", IMAGENET256_L_2, "IMAGENET256_H_2", IMAGENET256_H_2,
+                    "IMAGENET512_L_4", IMAGENET512_L_4, "IMAGENET512_H_4", IMAGENET512_H_4, "MSCOCO_S_2", MSCOCO_S_2,
+                    "MSCOCO_S_2_DEEP", MSCOCO_S_2_DEEP));
 
-    private final Config config;
     private final Tensor posEmbed;
     private final PatchEmbed patchEmbed;
     private final Embedding labelEmb;
@@ -215,51 +184,29 @@ public final class UViT extends Module implements ClassConditionalModel {
     private final Conv2d finalLayer;
 
     /** Builds the model with the authors' initialisation (trunc-normal Linears and positions; conv and label table PyTorch defaults). */
-    public UViT(Config config, DType dtype, Device device, Generator gen) {
-        this.config = config;
-        int d = config.embedDim();
-        int c = config.inChannels();
-        // The model's own parameter comes first in a PyTorch state dict, then the children in order.
-        posEmbed = registerParameter("pos_embed", Tensor.zeros(new long[] {1, config.extras() + config.patches(), d}, dtype, device));
-        Init.truncNormal(posEmbed, 0.02, gen);
-        patchEmbed = registerModule("patch_embed", new PatchEmbed(c, d, config.patch(), dtype, device, gen));
-        labelEmb = config.classConditional()
-                ? registerModule("label_emb", new Embedding(config.labelTableSize(), d, dtype, device, gen)) : null;
-        contextEmbed = config.textConditional()
-                ? registerModule("context_embed", new Linear(config.contextDim(), d, true, dtype, device, gen)) : null;
-        if (contextEmbed != null) UViTBlock.truncNormalInit(contextEmbed, gen);
-        ModuleList<UViTBlock> ins = registerModule("in_blocks", new ModuleList<>());
-        for (int i = 0; i < config.depth() / 2; i++) ins.add(block(false, dtype, device, gen));
+    public UViT(VarBuilder vb, Config config) {
+        super(vb, config);
+        int d = config().embedDim();
+        int c = config().inChannels();
+        posEmbed = registerParameter("pos_embed", new long[] {1, config().extras() + config().patches(), d}, Init.truncNormal(0.02));
+        patchEmbed = registerModule("patch_embed", p -> new PatchEmbed(p, c, d, config().patch()));
+        labelEmb = config().classConditional() ? registerModule("label_emb", Embedding.of(config().labelTableSize(), d)) : null;
+        contextEmbed = config().textConditional() ? registerModule("context_embed", Linear.of(config().contextDim(), d).truncNormal(0.02)) : null;
+        ModuleList<UViTBlock> ins = registerModule("in_blocks", ModuleList::new);
+        for (int i = 0; i < config().depth() / 2; i++) ins.add(block(false));
         inBlocks = ins.items();
-        midBlock = registerModule("mid_block", block(false, dtype, device, gen));
-        ModuleList<UViTBlock> outs = registerModule("out_blocks", new ModuleList<>());
-        for (int i = 0; i < config.depth() / 2; i++) outs.add(block(true, dtype, device, gen));
+        midBlock = registerModule("mid_block", block(false));
+        ModuleList<UViTBlock> outs = registerModule("out_blocks", ModuleList::new);
+        for (int i = 0; i < config().depth() / 2; i++) outs.add(block(true));
         outBlocks = outs.items();
-        norm = registerModule("norm", new LayerNorm(d, 1e-5, true, true, dtype, device));
-        decoderPred = registerModule("decoder_pred", new Linear(d, (long) config.patch() * config.patch() * c, true, dtype, device, gen));
-        UViTBlock.truncNormalInit(decoderPred, gen);
-        finalLayer = config.conv() ? registerModule("final_layer", new Conv2d(c, c, 3, 1, 1, 1, true, dtype, device, gen)) : null;
+        norm = registerModule("norm", LayerNorm.of(d));
+        decoderPred = registerModule("decoder_pred", Linear.of(d, (long) config().patch() * config().patch() * c).truncNormal(0.02));
+        finalLayer = config().conv() ? registerModule("final_layer", Conv2d.of(c, c, 3).samePadding()) : null;
     }
 
-    private UViTBlock block(boolean skip, DType dtype, Device device, Generator gen) {
-        return new UViTBlock(config.embedDim(), config.heads(), config.mlpRatio(), config.qkvBias(), skip, dtype, device, gen);
-    }
-
-    /** A float32 model initialised from {@code seed}. */
-    public static UViT create(Config config, Device device, long seed) {
-        try (Generator gen = Generator.create(seed, device)) {
-            return new UViT(config, DType.FLOAT32, device, gen);
-        }
-    }
-
-    public Config config() {
-        return config;
-    }
-
-    /** Real classes (0 for unconditional and text models); label {@code numClasses()} is the null label. */
-    @Override
-    public int numClasses() {
-        return Math.max(config.numClasses(), 0);
+    private UViTBlock.Options block(boolean skip) {
+        Config c = config();
+        return new UViTBlock.Options(c.embedDim(), c.heads(), c.mlpRatio(), c.qkvBias(), skip);
     }
 
     @Override
@@ -267,9 +214,17 @@ public final class UViT extends Module implements ClassConditionalModel {
         return false;
     }
 
+    /** Labels for a class model, text for a text model, {@link Conditioning.None} for an unconditional one (a text mask is not used: U-ViT attends to every token). */
     @Override
-    public String describe() {
-        return config.toString();
+    public Tensor forward(Tensor x, Tensor t, Conditioning c) {
+        return switch (c) {
+            case Conditioning.Labels l -> {
+                if (!config().classConditional()) throw new IllegalArgumentException("U-ViT " + config().name() + " takes no class labels");
+                yield forward(x, t, l.labels());
+            }
+            case Conditioning.Text text -> forwardText(x, t, text.tokens());
+            case Conditioning.None none -> forward(x, t, (Tensor) null);
+        };
     }
 
     /**
@@ -279,12 +234,11 @@ public final class UViT extends Module implements ClassConditionalModel {
      * in training mode), null for an unconditional one, and the text tokens [N, contextTokens,
      * contextDim] for a text model (see {@link #forwardText}).
      */
-    @Override
     public Tensor forward(Tensor x, Tensor t, Tensor y) {
-        if (config.textConditional()) return forwardText(x, t, y);
+        if (config().textConditional()) return forwardText(x, t, y);
         checkInput(x, t);
-        if (!config.classConditional()) {
-            if (y != null) throw new IllegalArgumentException("unconditional U-ViT " + config.name() + " takes no labels; pass null");
+        if (!config().classConditional()) {
+            if (y != null) throw new IllegalArgumentException("unconditional U-ViT " + config().name() + " takes no labels; pass null");
             return run(x, t, null, null);
         }
         checkLabels(y, x.size(0));
@@ -293,7 +247,7 @@ public final class UViT extends Module implements ClassConditionalModel {
 
     /** Text-conditional forward: context [N, contextTokens, contextDim] (CLIP last_hidden_state). */
     public Tensor forwardText(Tensor x, Tensor t, Tensor context) {
-        if (!config.textConditional()) throw new IllegalArgumentException("U-ViT " + config.name() + " is not text-conditional");
+        if (!config().textConditional()) throw new IllegalArgumentException("U-ViT " + config().name() + " is not text-conditional");
         checkInput(x, t);
         checkContext(context, x.size(0));
         return run(x, t, null, context);
@@ -304,11 +258,10 @@ public final class UViT extends Module implements ClassConditionalModel {
      * guidance). The batch is [conditional half; unconditional half]: the first half of x is used
      * for both, y's second half holds the null label; the guided eps fills both halves.
      */
-    @Override
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        if (!config.classConditional() || !config.nullLabel()) {
-            throw new IllegalArgumentException("U-ViT " + config.name() + " has no null label to guide with"
-                    + (config.textConditional() ? "; use forwardTextWithCfg" : ""));
+        if (!config().classConditional() || !config().nullLabel()) {
+            throw new IllegalArgumentException("U-ViT " + config().name() + " has no null label to guide with"
+                    + (config().textConditional() ? "; use forwardTextWithCfg" : ""));
         }
         long n = x.size(0);
         if (n % 2 != 0) throw new IllegalArgumentException("guided batches hold a conditional and an unconditional half; got batch " + n);
@@ -326,7 +279,7 @@ public final class UViT extends Module implements ClassConditionalModel {
      * never zeros. Both passes run as one batch of 2N; returns [N, C, H, W].
      */
     public Tensor forwardTextWithCfg(Tensor x, Tensor t, Tensor context, Tensor emptyContext, double scale) {
-        if (!config.textConditional()) throw new IllegalArgumentException("U-ViT " + config.name() + " is not text-conditional");
+        if (!config().textConditional()) throw new IllegalArgumentException("U-ViT " + config().name() + " is not text-conditional");
         checkInput(x, t);
         long n = x.size(0);
         checkContext(context, n);
@@ -352,7 +305,7 @@ public final class UViT extends Module implements ClassConditionalModel {
             Tensor patches = patchEmbed.forward(x);
             List<Tensor> seq = new ArrayList<>();
             if (y != null) seq.add(labelEmb.forward(dropLabels(y)).unsqueeze(1));
-            seq.add(Embeddings.timestep(t, config.embedDim(), 10000).to(patches.dtype()).unsqueeze(1));
+            seq.add(Embeddings.timestep(t, config().embedDim(), 10000).to(patches.dtype()).unsqueeze(1));
             if (context != null) seq.add(contextEmbed.forward(context.to(patches.dtype())));
             seq.add(patches);
             Tensor h = Tensor.cat(seq, 1).add(posEmbed);
@@ -363,7 +316,7 @@ public final class UViT extends Module implements ClassConditionalModel {
             }
             h = midBlock.forward(h);
             for (UViTBlock b : outBlocks) h = b.forward(h, skips.pop());
-            Tensor tokens = decoderPred.forward(norm.forward(h)).narrow(1, config.extras(), config.patches());
+            Tensor tokens = decoderPred.forward(norm.forward(h)).narrow(1, config().extras(), config().patches());
             Tensor out = unpatchify(tokens, x.size(2), x.size(3));
             if (finalLayer != null) out = finalLayer.forward(out);
             return s.keep(out);
@@ -372,26 +325,26 @@ public final class UViT extends Module implements ClassConditionalModel {
 
     /** In training mode, each label becomes the null label with probability labelDropout. */
     private Tensor dropLabels(Tensor y) {
-        if (!isTraining() || config.labelDropout() <= 0) return y;
-        Tensor drop = Tensor.rand(y.shape(), DType.FLOAT32, y.device(), null).lt(config.labelDropout());
-        Tensor nulls = Tensor.full(config.numClasses(), y.shape(), y.dtype(), y.device());
+        if (!isTraining() || config().labelDropout() <= 0) return y;
+        Tensor drop = Tensor.rand(y.shape(), DType.FLOAT32, y.device(), null).lt(config().labelDropout());
+        Tensor nulls = Tensor.full(config().numClasses(), y.shape(), y.dtype(), y.device());
         return Tensor.where(drop, nulls, y);
     }
 
     /** [N, T, p*p*C] with features laid out (p1 p2 C) -> [N, C, H, W]. */
     private Tensor unpatchify(Tensor x, long height, long width) {
-        int p = config.patch();
-        int c = config.inChannels();
+        int p = config().patch();
+        int c = config().inChannels();
         long h = height / p, w = width / p;
         return x.reshape(x.size(0), h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(x.size(0), c, h * p, w * p);
     }
 
     private void checkInput(Tensor x, Tensor t) {
         long[] s = x.shape();
-        int size = config.imgSize();
-        if (s.length != 4 || s[1] != config.inChannels() || s[2] != size || s[3] != size) {
-            throw new IllegalArgumentException("U-ViT " + config.name() + " takes [N, " + config.inChannels() + ", " + size + ", " + size
-                    + "] (pos_embed covers " + config.patches() + " patches of " + config.patch() + "x" + config.patch()
+        int size = config().imgSize();
+        if (s.length != 4 || s[1] != config().inChannels() || s[2] != size || s[3] != size) {
+            throw new IllegalArgumentException("U-ViT " + config().name() + " takes [N, " + config().inChannels() + ", " + size + ", " + size
+                    + "] (pos_embed covers " + config().patches() + " patches of " + config().patch() + "x" + config().patch()
                     + "); got " + Arrays.toString(s) + ". Use Config.withImgSize for another size");
         }
         if (t.dim() != 1 || t.size(0) != s[0]) {
@@ -400,7 +353,7 @@ public final class UViT extends Module implements ClassConditionalModel {
     }
 
     private void checkLabels(Tensor y, long n) {
-        if (y == null) throw new IllegalArgumentException("class-conditional U-ViT " + config.name() + " needs labels");
+        if (y == null) throw new IllegalArgumentException("class-conditional U-ViT " + config().name() + " needs labels");
         if (y.dim() != 1 || y.size(0) != n || y.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("labels must be integer [N] = [" + n + "]; got " + y.dtype() + " " + Arrays.toString(y.shape()));
         }
@@ -409,17 +362,17 @@ public final class UViT extends Module implements ClassConditionalModel {
         if (!y.device().equals(Device.CPU)) return;
         try (Tensor lo = y.min(); Tensor hi = y.max()) {
             long min = lo.itemLong(), max = hi.itemLong();
-            if (min < 0 || max >= config.labelTableSize()) {
-                throw new IllegalArgumentException("labels must lie in [0, " + config.labelTableSize() + ")"
-                        + (config.nullLabel() ? " (" + config.numClasses() + " = null label)" : "") + "; got [" + min + ", " + max + "]");
+            if (min < 0 || max >= config().labelTableSize()) {
+                throw new IllegalArgumentException("labels must lie in [0, " + config().labelTableSize() + ")"
+                        + (config().nullLabel() ? " (" + config().numClasses() + " = null label)" : "") + "; got [" + min + ", " + max + "]");
             }
         }
     }
 
     private void checkContext(Tensor context, long n) {
-        if (context == null || context.dim() != 3 || context.size(0) != n || context.size(1) != config.contextTokens()
-                || context.size(2) != config.contextDim()) {
-            throw new IllegalArgumentException("text context must be [N, " + config.contextTokens() + ", " + config.contextDim() + "] with N = " + n
+        if (context == null || context.dim() != 3 || context.size(0) != n || context.size(1) != config().contextTokens()
+                || context.size(2) != config().contextDim()) {
+            throw new IllegalArgumentException("text context must be [N, " + config().contextTokens() + ", " + config().contextDim() + "] with N = " + n
                     + "; got " + (context == null ? "null" : Arrays.toString(context.shape())));
         }
     }
@@ -428,13 +381,14 @@ public final class UViT extends Module implements ClassConditionalModel {
     private static final class PatchEmbed extends Module {
         private final Conv2d proj;
 
-        PatchEmbed(int channels, int dim, int patch, DType dtype, Device device, Generator gen) {
-            proj = registerModule("proj", new Conv2d(channels, dim, patch, patch, 0, 1, true, dtype, device, gen));
+        PatchEmbed(VarBuilder vb, int channels, int dim, int patch) {
+            super(vb);
+            proj = registerModule("proj", Conv2d.patchify(channels, dim, patch));
         }
 
         Tensor forward(Tensor x) {
-            try (Tensor y = proj.forward(x)) {
-                return y.flatten(2, 3).transpose(1, 2);
+            try (TensorScope s = TensorScope.open()) {
+                return s.keep(proj.forward(x).flatten(2, 3).transpose(1, 2));
             }
         }
     }

@@ -5,18 +5,46 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.io.TorchCheckpoint;
+import dev.dit4j.nn.io.WeightSource;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Loads released or trained weights into a model, from safetensors or PyTorch .pt files: a plain
- * state dict (the official DiT-XL-2-256x256.pt), or a training checkpoint whose EMA weights are
- * preferred (as the reference's find_model does).
+ * Released or trained weights, from safetensors or PyTorch .pt files: a plain state dict (the
+ * official DiT-XL-2-256x256.pt), or a training checkpoint whose EMA weights are preferred (as the
+ * reference's find_model does). {@link ModelConfig#load} builds a model from them;
+ * {@link #load(Module, Path)} copies them into a model that exists already.
  */
 public final class Weights {
     private Weights() {}
 
+    /** The weights in {@code file} as a source to build a model from: its "ema" section when present, else "model", else all. */
+    public static WeightSource open(Path file) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".safetensors")) {
+            WeightSource all = Safetensors.index(file);
+            for (String prefix : new String[] {"ema.", "model."}) {
+                if (all.keys().stream().anyMatch(k -> k.startsWith(prefix))) return all.section(prefix);
+            }
+            return all;
+        }
+        if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".bin")) {
+            Object root = TorchCheckpoint.read(file);
+            Map<String, Tensor> state;
+            try {
+                state = stateDictOf(root, file);
+            } catch (RuntimeException e) {
+                TorchCheckpoint.closeTensors(root);
+                throw e;
+            }
+            TorchCheckpoint.closeTensorsExcept(root, state.values());
+            return WeightSource.owning(state, "torch checkpoint " + file);
+        }
+        throw new CheckpointException("cannot tell the format of " + file + ": expected .safetensors or .pt");
+    }
+
+    /** Copies the weights of {@code file} into {@code model} (strict: every key must match by name and shape). */
     public static void load(Module model, Path file) {
         String name = file.getFileName().toString();
         if (name.endsWith(".safetensors")) {

@@ -32,7 +32,7 @@ class AuthorsCheckpointTest {
         UViT.Config cfg = UViT.CIFAR10_S_2.withName("uvit-small").withImgSize(16).withPatch(2).withInChannels(4).withWidth(64, 2)
                 .withDepth(2).withClasses(10, true);
         try (Safetensors.Contents ref = Safetensors.read(resource("checkpoint_outputs.safetensors")); TensorScope s = TensorScope.open();
-             UViT model = UViT.create(cfg, Device.CPU, 0)) {
+             UViT model = cfg.create(Device.CPU, 0)) {
             Weights.load(model, resource("uvit_small.pth"));
             model.eval();
             Map<String, Tensor> t = ref.tensors();
@@ -47,7 +47,7 @@ class AuthorsCheckpointTest {
         long live = Torch.liveTensors();
         UDiT.Config cfg = UDiT.S.withBaseWidth(16, 2).withDepths(1, 1, 1, 1, 1);
         try (Safetensors.Contents ref = Safetensors.read(resource("checkpoint_outputs.safetensors")); TensorScope s = TensorScope.open();
-             UDiT model = UDiT.create(cfg, Device.CPU, 0)) {
+             UDiT model = cfg.create(Device.CPU, 0)) {
             Weights.load(model, resource("udit_small_train.pt"));
             model.eval();
             Map<String, Tensor> t = ref.tensors();

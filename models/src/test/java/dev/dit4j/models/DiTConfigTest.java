@@ -18,9 +18,9 @@ class DiTConfigTest {
     @Test
     void everyPresetHasTheReferenceParameterCount() {
         long live = Torch.liveTensors();
-        assertEquals(12, DiT.PRESETS.size());
-        for (DiT.Config cfg : DiT.PRESETS) {
-            try (DiT model = DiT.create(cfg, Device.CPU, 0)) {
+        assertEquals(12, DiT.PRESETS.all().size());
+        for (DiT.Config cfg : DiT.PRESETS.all()) {
+            try (DiT model = cfg.create(Device.CPU, 0)) {
                 assertEquals(REFERENCE_COUNTS.get(cfg.name()), model.parameterCount(), cfg.name());
                 // the fixed position table is a parameter that is never trained
                 assertFalse(model.namedParameters().get("pos_embed").requiresGrad());
@@ -31,9 +31,9 @@ class DiTConfigTest {
 
     @Test
     void presetsAreFoundByEitherName() {
-        assertSame(DiT.XL_2, DiT.preset("DiT-XL/2"));
-        assertSame(DiT.B_4, DiT.preset("b_4"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DiT.preset("DiT-M/2"));
+        assertSame(DiT.XL_2, DiT.PRESETS.get("DiT-XL/2"));
+        assertSame(DiT.B_4, DiT.PRESETS.get("b_4"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DiT.PRESETS.get("DiT-M/2"));
         assertTrue(e.getMessage().contains("DiT-XL/2"), e.getMessage());
     }
 
@@ -46,7 +46,7 @@ class DiTConfigTest {
 
     @Test
     void initialisationFollowsTheReference() {
-        try (DiT model = DiT.create(DiT.S_8.withDepth(2), Device.CPU, 3)) {
+        try (DiT model = DiT.S_8.withDepth(2).create(Device.CPU, 3)) {
             var p = model.namedParameters();
             // adaLN-Zero: every modulation and the output head start at exactly zero
             for (String k : new String[] {"blocks.0.adaLN_modulation.1.weight", "blocks.1.adaLN_modulation.1.bias",

@@ -29,9 +29,9 @@ class DiTParityTest {
         try (Safetensors.Contents ref = Fixtures.load(fixture + ".safetensors"); TensorScope scope = TensorScope.open()) {
             Map<String, String> meta = ref.metadata();
             Map<String, Tensor> t = ref.tensors();
-            DiT.Config cfg = DiT.preset(meta.get("preset")).withDepth(Integer.parseInt(meta.get("depth")))
+            DiT.Config cfg = DiT.PRESETS.get(meta.get("preset")).withDepth(Integer.parseInt(meta.get("depth")))
                     .withInputSize(Integer.parseInt(meta.get("input_size")));
-            try (DiT model = DiT.create(cfg, Device.CPU, 0)) {
+            try (DiT model = cfg.create(Device.CPU, 0)) {
                 Fixtures.loadSeeded(model, meta, t.get("weight_sums"));
                 model.eval();
 

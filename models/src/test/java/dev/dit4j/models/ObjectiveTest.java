@@ -79,14 +79,14 @@ class ObjectiveTest {
         long live = Torch.liveTensors();
         DiT.Config tiny = new DiT.Config("tiny", 2, 64, 4, 4, 4.0, 1, 16, 10, true, 0.1);
         var options = DiffusionTrainer.Options.dit().withLr(2e-3).withEmaDecay(0.9).withSeed(1).withAutocast(DType.BFLOAT16);
-        try (DiT m = DiT.create(tiny, Device.CPU, 1); DiT e = DiT.create(tiny, Device.CPU, 2);
+        try (DiT m = tiny.create(Device.CPU, 1); DiT e = tiny.create(Device.CPU, 2);
              DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(m, e, options); Generator g = Generator.cpu(7);
              TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.rand(new long[] {16, 1, 16, 16}, DType.FLOAT32, Device.CPU, g).mul_(2).add_(-1);
             Tensor y = Tensor.randint(0, 10, new long[] {16}, Device.CPU, g);
             double first = 0, last = 0;
             for (int i = 0; i < 30; i++) {
-                try (Tensor loss = trainer.trainStep(x, y)) {
+                try (Tensor loss = trainer.trainStep(x, Conditioning.labels(y, 10))) {
                     assertEquals(DType.FLOAT32, loss.dtype());
                     double v = loss.item();
                     assertTrue(Double.isFinite(v), "finite loss at step " + i);

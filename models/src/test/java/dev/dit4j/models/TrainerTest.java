@@ -36,7 +36,7 @@ class TrainerTest {
     private static List<Double> train(DiffusionTrainer<?> trainer, Tensor[] b, int steps) {
         List<Double> losses = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
-            try (Tensor loss = trainer.trainStep(b[0], b[1])) {
+            try (Tensor loss = trainer.trainStep(b[0], Conditioning.labels(b[1], 10))) {
                 losses.add(loss.item());
             }
         }
@@ -49,19 +49,19 @@ class TrainerTest {
         Tensor[] b = batch();
         List<Double> straight;
         float[] straightEma;
-        try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
+        try (DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
              DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
             straight = train(t, b, 6);
             straightEma = e.stateDict().get("final_layer.linear.weight").toFloatArray();
         }
         Path ckpt = dir.resolve("ckpt.safetensors");
         List<Double> resumed = new ArrayList<>();
-        try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
+        try (DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
              DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
             resumed.addAll(train(t, b, 3));
             t.save(ckpt, Map.of("note", "test"));
         }
-        try (DiT m = DiT.create(TINY, Device.CPU, 77); DiT e = DiT.create(TINY, Device.CPU, 78);
+        try (DiT m = TINY.create(Device.CPU, 77); DiT e = TINY.create(Device.CPU, 78);
              DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS.withSeed(999))) {
             Map<String, String> meta = t.load(ckpt);
             assertEquals("3", meta.get("step"));
@@ -78,7 +78,7 @@ class TrainerTest {
     @Test
     void trainingReducesTheLossOnAFixedBatch() {
         Tensor[] b = batch();
-        try (DiT m = DiT.create(TINY, Device.CPU, 1); DiT e = DiT.create(TINY, Device.CPU, 2);
+        try (DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
              DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
             List<Double> losses = train(t, b, 60);
             double first = losses.subList(0, 10).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
@@ -93,7 +93,7 @@ class TrainerTest {
     @Test
     void samplersAreSeededAndShapePreserving() {
         long live = Torch.liveTensors();
-        try (DiT model = DiT.create(TINY, Device.CPU, 3); TensorScope s = TensorScope.open()) {
+        try (DiT model = TINY.create(Device.CPU, 3); TensorScope s = TensorScope.open()) {
             model.eval();
             Tensor y = Tensor.of(new long[] {1, 2}, 2);
             for (GaussianSampler sampler : List.of(GaussianSampler.ddim(5, 0), GaussianSampler.ddpm(8))) {

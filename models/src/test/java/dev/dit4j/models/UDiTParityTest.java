@@ -46,7 +46,7 @@ class UDiTParityTest {
         try (Safetensors.Contents ref = Fixtures.load(fixture + ".safetensors"); TensorScope scope = TensorScope.open()) {
             Map<String, String> meta = ref.metadata();
             Map<String, Tensor> t = ref.tensors();
-            try (UDiT model = UDiT.create(config(meta), Device.CPU, 0)) {
+            try (UDiT model = config(meta).create(Device.CPU, 0)) {
                 Fixtures.loadSeeded(model, meta, t.get("weight_sums"));
                 model.eval(); // no label dropout; FFNs stay in the training form until reparameterize()
                 System.out.println(fixture);
@@ -107,8 +107,8 @@ class UDiTParityTest {
             Map<String, String> meta = ref.metadata();
             Map<String, Tensor> t = ref.tensors();
             try (dev.dit4j.nn.Generator gen = dev.dit4j.nn.Generator.cpu(0);
-                 DownsampledAttention attn = new DownsampledAttention(Integer.parseInt(meta.get("width")),
-                         Integer.parseInt(meta.get("heads")), 2, 5, DType.FLOAT32, Device.CPU, gen)) {
+                 DownsampledAttention attn = new DownsampledAttention(dev.dit4j.nn.VarBuilder.init(DType.FLOAT32, Device.CPU, gen),
+                         Integer.parseInt(meta.get("width")), Integer.parseInt(meta.get("heads")), 2, 5)) {
                 Fixtures.loadSeeded(attn, meta, t.get("weight_sums"));
                 try (var g = Autograd.noGrad()) {
                     attn.logitScale().copy_(t.get("logit_scale"));

@@ -27,21 +27,21 @@ class UDiTTest {
         assertEquals(52_045_240L, UDiT.S.mergedParameterCount());
         assertEquals(204_425_064L, UDiT.B.mergedParameterCount());
         assertEquals(810_188_488L, UDiT.L.mergedParameterCount());
-        assertSame(UDiT.B, UDiT.preset("U-DiT-B"));
-        assertSame(UDiT.L, UDiT.preset("l"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UDiT.preset("U-DiT-XL"));
+        assertSame(UDiT.B, UDiT.PRESETS.get("U-DiT-B"));
+        assertSame(UDiT.L, UDiT.PRESETS.get("l"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UDiT.PRESETS.get("U-DiT-XL"));
         assertTrue(e.getMessage().contains("U-DiT-S"), e.getMessage());
     }
 
     @Test
     void instantiatedModelsHaveTheCountedParameters() {
         long live = Torch.liveTensors();
-        try (UDiT s = UDiT.create(UDiT.S, Device.CPU, 0)) {
+        try (UDiT s = UDiT.S.create(Device.CPU, 0)) {
             assertEquals(UDiT.S.parameterCount(), s.parameterCount());
             assertEquals(2 * 22, s.blocks().size() * 2, "22 blocks of two attention + FFN pairs");
         }
         UDiT.Config fashion = SMALL.withInChannels(1).withNumClasses(10).withClassDropout(0);
-        try (UDiT m = UDiT.create(fashion, Device.CPU, 0)) {
+        try (UDiT m = fashion.create(Device.CPU, 0)) {
             assertEquals(fashion.parameterCount(), m.parameterCount());
             assertArrayEquals(new long[] {10, 32}, m.stateDict().get("y_embedder_1.embedding_table.weight").shape(),
                     "no null row without label dropout");
@@ -52,7 +52,7 @@ class UDiTTest {
     @Test
     void initialisationFollowsTheAuthors() {
         long live = Torch.liveTensors();
-        try (UDiT m = UDiT.create(SMALL, Device.CPU, 1); TensorScope s = TensorScope.open()) {
+        try (UDiT m = SMALL.create(Device.CPU, 1); TensorScope s = TensorScope.open()) {
             var sd = m.stateDict();
             assertEquals(Math.log(10), sd.get("encoder_level_1.0.attn2.logit_scale").mean().item(), 1e-6);
             for (String zero : List.of("encoder_level_1.0.adaLN_modulation1.1.weight", "latent.0.adaLN_modulation2.1.bias",
@@ -136,7 +136,7 @@ class UDiTTest {
     @Test
     void badInputsAreRejectedWithTheReason() {
         long live = Torch.liveTensors();
-        try (UDiT m = UDiT.create(SMALL.withNumClasses(10), Device.CPU, 0); TensorScope s = TensorScope.open()) {
+        try (UDiT m = SMALL.withNumClasses(10).create(Device.CPU, 0); TensorScope s = TensorScope.open()) {
             Tensor t = Tensor.of(new long[] {1, 2}, 2);
             Tensor y = Tensor.of(new long[] {1, 2}, 2);
             assertMessage("multiple of 4", () -> m.forward(Tensor.randn(2, 4, 30, 30), t, y));
@@ -159,7 +159,7 @@ class UDiTTest {
 
     /** Every parameter N(0, 0.05), so gates and the final layer are live. */
     static UDiT randomModel(UDiT.Config cfg, long seed) {
-        UDiT m = UDiT.create(cfg, Device.CPU, seed);
+        UDiT m = cfg.create(Device.CPU, seed);
         try (Generator g = Generator.cpu(seed + 1); var noGrad = Autograd.noGrad()) {
             for (Tensor p : m.parameters()) p.normal_(0, 0.05, g);
         }

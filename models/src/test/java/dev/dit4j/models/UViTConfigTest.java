@@ -21,8 +21,8 @@ class UViTConfigTest {
 
     @Test
     void everyPresetHasTheReferenceParameterCount() {
-        assertEquals(10, UViT.PRESETS.size());
-        for (UViT.Config cfg : UViT.PRESETS) assertEquals(REFERENCE_COUNTS.get(cfg.name()), cfg.parameterCount(), cfg.name());
+        assertEquals(10, UViT.PRESETS.all().size());
+        for (UViT.Config cfg : UViT.PRESETS.all()) assertEquals(REFERENCE_COUNTS.get(cfg.name()), cfg.parameterCount(), cfg.name());
     }
 
     @Test
@@ -30,13 +30,13 @@ class UViTConfigTest {
         long live = Torch.liveTensors();
         // One preset at full size; every preset with its mid block alone (positions, embeddings, head,
         // conv and one block); the small ones with an in/out pair too (the count is linear in depth).
-        try (UViT model = UViT.create(UViT.MSCOCO_S_2, Device.CPU, 0)) {
+        try (UViT model = UViT.MSCOCO_S_2.create(Device.CPU, 0)) {
             assertEquals(UViT.MSCOCO_S_2.parameterCount(), model.parameterCount());
         }
-        for (UViT.Config preset : UViT.PRESETS) {
+        for (UViT.Config preset : UViT.PRESETS.all()) {
             for (int depth : preset.embedDim() == 512 ? new int[] {0, 2} : new int[] {0}) {
                 UViT.Config cfg = preset.withDepth(depth);
-                try (UViT model = UViT.create(cfg, Device.CPU, 0)) {
+                try (UViT model = cfg.create(Device.CPU, 0)) {
                     assertEquals(cfg.parameterCount(), model.parameterCount(), cfg.name() + " depth " + depth);
                 }
             }
@@ -46,9 +46,9 @@ class UViTConfigTest {
 
     @Test
     void keysAndShapesAreTheReleasedCheckpoints() {
-        try (UViT l2 = UViT.create(UViT.IMAGENET256_L_2.withDepth(2), Device.CPU, 0);
-             UViT h2 = UViT.create(UViT.IMAGENET256_H_2.withDepth(0), Device.CPU, 0);
-             UViT coco = UViT.create(UViT.MSCOCO_S_2.withDepth(2), Device.CPU, 0)) {
+        try (UViT l2 = UViT.IMAGENET256_L_2.withDepth(2).create(Device.CPU, 0);
+             UViT h2 = UViT.IMAGENET256_H_2.withDepth(0).create(Device.CPU, 0);
+             UViT coco = UViT.MSCOCO_S_2.withDepth(2).create(Device.CPU, 0)) {
             Map<String, Tensor> p = l2.stateDict();
             assertArrayEquals(new long[] {1, 258, 1024}, p.get("pos_embed").shape());
             assertArrayEquals(new long[] {1024, 4, 2, 2}, p.get("patch_embed.proj.weight").shape());
@@ -71,7 +71,7 @@ class UViTConfigTest {
 
     @Test
     void initialisationFollowsTheReference() {
-        try (UViT model = UViT.create(UViT.IMAGENET256_L_2.withDepth(2).withWidth(512, 8), Device.CPU, 3);
+        try (UViT model = UViT.IMAGENET256_L_2.withDepth(2).withWidth(512, 8).create(Device.CPU, 3);
              TensorScope s = TensorScope.open()) {
             Map<String, Tensor> p = model.namedParameters();
             for (String k : new String[] {"pos_embed", "in_blocks.0.attn.qkv.weight", "out_blocks.0.skip_linear.weight",
@@ -100,11 +100,11 @@ class UViTConfigTest {
 
     @Test
     void presetsAreFoundByEitherName() {
-        assertSame(UViT.IMAGENET256_H_2, UViT.preset("imagenet256_uvit_huge"));
-        assertSame(UViT.MSCOCO_S_2_DEEP, UViT.preset("mscoco_uvit_small_deep.pth"));
-        assertSame(UViT.IMAGENET512_L_4, UViT.preset("imagenet512-l/4"));
-        assertSame(UViT.CIFAR10_S_2, UViT.preset("CIFAR10_S_2"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UViT.preset("imagenet256_uvit_small"));
+        assertSame(UViT.IMAGENET256_H_2, UViT.PRESETS.get("imagenet256_uvit_huge"));
+        assertSame(UViT.MSCOCO_S_2_DEEP, UViT.PRESETS.get("mscoco_uvit_small_deep.pth"));
+        assertSame(UViT.IMAGENET512_L_4, UViT.PRESETS.get("imagenet512-l/4"));
+        assertSame(UViT.CIFAR10_S_2, UViT.PRESETS.get("CIFAR10_S_2"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UViT.PRESETS.get("imagenet256_uvit_small"));
         assertTrue(e.getMessage().contains("imagenet256_uvit_large"), e.getMessage());
     }
 
@@ -119,7 +119,7 @@ class UViTConfigTest {
         assertEquals(1, UViT.CELEBA64_S_4.extras());
         assertEquals(2, UViT.IMAGENET64_L_4.extras());
         assertEquals(3, UViT.CIFAR10_S_2.inChannels());
-        for (UViT.Config c : UViT.PRESETS) {
+        for (UViT.Config c : UViT.PRESETS.all()) {
             assertEquals(4.0, c.mlpRatio());
             assertFalse(c.qkvBias());
         }

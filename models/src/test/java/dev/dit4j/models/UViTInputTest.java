@@ -19,7 +19,7 @@ class UViTInputTest {
     @Test
     void badInputsAreReportedClearly() {
         long live = Torch.liveTensors();
-        try (UViT model = UViT.create(CLASS, Device.CPU, 1); TensorScope s = TensorScope.open()) {
+        try (UViT model = CLASS.create(Device.CPU, 1); TensorScope s = TensorScope.open()) {
             model.eval();
             Tensor t = Tensor.full(10, new long[] {2}, DType.FLOAT32, Device.CPU);
             Tensor y = Tensor.of(new long[] {1, 10}, 2);
@@ -30,19 +30,19 @@ class UViTInputTest {
             assertArrayEquals(new long[] {2, 4, 8, 8}, model.forward(x, t, y).shape());
             IllegalArgumentException range = assertThrows(IllegalArgumentException.class, () -> model.forward(x, t, Tensor.of(new long[] {1, 11}, 2)));
             assertTrue(range.getMessage().contains("[0, 11)"), range.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> model.forward(x, t, null));
+            assertThrows(IllegalArgumentException.class, () -> model.forward(x, t, (Tensor) null));
             assertThrows(IllegalArgumentException.class, () -> model.forward(x, Tensor.zeros(3), y));
             assertThrows(IllegalArgumentException.class, () -> model.forwardWithCfg(x.narrow(0, 0, 1), t.narrow(0, 0, 1), y.narrow(0, 0, 1), 1));
         }
-        try (UViT model = UViT.create(UNCOND, Device.CPU, 1); TensorScope s = TensorScope.open()) {
+        try (UViT model = UNCOND.create(Device.CPU, 1); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.zeros(new long[] {2, 3, 8, 8}, DType.FLOAT32, Device.CPU);
             Tensor t = Tensor.zeros(2);
-            assertArrayEquals(new long[] {2, 3, 8, 8}, model.forward(x, t, null).shape());
+            assertArrayEquals(new long[] {2, 3, 8, 8}, model.forward(x, t, (Tensor) null).shape());
             assertThrows(IllegalArgumentException.class, () -> model.forward(x, t, Tensor.of(new long[] {0, 0}, 2)));
-            assertThrows(IllegalArgumentException.class, () -> model.forwardWithCfg(x, t, null, 1));
-            assertEquals(0, model.numClasses());
+            assertThrows(IllegalArgumentException.class, () -> model.forwardWithCfg(x, t, (Tensor) null, 1));
+            assertFalse(model.config().classConditional());
         }
-        try (UViT model = UViT.create(TEXT, Device.CPU, 1); TensorScope s = TensorScope.open()) {
+        try (UViT model = TEXT.create(Device.CPU, 1); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.zeros(new long[] {2, 4, 8, 8}, DType.FLOAT32, Device.CPU);
             Tensor t = Tensor.zeros(2);
             Tensor ctx = Tensor.randn(2, 5, 16);
@@ -61,7 +61,7 @@ class UViTInputTest {
     @Test
     void trainingModeDropsLabelsToTheNullLabel() {
         long live = Torch.liveTensors();
-        try (UViT model = UViT.create(CLASS, Device.CPU, 2); TensorScope s = TensorScope.open()) {
+        try (UViT model = CLASS.create(Device.CPU, 2); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.randn(2, 4, 8, 8);
             Tensor t = Tensor.full(500, new long[] {2}, DType.FLOAT32, Device.CPU);
             model.eval();

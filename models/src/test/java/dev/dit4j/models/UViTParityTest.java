@@ -29,10 +29,10 @@ class UViTParityTest {
         try (Safetensors.Contents ref = Fixtures.load(fixture + ".safetensors"); TensorScope scope = TensorScope.open()) {
             Map<String, String> meta = ref.metadata();
             Map<String, Tensor> t = ref.tensors();
-            UViT.Config cfg = UViT.preset(meta.get("preset")).withWidth(512, 8).withPatch(2)
+            UViT.Config cfg = UViT.PRESETS.get(meta.get("preset")).withWidth(512, 8).withPatch(2)
                     .withDepth(Integer.parseInt(meta.get("depth"))).withImgSize(Integer.parseInt(meta.get("img_size")))
                     .withConv(Boolean.parseBoolean(meta.get("conv"))).withLabelDropout(0);
-            try (UViT model = UViT.create(cfg, Device.CPU, 0)) {
+            try (UViT model = cfg.create(Device.CPU, 0)) {
                 Fixtures.loadSeeded(model, meta, t.get("weight_sums"));
                 model.eval();
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Released-style weights load unchanged from .pt and .safetensors, EMA first in training checkpoints. */
 class WeightsTest {
-    private static final DiT.Config CFG = DiT.preset("DiT-S/8").withDepth(2).withInputSize(16);
+    private static final DiT.Config CFG = DiT.PRESETS.get("DiT-S/8").withDepth(2).withInputSize(16);
 
     @TempDir
     Path dir;
@@ -27,8 +27,8 @@ class WeightsTest {
     @Test
     void plainStateDictsLoadFromBothFormats() {
         long live = Torch.liveTensors();
-        try (DiT source = DiT.create(CFG, Device.CPU, 1); DiT fromPt = DiT.create(CFG, Device.CPU, 2);
-             DiT fromSt = DiT.create(CFG, Device.CPU, 3)) {
+        try (DiT source = CFG.create(Device.CPU, 1); DiT fromPt = CFG.create(Device.CPU, 2);
+             DiT fromSt = CFG.create(Device.CPU, 3)) {
             TorchCheckpoint.write(dir.resolve("w.pt"), source.stateDict());
             Safetensors.save(dir.resolve("w.safetensors"), source.stateDict());
             Weights.load(fromPt, dir.resolve("w.pt"));
@@ -41,7 +41,7 @@ class WeightsTest {
 
     @Test
     void trainingCheckpointsGiveTheirEma() {
-        try (DiT model = DiT.create(CFG, Device.CPU, 1); DiT ema = DiT.create(CFG, Device.CPU, 2); DiT target = DiT.create(CFG, Device.CPU, 3)) {
+        try (DiT model = CFG.create(Device.CPU, 1); DiT ema = CFG.create(Device.CPU, 2); DiT target = CFG.create(Device.CPU, 3)) {
             TorchCheckpoint.write(dir.resolve("ckpt.pt"), Map.of("model", model.stateDict(), "ema", ema.stateDict(), "args", Map.of("lr", 1e-4)));
             Weights.load(target, dir.resolve("ckpt.pt"));
             assertSameWeights(ema, target);
@@ -50,7 +50,7 @@ class WeightsTest {
 
     @Test
     void wrongFilesAreNamed() {
-        try (DiT target = DiT.create(CFG, Device.CPU, 3); Tensor t = Tensor.zeros(2)) {
+        try (DiT target = CFG.create(Device.CPU, 3); Tensor t = Tensor.zeros(2)) {
             TorchCheckpoint.write(dir.resolve("odd.pt"), Map.of("weights", t, "note", "hello"));
             CheckpointException e = assertThrows(CheckpointException.class, () -> Weights.load(target, dir.resolve("odd.pt")));
             assertTrue(e.getMessage().contains("'note'"), e.getMessage());

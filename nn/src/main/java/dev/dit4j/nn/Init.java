@@ -15,7 +15,11 @@ public interface Init {
     }
 
     static Init ones() {
-        return (t, g) -> t.fill_(1);
+        return constant(1);
+    }
+
+    static Init constant(double value) {
+        return (t, g) -> t.fill_(value);
     }
 
     static Init normal(double std) {

@@ -1,6 +1,7 @@
 package dev.dit4j.models.flops;
 
-import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Module;
@@ -24,11 +25,11 @@ public record FlopSubject(String name, Function<Device, ? extends Module> build,
     }
 
     /**
-     * A class-conditional diffusion model (DiT, U-ViT, U-DiT) fed x [1, channels, size, size],
-     * t = [500], y = [0].
+     * A class-conditional diffusion model (DiT, U-ViT, U-DiT) of {@code numClasses} classes fed
+     * x [1, channels, size, size], t = [500], y = [0].
      */
-    public static <M extends Module & ClassConditionalModel> FlopSubject classConditional(
-            String name, Function<Device, M> build, int channels, int size, String reference) {
+    public static FlopSubject classConditional(String name, Function<Device, ? extends DiffusionModel<?>> build, int channels,
+                                               int size, int numClasses, String reference) {
         if (channels <= 0 || size <= 0) {
             throw new IllegalArgumentException(name + ": input channels and size must be positive, got " + channels + ", " + size);
         }
@@ -36,7 +37,7 @@ public record FlopSubject(String name, Function<Device, ? extends Module> build,
             Tensor x = Tensor.randn(new long[] {1, channels, size, size}, DType.FLOAT32, device, null);
             Tensor t = Tensor.full(500, new long[] {1}, DType.FLOAT32, device);
             Tensor y = Tensor.zeros(new long[] {1}, DType.INT64, device);
-            ((ClassConditionalModel) model).forward(x, t, y);
+            ((DiffusionModel<?>) model).forward(x, t, Conditioning.labels(y, numClasses));
         }, reference, false);
     }
 

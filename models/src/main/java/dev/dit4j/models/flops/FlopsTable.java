@@ -22,7 +22,7 @@ public final class FlopsTable {
 
     /**
      * DiT's 12 configurations at 256px (latent 4x32x32), in the paper's order, with the reference
-     * GMACs of MODELS.md section 1.1 (a MAC count of the authors' PyTorch code; the DiT README
+     * GMACs of the DiT paper's table (a MAC count of the authors' PyTorch code; the DiT README
      * gives 119 for XL/2).
      */
     static final Map<String, String> DIT_REFERENCE = orderedMap(
@@ -33,13 +33,13 @@ public final class FlopsTable {
 
     /** A DiT preset as a table row. */
     public static FlopSubject dit(DiT.Config config) {
-        return FlopSubject.classConditional(config.name(), device -> DiT.create(config, device, 0), config.inChannels(),
-                config.inputSize(), DIT_REFERENCE.get(config.name()));
+        return FlopSubject.classConditional(config.name(), device -> config.create(device, 0), config.inChannels(),
+                config.inputSize(), config.numClasses(), DIT_REFERENCE.get(config.name()));
     }
 
     /**
-     * U-ViT's configurations with the MACs MODELS.md section 2.1 counted on the authors' code (the
-     * paper's own GFLOPs could not be re-read; S/2-Deep has no count there).
+     * U-ViT's configurations with the MACs counted on the authors' code (the paper's own GFLOPs
+     * could not be re-read; S/2-Deep has no count).
      */
     static final Map<String, String> UVIT_REFERENCE = orderedMap(
             "cifar10_uvit_small", "12.2", "celeba64_uvit_small", "12.2", "imagenet64_uvit_mid", "35.2",
@@ -48,7 +48,7 @@ public final class FlopsTable {
 
     /** A U-ViT preset as a table row: unconditional, class or text input as the preset takes. */
     public static FlopSubject uvit(UViT.Config c) {
-        return new FlopSubject("U-ViT " + c.name(), device -> UViT.create(c, device, 0), (model, device) -> {
+        return new FlopSubject("U-ViT " + c.name(), device -> c.create(device, 0), (model, device) -> {
             Tensor x = Tensor.randn(new long[] {1, c.inChannels(), c.imgSize(), c.imgSize()}, DType.FLOAT32, device, null);
             Tensor t = Tensor.full(500, new long[] {1}, DType.FLOAT32, device);
             UViT net = (UViT) model;
@@ -67,18 +67,16 @@ public final class FlopsTable {
 
     /** A U-DiT preset at 256px (latent 4x32x32) in its re-parameterised inference form. */
     public static FlopSubject udit(UDiT.Config c) {
-        return FlopSubject.classConditional(c.name(), device -> UDiT.create(c, device, 0).reparameterize(), c.inChannels(), 32,
-                UDIT_REFERENCE.get(c.name())).withNorms();
+        return FlopSubject.classConditional(c.name(), device -> c.create(device, 0).reparameterize(), c.inChannels(), 32,
+                c.numClasses(), UDIT_REFERENCE.get(c.name())).withNorms();
     }
 
     /** Every row, family by family. */
     public static List<FlopSubject> subjects() {
         return Stream.of(
-                DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.preset(name))),
-                UViT.PRESETS.stream().map(FlopsTable::uvit),
-                UDiT.PRESETS.stream().map(FlopsTable::udit)
-                // U-ViT, U-DiT: one line each, e.g.
-                // , UDiT.PRESETS.stream().map(c -> FlopSubject.classConditional(c.name(), d -> UDiT.create(c, d, 0), 4, 32, null))
+                DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.PRESETS.get(name))),
+                UViT.PRESETS.all().stream().map(FlopsTable::uvit),
+                UDiT.PRESETS.all().stream().map(FlopsTable::udit)
         ).flatMap(s -> s).toList();
     }
 

@@ -1,6 +1,7 @@
 package dev.dit4j.models.train;
 
-import dev.dit4j.models.ClassConditionalModel;
+import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.Weights;
 import dev.dit4j.nn.Autocast;
 import dev.dit4j.nn.DType;
@@ -13,42 +14,48 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.optim.AdamW;
 import dev.dit4j.nn.optim.Ema;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Diffusion training as the authors do it: the model's own objective (DiT and U-DiT: the ADM
- * hybrid loss; U-ViT: noise MSE), AdamW, EMA after every step, label dropout inside the model,
- * optional gradient clipping and autocast (bf16 on CUDA, weights and optimizer state stay
+ * Diffusion training as the authors do it, for any {@link DiffusionModel} and any
+ * {@link Conditioning}: the model's own objective (DiT and U-DiT: the ADM hybrid loss; U-ViT:
+ * noise MSE), AdamW, EMA after every step, conditioning dropout for guidance (inside the model for
+ * DiT, U-DiT and the class U-ViT, as their authors; by the trainer's {@code conditionDropout} for
+ * text), optional gradient clipping and autocast (bf16 on CUDA, weights and optimizer state stay
  * float32). All randomness comes from seeded generators whose state is checkpointed, so a resumed
  * run continues exactly. A step never reads the loss back to the host.
  */
-public final class DiffusionTrainer<M extends Module & ClassConditionalModel> implements AutoCloseable {
+public final class DiffusionTrainer<M extends DiffusionModel<?>> implements AutoCloseable {
     /**
      * Training settings; the defaults are DiT's recipe. {@code autocast} is null for full
      * precision, else the dtype (bfloat16 / float16) the forward pass runs in.
+     * {@code conditionDropout} replaces each sample's conditioning by its null form with that
+     * probability before the forward (U-ViT's text models: 0.1; 0 where the model drops labels itself).
      */
+    @RecordBuilder
     public record Options(double lr, double beta1, double beta2, double weightDecay, double emaDecay, double gradClip,
-                          long seed, DType autocast) {
+                          long seed, DType autocast, double conditionDropout) implements DiffusionTrainerOptionsBuilder.With {
+        public Options {
+            if (conditionDropout < 0 || conditionDropout >= 1) throw new IllegalArgumentException("condition dropout must lie in [0, 1), got " + conditionDropout);
+        }
+
         /** DiT and U-DiT: AdamW lr 1e-4, betas (0.9, 0.999), no weight decay, EMA 0.9999. */
         public static Options dit() {
-            return new Options(1e-4, 0.9, 0.999, 0, 0.9999, 0, 0, null);
+            return new Options(1e-4, 0.9, 0.999, 0, 0.9999, 0, 0, null, 0);
         }
 
         /** U-ViT's ImageNet-256 recipe: lr 2e-4, betas (0.99, 0.99), weight decay 0.03, EMA 0.9999. */
         public static Options uvit() {
-            return new Options(2e-4, 0.99, 0.99, 0.03, 0.9999, 0, 0, null);
+            return new Options(2e-4, 0.99, 0.99, 0.03, 0.9999, 0, 0, null, 0);
         }
 
-        public Options withLr(double v) { return new Options(v, beta1, beta2, weightDecay, emaDecay, gradClip, seed, autocast); }
-        public Options withBetas(double b1, double b2) { return new Options(lr, b1, b2, weightDecay, emaDecay, gradClip, seed, autocast); }
-        public Options withWeightDecay(double v) { return new Options(lr, beta1, beta2, v, emaDecay, gradClip, seed, autocast); }
-        public Options withEmaDecay(double v) { return new Options(lr, beta1, beta2, weightDecay, v, gradClip, seed, autocast); }
-        public Options withGradClip(double v) { return new Options(lr, beta1, beta2, weightDecay, emaDecay, v, seed, autocast); }
-        public Options withSeed(long v) { return new Options(lr, beta1, beta2, weightDecay, emaDecay, gradClip, v, autocast); }
-        public Options withAutocast(DType v) { return new Options(lr, beta1, beta2, weightDecay, emaDecay, gradClip, seed, v); }
+        public Options withBetas(double b1, double b2) {
+            return with(b -> b.beta1(b1).beta2(b2));
+        }
     }
 
     private final M model;
@@ -93,12 +100,13 @@ public final class DiffusionTrainer<M extends Module & ClassConditionalModel> im
         return emaModel;
     }
 
-    /** One optimisation step on a batch of clean inputs x0 [N, C, H, W] and labels y [N]; returns the mean loss (still on device). */
-    public Tensor trainStep(Tensor x0, Tensor y) {
+    /** One optimisation step on a batch of clean inputs x0 [N, C, H, W] and their conditioning; returns the mean loss (still on device). */
+    public Tensor trainStep(Tensor x0, Conditioning c) {
         try (TensorScope s = TensorScope.open()) {
-            if (x0.size(0) != y.size(0))
-                throw new IllegalArgumentException("batch of " + x0.size(0) + " inputs but " + y.size(0) + " labels");
-            Tensor loss = objective.losses((xt, t) -> forward(xt, t, y), x0, gen).mean();
+            if (x0.size(0) != c.batchSize())
+                throw new IllegalArgumentException("batch of " + x0.size(0) + " inputs but " + c.batchSize() + " conditionings");
+            Conditioning cond = options.conditionDropout() > 0 ? c.dropped(options.conditionDropout(), gen) : c;
+            Tensor loss = objective.losses((xt, t) -> forward(xt, t, cond), x0, gen).mean();
             loss.backward();
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
@@ -110,10 +118,10 @@ public final class DiffusionTrainer<M extends Module & ClassConditionalModel> im
     }
 
     /** The network on x_t, inside an autocast region when one is configured; the output in float32 for the loss. */
-    private Tensor forward(Tensor xt, Tensor t, Tensor y) {
-        if (options.autocast() == null) return model.forward(xt, t, y);
+    private Tensor forward(Tensor xt, Tensor t, Conditioning c) {
+        if (options.autocast() == null) return model.forward(xt, t, c);
         try (TensorScope s = TensorScope.open(); Autocast.Region r = Autocast.enable(device, options.autocast())) {
-            return s.keep(model.forward(xt, t, y).to(DType.FLOAT32));
+            return s.keep(model.forward(xt, t, c).to(DType.FLOAT32));
         }
     }
 

@@ -1,19 +1,18 @@
 package dev.dit4j.models.udit;
 
-import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Functional;
-import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Init;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.SdpaBackend;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
-import dev.dit4j.nn.layers.Init;
 import dev.dit4j.nn.layers.Linear;
 
 /**
- * U-DiT's downsampled self-attention (MODELS.md 3.3, the authors' {@code DownSample_Attn} with
+ * U-DiT's downsampled self-attention (the authors' {@code DownSample_Attn} with
  * attn 'v2', RoPE2D and a 'dwconv5' downsampler with shortcut), on [N, D, H, W] feature maps.
  *
  * <p>u = x + DWConv5(x); u is split into its f*f polyphase sub-images (sub-image a*f + b holds
@@ -46,7 +45,8 @@ public final class DownsampledAttention extends Module {
      * @param factor  down factor f: attention runs in f*f sub-images of (H/f)(W/f) tokens
      * @param kernel  the depthwise downsampler's kernel (5 in U-DiT), odd
      */
-    public DownsampledAttention(int dim, int heads, int factor, int kernel, DType dtype, Device device, Generator gen) {
+    public DownsampledAttention(VarBuilder vb, int dim, int heads, int factor, int kernel) {
+        super(vb);
         if (heads <= 0 || dim % heads != 0) throw new IllegalArgumentException("dim " + dim + " is not divisible by " + heads + " heads");
         if ((dim / heads) % 4 != 0) throw new IllegalArgumentException("head width " + dim / heads + " must be divisible by 4 for 2-d RoPE");
         if (factor < 1) throw new IllegalArgumentException("down factor must be >= 1, got " + factor);
@@ -54,19 +54,10 @@ public final class DownsampledAttention extends Module {
         this.dim = dim;
         this.heads = heads;
         this.factor = factor;
-        try (Tensor ls = Tensor.full(Math.log(10), new long[] {heads, 1, 1}, dtype, device)) {
-            this.logitScale = registerParameter("logit_scale", ls.clone());
-        }
-        this.toQkv = registerModule("to_qkv", new Linear(dim, 3L * dim, true, dtype, device, gen)).xavier(gen);
-        this.toOut = registerModule("to_out", new Conv2d(dim, dim, 1, 1, 0, 1, true, dtype, device, gen));
-        this.downsampler = registerModule("downsampler", new DwShortcut(dim, kernel, dtype, device, gen));
-        xavier(toOut, gen);
-        xavier(downsampler.layer, gen);
-    }
-
-    static void xavier(Conv2d conv, Generator gen) {
-        Init.xavierUniform(conv.weight(), gen);
-        if (conv.bias() != null) Init.zeros(conv.bias());
+        this.logitScale = registerParameter("logit_scale", new long[] {heads, 1, 1}, Init.constant(Math.log(10)));
+        this.toQkv = registerModule("to_qkv", Linear.of(dim, 3L * dim).xavier());
+        this.toOut = registerModule("to_out", Conv2d.of(dim, dim, 1).xavier());
+        this.downsampler = registerModule("downsampler", p -> new DwShortcut(p, dim, kernel));
     }
 
     public int dim() {
@@ -132,8 +123,8 @@ public final class DownsampledAttention extends Module {
 
     /** F.normalize(x, dim=-1): x / max(||x||, 1e-12). */
     static Tensor l2Normalize(Tensor x) {
-        try (Tensor norm = x.norm(2, new long[] {-1}, true); Tensor safe = norm.clampMin(1e-12)) {
-            return x.div(safe);
+        try (TensorScope s = TensorScope.open()) {
+            return s.keep(x.div(x.norm(2, new long[] {-1}, true).clampMin(1e-12)));
         }
     }
 
@@ -148,13 +139,14 @@ public final class DownsampledAttention extends Module {
     static final class DwShortcut extends Module {
         final Conv2d layer;
 
-        DwShortcut(int dim, int kernel, DType dtype, Device device, Generator gen) {
-            layer = registerModule("layer", new Conv2d(dim, dim, kernel, 1, (kernel - 1) / 2, dim, true, dtype, device, gen));
+        DwShortcut(VarBuilder vb, int dim, int kernel) {
+            super(vb);
+            layer = registerModule("layer", Conv2d.of(dim, dim, kernel).samePadding().withGroups(dim).xavier());
         }
 
         Tensor forward(Tensor x) {
-            try (Tensor y = layer.forward(x)) {
-                return y.add(x);
+            try (TensorScope s = TensorScope.open()) {
+                return s.keep(layer.forward(x).add(x));
             }
         }
     }

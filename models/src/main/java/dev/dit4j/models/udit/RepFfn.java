@@ -1,19 +1,16 @@
 package dev.dit4j.models.udit;
 
 import dev.dit4j.nn.Autograd;
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Functional;
-import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleList;
-import dev.dit4j.nn.Sequential;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
 
 /**
- * U-DiT's re-parameterisable feed-forward ('rep', rep = 1; MODELS.md 3.3), hidden width H.
+ * U-DiT's re-parameterisable feed-forward ('rep', rep = 1; the paper 3.3), hidden width H.
  *
  * <p>Training form (what checkpoints store): p = GELU_exact(Conv1x1(H/2 -> H)(Conv1x1(D -> H/2)(x)));
  * s = p + DW5(p) + DW3(p) + DW1(p); out = Conv1x1(H/2 -> D)(Conv1x1(H -> H/2)(s)). Keys
@@ -64,27 +61,24 @@ public final class RepFfn extends Module {
     }
 
     /** dim D in and out, hidden H = (int) (D * mlpRatio), even. */
-    public RepFfn(int dim, double mlpRatio, DType dtype, Device device, Generator gen) {
+    public RepFfn(VarBuilder vb, int dim, double mlpRatio) {
+        super(vb);
         this.dim = dim;
         this.hidden = (int) (dim * mlpRatio);
         if (hidden < 2 || hidden % 2 != 0) throw new IllegalArgumentException("FFN hidden width " + hidden + " must be even and >= 2");
         int half = hidden / 2;
-        Sequential projectIn = registerModule("project_in", new Sequential());
-        in1 = projectIn.add(0, conv(dim, half, 1, 1, dtype, device, gen));
-        in2 = projectIn.add(1, conv(half, hidden, 1, 1, dtype, device, gen));
-        ModuleList<Conv2d> dw = registerModule("dwconv", new ModuleList<>());
-        dw5 = dw.add(conv(hidden, hidden, 5, hidden, dtype, device, gen));
-        dw3 = dw.add(conv(hidden, hidden, 3, hidden, dtype, device, gen));
-        dw1 = dw.add(conv(hidden, hidden, 1, hidden, dtype, device, gen));
-        Sequential projectOut = registerModule("project_out", new Sequential());
-        out1 = projectOut.add(0, conv(hidden, half, 1, 1, dtype, device, gen));
-        out2 = projectOut.add(1, conv(half, dim, 1, 1, dtype, device, gen));
+        in1 = registerModule("project_in.0", conv(dim, half, 1, 1));
+        in2 = registerModule("project_in.1", conv(half, hidden, 1, 1));
+        ModuleList<Conv2d> dw = registerModule("dwconv", ModuleList::new);
+        dw5 = dw.add(conv(hidden, hidden, 5, hidden));
+        dw3 = dw.add(conv(hidden, hidden, 3, hidden));
+        dw1 = dw.add(conv(hidden, hidden, 1, hidden));
+        out1 = registerModule("project_out.0", conv(hidden, half, 1, 1));
+        out2 = registerModule("project_out.1", conv(half, dim, 1, 1));
     }
 
-    private static Conv2d conv(int in, int out, int kernel, int groups, DType dtype, Device device, Generator gen) {
-        Conv2d c = new Conv2d(in, out, kernel, 1, (kernel - 1) / 2, groups, true, dtype, device, gen);
-        DownsampledAttention.xavier(c, gen);
-        return c;
+    private static Conv2d.Options conv(int in, int out, int kernel, int groups) {
+        return Conv2d.of(in, out, kernel).samePadding().withGroups(groups).xavier();
     }
 
     public int hidden() {

@@ -7,7 +7,7 @@ import dev.dit4j.nn.TensorScope;
 import java.util.List;
 
 /**
- * U-DiT's 2-d rotary position embedding (MODELS.md 3.3) for one head width and token count.
+ * U-DiT's 2-d rotary position embedding for one head width and token count.
  * Token {@code idx} sits at column {@code idx mod s}, row {@code idx div s}, where
  * {@code s = floor(sqrt(n))} as the authors compute it (so a non-square grid is numbered as
  * they number it). Channel pairs (2m, 2m+1) are rotated by column angles for even m and row

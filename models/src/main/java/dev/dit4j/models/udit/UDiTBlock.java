@@ -1,35 +1,38 @@
 package dev.dit4j.models.udit;
 
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
+import dev.dit4j.models.embed.AdaLnZero;
 import dev.dit4j.nn.Functional;
-import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Module;
-import dev.dit4j.nn.Sequential;
+import dev.dit4j.nn.ModuleSpec;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Linear;
-import java.util.List;
 
 /**
  * The authors' {@code U_DiTBlock} at width D on [N, D, H, W]: two adaLN-Zero halves in sequence,
  * half k with its own {@code attn{k}} (downsampled attention), {@code mlp{k}} (rep FFN) and
  * {@code adaLN_modulation{k}.1} (Linear D -> 6D on SiLU(c)); norms are channel LayerNorms, eps
- * 1e-6, without affine (no keys). Chunks: shift, scale, gate (attention), shift, scale, gate (FFN).
+ * 1e-6, without affine (no keys).
  */
 public final class UDiTBlock extends Module {
-    private final int dim;
+    public record Options(int dim, int heads, double mlpRatio, int downFactor) implements ModuleSpec<UDiTBlock> {
+        @Override
+        public UDiTBlock build(VarBuilder vb) {
+            return new UDiTBlock(vb, this);
+        }
+    }
+
     private final DownsampledAttention[] attn = new DownsampledAttention[2];
     private final RepFfn[] mlp = new RepFfn[2];
     private final Linear[] adaLN = new Linear[2];
 
-    public UDiTBlock(int dim, int heads, double mlpRatio, int downFactor, DType dtype, Device device, Generator gen) {
-        this.dim = dim;
+    public UDiTBlock(VarBuilder vb, Options o) {
+        super(vb);
         for (int k = 0; k < 2; k++) {
-            attn[k] = registerModule("attn" + (k + 1), new DownsampledAttention(dim, heads, downFactor, 5, dtype, device, gen));
-            mlp[k] = registerModule("mlp" + (k + 1), new RepFfn(dim, mlpRatio, dtype, device, gen));
-            adaLN[k] = registerModule("adaLN_modulation" + (k + 1), new Sequential())
-                    .add(1, new Linear(dim, 6L * dim, true, dtype, device, gen)).zero();
+            attn[k] = registerModule("attn" + (k + 1), p -> new DownsampledAttention(p, o.dim(), o.heads(), o.downFactor(), 5));
+            mlp[k] = registerModule("mlp" + (k + 1), p -> new RepFfn(p, o.dim(), o.mlpRatio()));
+            adaLN[k] = registerModule("adaLN_modulation" + (k + 1) + ".1", Linear.of(o.dim(), 6L * o.dim()).zero());
         }
     }
 
@@ -47,11 +50,9 @@ public final class UDiTBlock extends Module {
             Tensor h = x;
             Tensor act = c.silu();
             for (int k = 0; k < 2; k++) {
-                List<Tensor> m = adaLN[k].forward(act).chunk(6, 1);
-                Tensor a = attn[k].forward(modulate(layerNorm2d(h), m.get(0), m.get(1)));
-                h = h.add(spatial(m.get(2)).mul(a));
-                Tensor f = mlp[k].forward(modulate(layerNorm2d(h), m.get(3), m.get(4)));
-                h = h.add(spatial(m.get(5)).mul(f));
+                AdaLnZero m = AdaLnZero.of(adaLN[k].forward(act));
+                h = h.add(spatial(m.gateMsa()).mul(attn[k].forward(modulate(layerNorm2d(h), m.shiftMsa(), m.scaleMsa()))));
+                h = h.add(spatial(m.gateMlp()).mul(mlp[k].forward(modulate(layerNorm2d(h), m.shiftMlp(), m.scaleMlp()))));
             }
             return scope.keep(h);
         }
@@ -59,9 +60,9 @@ public final class UDiTBlock extends Module {
 
     /** LayerNorm over the channels of [N, C, H, W], eps 1e-6, no affine (the authors' LayerNorm2d). */
     public static Tensor layerNorm2d(Tensor x) {
-        try (Tensor nhwc = x.permute(0, 2, 3, 1);
-             Tensor n = Functional.layerNorm(nhwc, new long[] {x.size(1)}, null, null, 1e-6)) {
-            return n.permute(0, 3, 1, 2);
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor n = Functional.layerNorm(x.permute(0, 2, 3, 1), new long[] {x.size(1)}, null, null, 1e-6);
+            return scope.keep(n.permute(0, 3, 1, 2));
         }
     }
 

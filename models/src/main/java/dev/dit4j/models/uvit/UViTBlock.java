@@ -1,12 +1,10 @@
 package dev.dit4j.models.uvit;
 
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Module;
+import dev.dit4j.nn.ModuleSpec;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
-import dev.dit4j.nn.layers.Init;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.LayerNorm;
 import dev.dit4j.nn.layers.Linear;
 import dev.dit4j.nn.layers.Mlp;
@@ -16,35 +14,32 @@ import java.util.List;
 /**
  * U-ViT's transformer block: pre-LN attention and MLP with no conditioning modulation; an
  * out-block first fuses the long skip with Linear(2D -> D) over [x | skip]. Keys norm1, attn.qkv,
- * attn.proj, norm2, mlp.fc1, mlp.fc2 and skip_linear, registered in the authors' order.
+ * attn.proj, norm2, mlp.fc1, mlp.fc2 and skip_linear, registered in the authors' order; every
+ * Linear initialised as the authors' _init_weights (trunc-normal std 0.02, zero bias).
  */
 public final class UViTBlock extends Module {
+    /** @param skip whether this is an out-block taking a long skip (adds {@code skip_linear}) */
+    public record Options(int dim, int heads, double mlpRatio, boolean qkvBias, boolean skip) implements ModuleSpec<UViTBlock> {
+        @Override
+        public UViTBlock build(VarBuilder vb) {
+            return new UViTBlock(vb, this);
+        }
+    }
+
     private final LayerNorm norm1;
     private final SelfAttention attn;
     private final LayerNorm norm2;
     private final Mlp mlp;
     private final Linear skipLinear;
 
-    /**
-     * @param skip whether this is an out-block taking a long skip (adds {@code skip_linear})
-     */
-    public UViTBlock(int dim, int heads, double mlpRatio, boolean qkvBias, boolean skip, DType dtype, Device device,
-                     Generator gen) {
-        norm1 = registerModule("norm1", new LayerNorm(dim, 1e-5, true, true, dtype, device));
-        attn = registerModule("attn", new SelfAttention(dim, heads, qkvBias, dtype, device, gen));
-        norm2 = registerModule("norm2", new LayerNorm(dim, 1e-5, true, true, dtype, device));
-        mlp = registerModule("mlp", new Mlp(dim, (long) (dim * mlpRatio), false, dtype, device, gen));
-        skipLinear = skip ? registerModule("skip_linear", new Linear(2L * dim, dim, true, dtype, device, gen)) : null;
-        for (Linear l : skip ? List.of(attn.qkv(), attn.proj(), mlp.fc1(), mlp.fc2(), skipLinear)
-                : List.of(attn.qkv(), attn.proj(), mlp.fc1(), mlp.fc2())) {
-            truncNormalInit(l, gen);
-        }
-    }
-
-    /** The authors' _init_weights for a Linear: weight trunc-normal std 0.02 (cut at +-2), bias 0. */
-    public static void truncNormalInit(Linear linear, Generator gen) {
-        Init.truncNormal(linear.weight(), 0.02, gen);
-        if (linear.bias() != null) Init.zeros(linear.bias());
+    public UViTBlock(VarBuilder vb, Options o) {
+        super(vb);
+        int d = o.dim();
+        norm1 = registerModule("norm1", LayerNorm.of(d));
+        attn = registerModule("attn", SelfAttention.of(d, o.heads()).withQkvBias(o.qkvBias()).withLinears(l -> l.truncNormal(0.02)));
+        norm2 = registerModule("norm2", LayerNorm.of(d));
+        mlp = registerModule("mlp", Mlp.of(d, (long) (d * o.mlpRatio())).withLinears(l -> l.truncNormal(0.02)));
+        skipLinear = o.skip() ? registerModule("skip_linear", Linear.of(2L * d, d).truncNormal(0.02)) : null;
     }
 
     /** Whether this block fuses a long skip. */

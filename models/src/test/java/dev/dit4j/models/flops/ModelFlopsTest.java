@@ -69,7 +69,7 @@ class ModelFlopsTest {
     @Test
     void closedFormMatchesTheReferenceForAllTwelve() {
         // Checks the closed form (verified against counting above) on the presets too big for a unit test.
-        for (DiT.Config c : DiT.PRESETS) {
+        for (DiT.Config c : DiT.PRESETS.all()) {
             var r = new ModelFlops.Result(c.name(), 0, ditMacs(c), java.util.Map.of(), FlopsTable.DIT_REFERENCE.get(c.name()));
             assertTrue(r.matchesReference(), c.name() + ": " + r.gmacs() + " vs " + r.reference());
         }

@@ -83,12 +83,17 @@ public final class TorchCheckpoint {
             throw new CheckpointException("torch checkpoint " + file + ": " + what + " is not a state dict (names to tensors): "
                     + problem + "; use TorchCheckpoint.read for other checkpoints");
         }
-        Set<Tensor> kept = Collections.newSetFromMap(new IdentityHashMap<>());
-        kept.addAll(((Map<String, Tensor>) part).values());
-        forEachTensor(root, t -> {
-            if (!kept.contains(t)) t.close();
-        });
+        closeTensorsExcept(root, ((Map<String, Tensor>) part).values());
         return (Map<String, Tensor>) part;
+    }
+
+    /** Closes every tensor in a value returned by {@link #read} except those in {@code kept}. */
+    public static void closeTensorsExcept(Object value, Collection<Tensor> kept) {
+        Set<Tensor> keep = Collections.newSetFromMap(new IdentityHashMap<>());
+        keep.addAll(kept);
+        forEachTensor(value, t -> {
+            if (!keep.contains(t)) t.close();
+        });
     }
 
     /** Closes every tensor in a value returned by {@link #read} (maps, lists and sets are searched). */

@@ -6,10 +6,12 @@ import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleSpec;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.VarBuilder;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
 /** A lookup table {@code weight} [count, dim], initialised N(0, 1) like PyTorch's unless told otherwise. */
 public final class Embedding extends Module {
-    public record Options(long count, long dim, Init init) implements ModuleSpec<Embedding> {
+    @RecordBuilder
+    public record Options(long count, long dim, Init init) implements ModuleSpec<Embedding>, EmbeddingOptionsBuilder.With {
         @Override
         public Embedding build(VarBuilder vb) {
             return new Embedding(vb, this);

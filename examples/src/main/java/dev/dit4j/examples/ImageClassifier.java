@@ -1,4 +1,4 @@
-package dev.dit4j.models.eval;
+package dev.dit4j.examples;
 
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.DType;
@@ -9,6 +9,9 @@ import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Reduction;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
+import dev.dit4j.nn.io.Safetensors;
+import dev.dit4j.nn.io.WeightSource;
 import dev.dit4j.nn.layers.Conv2d;
 import dev.dit4j.nn.layers.Linear;
 import dev.dit4j.nn.optim.AdamW;
@@ -17,18 +20,24 @@ import dev.dit4j.nn.optim.AdamW;
  * A small CNN for 1x32x32 images in [-1, 1] (two conv stages, two linear layers), used to score
  * generated samples: class accuracy is the share of samples it assigns to their conditioning class.
  */
-public final class ImageClassifier extends Module {
+final class ImageClassifier extends Module {
     private final Conv2d conv1;
     private final Conv2d conv2;
     private final Linear fc1;
     private final Linear fc2;
 
-    public ImageClassifier(int channels, int classes, Device device, long seed) {
+    ImageClassifier(VarBuilder vb, int channels, int classes) {
+        super(vb);
+        conv1 = registerModule("conv1", Conv2d.of(channels, 32, 3).samePadding());
+        conv2 = registerModule("conv2", Conv2d.of(32, 64, 3).samePadding());
+        fc1 = registerModule("fc1", Linear.of(64 * 8 * 8, 128));
+        fc2 = registerModule("fc2", Linear.of(128, classes));
+    }
+
+    /** A new classifier with PyTorch's initialisation from {@code seed}. */
+    static ImageClassifier create(int channels, int classes, Device device, long seed) {
         try (Generator g = Generator.create(seed, device)) {
-            conv1 = registerModule("conv1", new Conv2d(channels, 32, 3, 1, 1, 1, true, DType.FLOAT32, device, g));
-            conv2 = registerModule("conv2", new Conv2d(32, 64, 3, 1, 1, 1, true, DType.FLOAT32, device, g));
-            fc1 = registerModule("fc1", new Linear(64 * 8 * 8, 128, true, DType.FLOAT32, device, g));
-            fc2 = registerModule("fc2", new Linear(128, classes, true, DType.FLOAT32, device, g));
+            return new ImageClassifier(VarBuilder.init(DType.FLOAT32, device, g), channels, classes);
         }
     }
 
@@ -99,12 +108,14 @@ public final class ImageClassifier extends Module {
         dev.dit4j.nn.io.Safetensors.save(file, stateDict());
     }
 
-    public static ImageClassifier load(java.nio.file.Path file, Device device) {
-        ImageClassifier c = new ImageClassifier(1, 10, device, 0);
-        try (var contents = dev.dit4j.nn.io.Safetensors.read(file)) {
-            c.loadStateDict(contents.tensors());
+    /** The 1-channel, 10-class classifier saved by {@link #save}. */
+    static ImageClassifier load(java.nio.file.Path file, Device device) {
+        try (WeightSource source = Safetensors.index(file)) {
+            VarBuilder vb = VarBuilder.load(source, DType.FLOAT32, device);
+            ImageClassifier c = new ImageClassifier(vb, 1, 10);
+            vb.finish();
+            return c;
         }
-        return c;
     }
 
     /** Share of images predicted as their label. */

@@ -1,10 +1,12 @@
-package dev.dit4j.models;
+package dev.dit4j.models.embed;
 
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import java.util.List;
 
-/** Fixed sinusoidal tables shared by the diffusion transformers (MODELS.md S1 and S2). */
+/** Fixed sinusoidal tables shared by the diffusion transformers: timestep features and 2-d positions. */
 public final class Embeddings {
     private Embeddings() {}
 
@@ -15,19 +17,12 @@ public final class Embeddings {
     public static Tensor timestep(Tensor t, int dim, double maxPeriod) {
         int half = dim / 2;
         Device device = t.device();
-        try (Tensor idx = Tensor.arange(0, half, 1, DType.FLOAT32, device);
-             Tensor freqs = idx.mul(-Math.log(maxPeriod) / half).exp();
-             Tensor tf = t.to(DType.FLOAT32).unsqueeze(1);
-             Tensor args = tf.mul(freqs.unsqueeze(0));
-             Tensor cos = args.cos();
-             Tensor sin = args.sin()) {
-            Tensor emb = Tensor.cat(java.util.List.of(cos, sin), 1);
-            if (dim % 2 == 0) return emb;
-            try (Tensor zero = Tensor.zeros(new long[] {emb.size(0), 1}, DType.FLOAT32, device)) {
-                Tensor padded = Tensor.cat(java.util.List.of(emb, zero), 1);
-                emb.close();
-                return padded;
-            }
+        try (TensorScope s = TensorScope.open()) {
+            Tensor freqs = Tensor.arange(0, half, 1, DType.FLOAT32, device).mul(-Math.log(maxPeriod) / half).exp();
+            Tensor args = t.to(DType.FLOAT32).unsqueeze(1).mul(freqs.unsqueeze(0));
+            Tensor emb = Tensor.cat(List.of(args.cos(), args.sin()), 1);
+            if (dim % 2 == 1) emb = Tensor.cat(List.of(emb, Tensor.zeros(new long[] {emb.size(0), 1}, DType.FLOAT32, device)), 1);
+            return s.keep(emb);
         }
     }
 

@@ -1,0 +1,52 @@
+package dev.dit4j.models;
+
+import dev.dit4j.models.sampling.Denoiser;
+import dev.dit4j.nn.Module;
+import dev.dit4j.nn.VarBuilder;
+
+/**
+ * A diffusion network (DiT, U-ViT, U-DiT) as the trainer, the objectives, the samplers and the
+ * command line see it: a forward on noisy inputs, timesteps and a {@link Conditioning}, and the
+ * facts that decide how it is trained and guided.
+ */
+public abstract class DiffusionModel<C extends ModelConfig<?>> extends Module {
+    private final C config;
+
+    protected DiffusionModel(VarBuilder vb, C config) {
+        super(vb);
+        this.config = config;
+    }
+
+    public C config() {
+        return config;
+    }
+
+    /** The model's name and configuration, written to checkpoint metadata. */
+    public String describe() {
+        return config.toString();
+    }
+
+    /**
+     * x [N, C, H, W], t [N] network timesteps (float, may be fractional), the batch's
+     * conditioning -> raw output [N, outC, H, W]. A model that drops labels itself (DiT, U-DiT and
+     * the class U-ViT, as their authors) does so only in training mode.
+     */
+    public abstract dev.dit4j.nn.Tensor forward(dev.dit4j.nn.Tensor x, dev.dit4j.nn.Tensor t, Conditioning c);
+
+    /** True when the output holds 2C channels: epsilon then the learned-range variance (DiT, U-DiT). */
+    public abstract boolean learnsSigma();
+
+    /**
+     * The denoiser a sampler runs for classifier-free guidance with weight {@code scale}:
+     * eps_u + scale (eps_c - eps_u) on the epsilon channels, {@code c} and its null form evaluated
+     * as one batch. A variance head, if any, is the conditional one.
+     */
+    public Denoiser guided(Conditioning c, double scale) {
+        return Guidance.denoiser(this, c, scale);
+    }
+
+    /** The plain conditional denoiser for {@code c}. */
+    public Denoiser conditioned(Conditioning c) {
+        return (x, t) -> forward(x, t, c);
+    }
+}
