@@ -4,7 +4,6 @@ import dev.dit4j.models.ClassConditionalModel;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
-import dev.dit4j.models.data.LinePlot;
 import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.eval.ImageClassifier;
 import dev.dit4j.models.sampling.Sampler;
@@ -150,8 +149,12 @@ public final class TrainDiT implements Callable<Integer> {
             double trainSeconds = seconds(trainStart);
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
-            new LinePlot().title(kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss").xLabel("step").yLabel("loss").logY(true)
-                    .xStep(25).write(out.resolve("loss.png"), List.of(losses.stream().mapToDouble(p -> p[1]).toArray()), List.of("loss"));
+            if (losses.isEmpty()) {
+                System.out.println("no loss chart: the loss is read every 25 steps and the run made fewer");
+            } else {
+                LossPlot.write(out.resolve("loss.png"), kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss",
+                        losses.stream().mapToLong(p -> (long) p[0]).toArray(), losses.stream().mapToDouble(p -> p[1]).toArray());
+            }
 
             // 10 samples per class from the EMA weights, guided.
             try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed + 1, dev)) {
