@@ -1,5 +1,7 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.models.ClassConditionalModel;
 import dev.dit4j.models.Presets;
 import dev.dit4j.models.UViT;
@@ -15,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,8 +28,8 @@ import picocli.CommandLine.Option;
         description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
                 + "write outputs to safetensors.")
 public final class Parity implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "preset, e.g. DiT-XL/2, imagenet256_uvit_huge, U-DiT-B")
-    String model;
+    @Mixin
+    PresetOption presetOption = new PresetOption();
 
     @Option(names = "--weights", required = true, description = ".safetensors or .pt: a plain state dict, or a training checkpoint (its EMA is used)")
     Path weights;
@@ -41,12 +44,13 @@ public final class Parity implements Callable<Integer> {
     @Option(names = "--cfg", description = "guidance scale: also run the guided forward (first half conditional)")
     Double cfg;
 
-    @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
-    String device = "cpu";
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
     @Override
     public Integer call() {
-        Device dev = Device.parse(device);
+        Device dev = deviceOption.device();
+        String model = presetOption.name();
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             Tensor x = required(in, "x").to(dev);
             Tensor t = required(in, "t").to(dev);
