@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.models.flops.FlopSubject;
 import dev.dit4j.models.flops.FlopsTable;
 import dev.dit4j.models.flops.ModelFlops;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Prints the parameter / GFLOPs table of the model presets, counted by running each forward once. */
@@ -22,8 +24,8 @@ public final class Flops implements Callable<Integer> {
     @Option(names = "--models", description = "only rows whose name contains this, e.g. DiT-S or /2 (default: all)")
     String models;
 
-    @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
-    String device = "cpu";
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
     @Option(names = "--out", description = "also write the markdown table to this file")
     Path out;
@@ -36,7 +38,7 @@ public final class Flops implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Device dev = Device.parse(device);
+        Device dev = deviceOption.device();
         List<FlopSubject> subjects = FlopsTable.subjects(models);
         List<ModelFlops.Result> results = FlopsTable.measure(subjects, dev, r -> System.err.printf(Locale.ROOT,
                 "flops: %s %.2fM params, %.2f GMACs%n", r.name(), r.mparams(), r.gmacs()));

@@ -10,11 +10,15 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import java.util.List;
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.LrOption;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Fits a small MLP to y = sin(3x) with Adam written in tensor ops: the foundation end to end. */
-@Command(name = "mlp-demo", mixinStandardHelpOptions = true, description = "Fit a small MLP to sin(3x) and print its loss.")
+@Command(name = "mlp-demo", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.MlpDemo",
+        description = "Fit a small MLP to sin(3x) and print its loss.")
 public final class MlpDemo implements Runnable {
     @Option(names = "--steps", description = "training steps (default ${DEFAULT-VALUE})")
     int steps = 600;
@@ -22,15 +26,15 @@ public final class MlpDemo implements Runnable {
     @Option(names = "--hidden", description = "hidden width (default ${DEFAULT-VALUE})")
     int hidden = 64;
 
-    @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE})")
-    double lr = 1e-2;
+    @Mixin
+    LrOption lrOption = new LrOption(1e-2);
 
-    @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
-    String device = "cpu";
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
     @Override
     public void run() {
-        Device dev = Device.parse(device);
+        Device dev = deviceOption.device();
         long liveBefore = Torch.liveTensors();
         try (TensorScope run = TensorScope.open(); Generator gen = Generator.create(0, dev)) {
             Tensor x = Tensor.linspace(-1, 1, 256, DType.FLOAT32, dev).unsqueeze(1);
@@ -40,7 +44,7 @@ public final class MlpDemo implements Runnable {
                     Tensor.zeros(new long[] {hidden}, DType.FLOAT32, dev).requiresGrad(true),
                     Tensor.randn(new long[] {1, hidden}, DType.FLOAT32, dev, gen).mul_(1.0 / Math.sqrt(hidden)).requiresGrad(true),
                     Tensor.zeros(new long[] {1}, DType.FLOAT32, dev).requiresGrad(true));
-            Adam adam = new Adam(params, lr);
+            Adam adam = new Adam(params, lrOption.lr());
             double first = Double.NaN;
             double last = Double.NaN;
             long start = System.nanoTime();

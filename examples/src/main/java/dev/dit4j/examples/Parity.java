@@ -1,5 +1,7 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.DiffusionModel;
@@ -16,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -26,8 +29,8 @@ import picocli.CommandLine.Option;
         description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
                 + "write outputs to safetensors.")
 public final class Parity implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "preset, e.g. DiT-XL/2, imagenet256_uvit_huge, U-DiT-B")
-    String model;
+    @Mixin
+    PresetOption presetOption = new PresetOption();
 
     @Option(names = "--weights", required = true, description = ".safetensors or .pt: a plain state dict, or a training checkpoint (its EMA is used)")
     Path weights;
@@ -42,12 +45,13 @@ public final class Parity implements Callable<Integer> {
     @Option(names = "--cfg", description = "guidance scale: also run the guided forward (first half conditional)")
     Double cfg;
 
-    @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
-    String device = "cpu";
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
     @Override
     public Integer call() {
-        Device dev = Device.parse(device);
+        Device dev = deviceOption.device();
+        String model = presetOption.name();
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             Tensor x = required(in, "x").to(dev);
             Tensor t = required(in, "t").to(dev);
@@ -68,7 +72,7 @@ public final class Parity implements Callable<Integer> {
     private Conditioning conditioning(Safetensors.Contents in, int numClasses, long batch, Device dev) {
         if (in.tensors().containsKey("context")) return Conditioning.text(required(in, "context").to(dev));
         if (in.tensors().containsKey("y")) return Conditioning.labels(required(in, "y").to(dev), Math.max(numClasses, 1));
-        if (numClasses > 0) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + model);
+        if (numClasses > 0) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + presetOption.name());
         return Conditioning.none(batch);
     }
 
@@ -86,7 +90,7 @@ public final class Parity implements Callable<Integer> {
 
     private Tensor labels(Conditioning c) {
         if (c instanceof Conditioning.Labels l) return l.labels();
-        throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + model);
+        throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + presetOption.name());
     }
 
     private Tensor required(Safetensors.Contents in, String key) {

@@ -1,11 +1,17 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.examples.options.BatchOption;
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.EmaOption;
+import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.OutputDirOption;
+import dev.dit4j.examples.options.ResumeOption;
+import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
-import dev.dit4j.models.data.LinePlot;
 import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.train.DiffusionTrainer;
@@ -23,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,7 +38,7 @@ import picocli.CommandLine.Option;
  * guidance, writes a sample grid and a loss plot, and scores the samples with a classifier
  * trained by dit4j too.
  */
-@Command(name = "train-dit", aliases = "train", mixinStandardHelpOptions = true,
+@Command(name = "train-dit", aliases = "train", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.TrainDiT",
         description = "Train a small DiT, U-ViT or U-DiT on Fashion-MNIST, sample a class grid, report class accuracy.")
 public final class TrainDiT implements Callable<Integer> {
     private static final int CLASSES = 10;
@@ -42,11 +49,11 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--minutes", description = "training time budget (default ${DEFAULT-VALUE})")
     double minutes = 11;
 
-    @Option(names = "--batch", description = "batch size (default ${DEFAULT-VALUE})")
-    int batch = 64;
+    @Mixin
+    BatchOption batchOption = new BatchOption(64);
 
-    @Option(names = "--lr", description = "AdamW learning rate (default ${DEFAULT-VALUE})")
-    double lr = 1e-3;
+    @Mixin
+    LrOption lrOption = new LrOption(1e-3);
 
     @Option(names = "--depth", description = "transformer blocks (DiT; U-ViT: in + out blocks, plus a mid block) (default ${DEFAULT-VALUE})")
     int depth = 4;
@@ -57,8 +64,8 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--patch", description = "patch size (default ${DEFAULT-VALUE})")
     int patch = 4;
 
-    @Option(names = "--ema", description = "EMA decay (default ${DEFAULT-VALUE}; DiT's 0.9999 suits long runs)")
-    double emaDecay = 0.995;
+    @Mixin
+    EmaOption emaOption = new EmaOption(0.995);
 
     @Option(names = "--cfg", description = "guidance weight w, eps_u + w (eps_c - eps_u) (default ${DEFAULT-VALUE})")
     double cfgScale = 3.0;
@@ -69,24 +76,27 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--dpm-steps", description = "DPM-Solver++ steps for U-ViT (default ${DEFAULT-VALUE})")
     int dpmSteps = 50;
 
-    @Option(names = "--out", description = "output directory (default out/<model>-fashion)")
-    Path out;
+    @Mixin
+    OutputDirOption outOption = OutputDirOption.derivedDefault(); // out/<model>-fashion, see TrainDiT.properties
 
-    @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
-    String device = "cpu";
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
-    @Option(names = "--seed", description = "seed (default ${DEFAULT-VALUE})")
-    long seed = 0;
+    @Mixin
+    SeedOption seedOption = new SeedOption();
 
-    @Option(names = "--resume", description = "resume from this checkpoint")
-    Path resume;
+    @Mixin
+    ResumeOption resumeOption = new ResumeOption();
+
+    /** The output folder: --out, else the default for --model. */
+    private Path out;
 
     @Override
     public Integer call() throws java.io.IOException {
         long start = System.nanoTime();
-        Device dev = Device.parse(device);
+        Device dev = deviceOption.device();
         FashionModels kind = architecture();
-        if (out == null) out = Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion");
+        out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         Files.createDirectories(out);
         Path data = FashionMnist.locate();
         try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
@@ -109,6 +119,7 @@ public final class TrainDiT implements Callable<Integer> {
     }
 
     private void run(FashionModels kind, TensorDataset train, TensorDataset test, Device dev, long start) {
+        long seed = seedOption.seed();
 
         // The judge: a classifier trained with dit4j on the real images.
         double classifierAccuracy;
@@ -129,9 +140,11 @@ public final class TrainDiT implements Callable<Integer> {
 
     private <M extends DiffusionModel<?>> void trainAndSample(FashionModels kind, M net, M emaModel,
                                                                            TensorDataset train, double classifierAccuracy, Device dev) {
+        int batch = batchOption.batch();
+        long seed = seedOption.seed();
         List<double[]> losses = new ArrayList<>();
-        try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lr, emaDecay, seed));
-             BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeState(trainer)).build()) {
+        try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed));
+             BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeOption.restore(trainer)).build()) {
             System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
             long trainStart = System.nanoTime();
             double budget = minutes * 60;
@@ -152,8 +165,12 @@ public final class TrainDiT implements Callable<Integer> {
             double trainSeconds = seconds(trainStart);
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
-            new LinePlot().title(kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss").xLabel("step").yLabel("loss").logY(true)
-                    .xStep(25).write(out.resolve("loss.png"), List.of(losses.stream().mapToDouble(p -> p[1]).toArray()), List.of("loss"));
+            if (losses.isEmpty()) {
+                System.out.println("no loss chart: the loss is read every 25 steps and the run made fewer");
+            } else {
+                LossPlot.write(out.resolve("loss.png"), kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss",
+                        losses.stream().mapToLong(p -> (long) p[0]).toArray(), losses.stream().mapToDouble(p -> p[1]).toArray());
+            }
 
             // 10 samples per class from the EMA weights, guided.
             try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed + 1, dev)) {
@@ -176,11 +193,6 @@ public final class TrainDiT implements Callable<Integer> {
                 }
             }
         }
-    }
-
-    /** The loader position saved in a checkpoint, restored with the rest of the trainer's state. */
-    private BatchLoader.State resumeState(DiffusionTrainer<?> trainer) {
-        return resume == null ? null : BatchLoader.State.decode(trainer.load(resume).get("loader"), resume);
     }
 
     private static double seconds(long since) {

@@ -1,5 +1,13 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.examples.options.BatchOption;
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.EmaOption;
+import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.OutputDirOption;
+import dev.dit4j.examples.options.PresetOption;
+import dev.dit4j.examples.options.ResumeOption;
+import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.DiT;
@@ -24,6 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,11 +42,11 @@ import picocli.CommandLine.Option;
  * optional bf16 autocast, pinned non-blocking batches, and atomic checkpoints that resume exactly
  * (data position included).
  */
-@Command(name = "train-latents", mixinStandardHelpOptions = true,
+@Command(name = "train-latents", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.TrainLatents",
         description = "Train a DiT, U-ViT or U-DiT preset on pre-extracted latents (safetensors shards of 'latents' and 'labels').")
 public final class TrainLatents implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "preset, e.g. DiT-XL/2, imagenet256_uvit_huge, U-DiT-B")
-    String model;
+    @Mixin
+    PresetOption presetOption = new PresetOption();
 
     @Option(names = "--latents", required = true, description = "a latent file or a folder of them")
     Path latents;
@@ -48,17 +57,17 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--depth", description = "override the preset's depth (DiT blocks; U-ViT in + out blocks), for small runs")
     Integer depth;
 
-    @Option(names = "--batch", description = "batch size (default ${DEFAULT-VALUE})")
-    int batch = 256;
+    @Mixin
+    BatchOption batchOption = new BatchOption(256);
 
     @Option(names = "--steps", description = "train until this many steps in all (default ${DEFAULT-VALUE})")
     long steps = 1000;
 
-    @Option(names = "--lr", description = "AdamW learning rate (default: the family's)")
-    Double lr;
+    @Mixin
+    LrOption lrOption = LrOption.recipeDefault(); // the family's, see TrainLatents.properties
 
-    @Option(names = "--ema", description = "EMA decay (default ${DEFAULT-VALUE})")
-    double emaDecay = 0.9999;
+    @Mixin
+    EmaOption emaOption = new EmaOption(0.9999);
 
     @Option(names = "--grad-clip", description = "clip the gradient norm to this (0 = off, the default)")
     double gradClip = 0;
@@ -66,11 +75,11 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--autocast", description = "none or bfloat16 (default ${DEFAULT-VALUE})")
     String autocast = "none";
 
-    @Option(names = "--device", description = "cpu or cuda:N (default ${DEFAULT-VALUE})")
-    String device = "cpu";
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
-    @Option(names = "--seed", description = "seed (default ${DEFAULT-VALUE})")
-    long seed = 0;
+    @Mixin
+    SeedOption seedOption = new SeedOption();
 
     @Option(names = "--log-every", description = "read the loss back every N steps (default ${DEFAULT-VALUE})")
     int logEvery = 100;
@@ -78,16 +87,16 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--save-every", description = "checkpoint every N steps (default ${DEFAULT-VALUE})")
     int saveEvery = 5000;
 
-    @Option(names = "--out", description = "output directory (default ${DEFAULT-VALUE})")
-    Path out = Path.of("out", "latents");
+    @Mixin
+    OutputDirOption outOption = new OutputDirOption(Path.of("out", "latents"));
 
-    @Option(names = "--resume", description = "resume from this checkpoint")
-    Path resume;
+    @Mixin
+    ResumeOption resumeOption = new ResumeOption();
 
     @Override
     public Integer call() throws java.io.IOException {
-        Device dev = Device.parse(device);
-        Files.createDirectories(out);
+        Device dev = deviceOption.device();
+        Files.createDirectories(outOption.dir());
         try (LatentFiles data = LatentFiles.open(latents, List.of())) {
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
@@ -109,8 +118,8 @@ public final class TrainLatents implements Callable<Integer> {
 
         <M extends DiffusionModel<?>> void run(M net, M ema, int numClasses, TrainingObjective objective, DiffusionTrainer.Options options) {
             try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, ema, objective, options);
-                 BatchLoader loader = BatchLoader.builder(data, batch).seed(seed).pinMemory(dev.isCuda())
-                         .resumeFrom(resume == null ? null : BatchLoader.State.decode(trainer.load(resume).get("loader"), resume)).build()) {
+                 BatchLoader loader = BatchLoader.builder(data, batchOption.batch()).seed(seedOption.seed()).pinMemory(dev.isCuda())
+                         .resumeFrom(resumeOption.restore(trainer)).build()) {
                 System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
                 long start = System.nanoTime(), startStep = trainer.step();
                 while (trainer.step() < steps) {
@@ -119,7 +128,7 @@ public final class TrainLatents implements Callable<Integer> {
                         if (trainer.step() % logEvery == 0) {
                             double seconds = (System.nanoTime() - start) / 1e9;
                             System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", trainer.step(), loss.item(),
-                                    (trainer.step() - startStep) * batch / seconds);
+                                    (trainer.step() - startStep) * batchOption.batch() / seconds);
                         }
                     }
                     if (trainer.step() % saveEvery == 0) save(trainer, loader);
@@ -129,19 +138,22 @@ public final class TrainLatents implements Callable<Integer> {
         }
 
         private void save(DiffusionTrainer<?> trainer, BatchLoader loader) {
-            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
-            System.out.printf("saved %s at step %d%n", out.resolve("checkpoint.safetensors"), trainer.step());
+            Path checkpoint = outOption.dir().resolve("checkpoint.safetensors");
+            trainer.save(checkpoint, Map.of("loader", loader.state().encode()));
+            System.out.printf("saved %s at step %d%n", checkpoint, trainer.step());
         }
     }
 
     private DiffusionTrainer.Options options(double defaultLr) {
         DType amp = autocast.equalsIgnoreCase("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
-        return DiffusionTrainer.Options.dit().withLr(lr != null ? lr : defaultLr).withEmaDecay(emaDecay).withGradClip(gradClip)
-                .withSeed(seed).withAutocast(amp);
+        return DiffusionTrainer.Options.dit().withLr(lrOption.lr(defaultLr)).withEmaDecay(emaOption.decay()).withGradClip(gradClip)
+                .withSeed(seedOption.seed()).withAutocast(amp);
     }
 
     /** Builds the preset (twice: model and EMA, same initial weights) for latents of channels x size x size. */
     private void withModels(int channels, int size, Device dev, Job job) {
+        String model = presetOption.name();
+        long seed = seedOption.seed();
         switch (Presets.Family.of(model)) {
             case UDIT -> {
                 if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);

@@ -1,0 +1,116 @@
+package dev.dit4j.examples;
+
+import dev.dit4j.nn.io.AtomicFiles;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.IntStream;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * The training-loss chart (PNG, drawn with XChart): the raw loss readings thin and light, their
+ * smoothed curve bold on top, the y axis logarithmic. The smoothing is the debiased exponential
+ * moving average that TensorBoard draws, see {@link #smooth}.
+ */
+final class LossPlot {
+    static final int WIDTH = 960;
+    static final int HEIGHT = 600;
+    private static final Color RAW = new Color(31, 119, 180, 70);
+    private static final Color SMOOTHED = new Color(31, 119, 180);
+
+    private LossPlot() {}
+
+    /**
+     * Writes the chart of {@code losses} read at {@code steps} to {@code file}, atomically. Readings
+     * that are NaN or infinite are left out; when any remaining reading is <= 0 the y axis is
+     * linear instead of logarithmic, so that nothing is hidden.
+     */
+    static void write(Path file, String title, long[] steps, double[] losses) {
+        byte[] png;
+        try {
+            png = BitmapEncoder.getBitmapBytes(chart(title, steps, losses), BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode the loss chart " + file + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.write(file, ch -> {
+            ByteBuffer buffer = ByteBuffer.wrap(png);
+            while (buffer.hasRemaining()) ch.write(buffer);
+        });
+    }
+
+    /** The chart itself; {@link #write} encodes it. */
+    static XYChart chart(String title, long[] steps, double[] losses) {
+        Readings r = Readings.finite(steps, losses);
+        int n = r.losses().length;
+        boolean positive = Arrays.stream(r.losses()).allMatch(loss -> loss > 0);
+
+        // Training machines have no display; without this AWT may try to reach an X server.
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("step").yAxisTitle("loss").build();
+        XYStyler styler = chart.getStyler();
+        styler.setYAxisLogarithmic(positive);
+        styler.setChartBackgroundColor(Color.WHITE);
+        styler.setLegendPosition(Styler.LegendPosition.InsideNE);
+        styler.setMarkerSize(6);
+
+        XYSeries raw = chart.addSeries("loss readings", r.steps(), r.losses());
+        raw.setLineColor(RAW);
+        raw.setLineStyle(new BasicStroke(1f));
+        // A single reading has no line to draw: mark it instead.
+        raw.setMarker(n == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+        raw.setMarkerColor(SMOOTHED);
+
+        double weight = smoothingWeight(n);
+        XYSeries smoothed = chart.addSeries(String.format(Locale.ROOT, "smoothed (EMA, weight %.2f)", weight), r.steps(), smooth(r.losses(), weight));
+        smoothed.setLineColor(SMOOTHED);
+        smoothed.setLineStyle(new BasicStroke(2.5f));
+        smoothed.setMarker(SeriesMarkers.NONE);
+        return chart;
+    }
+
+    /** The finite readings, in order; NaN and infinite ones (a diverged step) cannot be drawn. */
+    private record Readings(double[] steps, double[] losses) {
+        static Readings finite(long[] steps, double[] losses) {
+            if (steps.length != losses.length) {
+                throw new IllegalArgumentException(steps.length + " steps but " + losses.length + " loss readings");
+            }
+            int[] kept = IntStream.range(0, losses.length).filter(i -> Double.isFinite(losses[i])).toArray();
+            if (kept.length == 0) throw new IllegalArgumentException("no finite loss readings to plot");
+            return new Readings(Arrays.stream(kept).mapToDouble(i -> steps[i]).toArray(), Arrays.stream(kept).mapToDouble(i -> losses[i]).toArray());
+        }
+    }
+
+    /**
+     * The debiased exponential moving average: point i is the mean of readings 0..i weighted by
+     * {@code weight^(i-k)}, so it starts at the first reading instead of creeping up from zero.
+     * Weight 0 is no smoothing; 0.9 averages over about the last 10 readings.
+     */
+    static double[] smooth(double[] values, double weight) {
+        if (!(weight >= 0 && weight < 1)) throw new IllegalArgumentException("smoothing weight must be in [0, 1), got " + weight);
+        double[] out = new double[values.length];
+        double sum = 0;
+        double norm = 0;
+        for (int i = 0; i < values.length; i++) {
+            sum = weight * sum + values[i];
+            norm = weight * norm + 1;
+            out[i] = sum / norm;
+        }
+        return out;
+    }
+
+    /** A weight that averages over about a twentieth of the run: smooth at any length, short enough to lag little. */
+    static double smoothingWeight(int readings) {
+        return 1 - 1 / Math.max(1, readings / 20.0);
+    }
+}
