@@ -1,6 +1,7 @@
 package dev.dit4j.examples;
 
 import dev.dit4j.models.DiffusionModel;
+import dev.dit4j.models.ModelConfig;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
@@ -40,30 +41,13 @@ enum FashionModels {
     /** Sizes a user can change from the command line; unused ones are ignored by a model. */
     record Size(int depth, int hidden, int patch) {}
 
-    /** What to do with a freshly created model and its EMA twin (same config, same initial weights). */
-    interface Job {
-        <M extends DiffusionModel<?>> void run(M model, M ema);
-    }
-
-    /** Creates the model and its EMA twin, runs {@code job}, then frees both. */
-    void withModels(Size size, Device device, long seed, Job job) {
-        switch (this) {
-            case DIT -> {
-                try (DiT m = dit(size).create(device, seed); DiT e = dit(size).create(device, seed)) {
-                    job.run(m, e);
-                }
-            }
-            case UVIT -> {
-                try (UViT m = uvit(size).create(device, seed); UViT e = uvit(size).create(device, seed)) {
-                    job.run(m, e);
-                }
-            }
-            case UDIT -> {
-                try (UDiT m = udit(size).create(device, seed); UDiT e = udit(size).create(device, seed)) {
-                    job.run(m, e);
-                }
-            }
-        }
+    /** The network at {@code size} for Fashion-MNIST. */
+    ModelConfig<? extends DiffusionModel<?>> config(Size size) {
+        return switch (this) {
+            case DIT -> dit(size);
+            case UVIT -> uvit(size);
+            case UDIT -> udit(size);
+        };
     }
 
     /** Image [N, 1, 32, 32] to the model's input space. */

@@ -130,20 +130,18 @@ public final class TrainDiT implements Callable<Integer> {
             judge.save(out.resolve("classifier.safetensors"));
         }
 
-        kind.withModels(new FashionModels.Size(depth, hidden, patch), dev, seed, new FashionModels.Job() {
-            @Override
-            public <M extends DiffusionModel<?>> void run(M net, M ema) {
-                trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
-            }
-        });
+        var config = kind.config(new FashionModels.Size(depth, hidden, patch));
+        try (DiffusionModel<?> net = config.create(dev, seed); DiffusionModel<?> ema = config.create(dev, seed)) {
+            trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
+        }
     }
 
-    private <M extends DiffusionModel<?>> void trainAndSample(FashionModels kind, M net, M emaModel,
+    private void trainAndSample(FashionModels kind, DiffusionModel<?> net, DiffusionModel<?> emaModel,
                                                                            TensorDataset train, double classifierAccuracy, Device dev) {
         int batch = batchOption.batch();
         long seed = seedOption.seed();
         List<double[]> losses = new ArrayList<>();
-        try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed));
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed));
              BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeOption.restore(trainer)).build()) {
             System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
             long trainStart = System.nanoTime();

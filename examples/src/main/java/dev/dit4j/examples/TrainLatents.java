@@ -11,6 +11,7 @@ import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.ModelConfig;
 import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
@@ -101,47 +102,45 @@ public final class TrainLatents implements Callable<Integer> {
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
             System.out.printf("data: %d latents of %dx%dx%d from %s%n", data.size(), shape[0], shape[1], shape[2], latents);
-            withModels((int) shape[0], (int) shape[1], dev, new Job(data, dev));
+            Presets.Family family = Presets.Family.of(presetOption.name());
+            ModelConfig<? extends DiffusionModel<?>> config = config(family, (int) shape[0], (int) shape[1]);
+            try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
+                train(net, ema, data, dev, family);
+            }
         }
         return 0;
     }
 
-    /** The typed part: trains one model of any family. */
-    private final class Job {
-        final LatentFiles data;
-        final Device dev;
-
-        Job(LatentFiles data, Device dev) {
-            this.data = data;
-            this.dev = dev;
-        }
-
-        <M extends DiffusionModel<?>> void run(M net, M ema, int numClasses, TrainingObjective objective, DiffusionTrainer.Options options) {
-            try (DiffusionTrainer<M> trainer = new DiffusionTrainer<>(net, ema, objective, options);
-                 BatchLoader loader = BatchLoader.builder(data, batchOption.batch()).seed(seedOption.seed()).pinMemory(dev.isCuda())
-                         .resumeFrom(resumeOption.restore(trainer)).build()) {
-                System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
-                long start = System.nanoTime(), startStep = trainer.step();
-                while (trainer.step() < steps) {
-                    try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                        Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses));
-                        if (trainer.step() % logEvery == 0) {
-                            double seconds = (System.nanoTime() - start) / 1e9;
-                            System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", trainer.step(), loss.item(),
-                                    (trainer.step() - startStep) * batchOption.batch() / seconds);
-                        }
+    /** Trains a model of any family with its authors' objective and optimiser settings. */
+    private void train(DiffusionModel<?> net, DiffusionModel<?> ema, LatentFiles data, Device dev, Presets.Family family) {
+        int numClasses = net.config().numClasses();
+        TrainingObjective objective = family == Presets.Family.UVIT ? NoisePredictionObjective.uvit() : new AdmObjective();
+        DiffusionTrainer.Options options = family == Presets.Family.UVIT
+                ? options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03) : options(1e-4);
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options);
+             BatchLoader loader = BatchLoader.builder(data, batchOption.batch()).seed(seedOption.seed()).pinMemory(dev.isCuda())
+                     .resumeFrom(resumeOption.restore(trainer)).build()) {
+            System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
+            long start = System.nanoTime(), startStep = trainer.step();
+            while (trainer.step() < steps) {
+                try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
+                    Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses));
+                    if (trainer.step() % logEvery == 0) {
+                        double seconds = (System.nanoTime() - start) / 1e9;
+                        System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", trainer.step(), loss.item(),
+                                (trainer.step() - startStep) * batchOption.batch() / seconds);
                     }
-                    if (trainer.step() % saveEvery == 0) save(trainer, loader);
                 }
-                save(trainer, loader);
+                if (trainer.step() % saveEvery == 0) save(trainer, loader);
             }
+            save(trainer, loader);
         }
+    }
 
-        private void save(DiffusionTrainer<?> trainer, BatchLoader loader) {
-            Path checkpoint = outOption.dir().resolve("checkpoint.safetensors");
-            trainer.save(checkpoint, Map.of("loader", loader.state().encode()));
-            System.out.printf("saved %s at step %d%n", checkpoint, trainer.step());
-        }
+    private void save(DiffusionTrainer<?> trainer, BatchLoader loader) {
+        Path checkpoint = outOption.dir().resolve("checkpoint.safetensors");
+        trainer.save(checkpoint, Map.of("loader", loader.state().encode()));
+        System.out.printf("saved %s at step %d%n", checkpoint, trainer.step());
     }
 
     private DiffusionTrainer.Options options(double defaultLr) {
@@ -150,35 +149,25 @@ public final class TrainLatents implements Callable<Integer> {
                 .withSeed(seedOption.seed()).withAutocast(amp);
     }
 
-    /** Builds the preset (twice: model and EMA, same initial weights) for latents of channels x size x size. */
-    private void withModels(int channels, int size, Device dev, Job job) {
+    /** The preset with this command's overrides, for latents of channels x size x size. */
+    private ModelConfig<? extends DiffusionModel<?>> config(Presets.Family family, int channels, int size) {
         String model = presetOption.name();
-        long seed = seedOption.seed();
-        switch (Presets.Family.of(model)) {
+        return switch (family) {
             case UDIT -> {
                 if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);
                 UDiT.Config c = UDiT.PRESETS.get(model).withInChannels(channels);
-                if (classes != null) c = c.withNumClasses(classes);
-                try (UDiT m = c.create(dev, seed); UDiT e = c.create(dev, seed)) {
-                    job.run(m, e, c.numClasses(), new AdmObjective(), options(1e-4));
-                }
+                yield classes == null ? c : c.withNumClasses(classes);
             }
             case UVIT -> {
                 UViT.Config c = UViT.PRESETS.get(model).withImgSize(size).withInChannels(channels);
                 if (depth != null) c = c.withDepth(depth);
-                if (classes != null) c = c.withClasses(classes, true);
-                try (UViT m = c.create(dev, seed); UViT e = c.create(dev, seed)) {
-                    job.run(m, e, c.numClasses(), NoisePredictionObjective.uvit(), options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03));
-                }
+                yield classes == null ? c : c.withClasses(classes, true);
             }
             case DIT -> {
                 DiT.Config c = DiT.PRESETS.get(model).withInputSize(size).withInChannels(channels);
                 if (depth != null) c = c.withDepth(depth);
-                if (classes != null) c = c.withNumClasses(classes);
-                try (DiT m = c.create(dev, seed); DiT e = c.create(dev, seed)) {
-                    job.run(m, e, c.numClasses(), new AdmObjective(), options(1e-4));
-                }
+                yield classes == null ? c : c.withNumClasses(classes);
             }
-        }
+        };
     }
 }

@@ -95,16 +95,10 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         finalLayer = registerModule("final_layer", p -> new FinalLayer(p, config));
     }
 
-    @Override
-    public boolean learnsSigma() {
-        return config().learnSigma();
-    }
-
     /** Class labels are the only conditioning DiT takes. */
     @Override
     public Tensor forward(Tensor x, Tensor t, Conditioning c) {
-        if (!(c instanceof Conditioning.Labels labels)) throw new IllegalArgumentException("DiT is class-conditional; got " + c.getClass().getSimpleName());
-        return forward(x, t, labels.labels());
+        return forward(x, t, labelsOf(c));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.dit4j.models;
 
 import dev.dit4j.models.sampling.Denoiser;
 import dev.dit4j.nn.Module;
+import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.VarBuilder;
 
 /**
@@ -31,10 +32,18 @@ public abstract class DiffusionModel<C extends ModelConfig<?>> extends Module {
      * conditioning -> raw output [N, outC, H, W]. A model that drops labels itself (DiT, U-DiT and
      * the class U-ViT, as their authors) does so only in training mode.
      */
-    public abstract dev.dit4j.nn.Tensor forward(dev.dit4j.nn.Tensor x, dev.dit4j.nn.Tensor t, Conditioning c);
+    public abstract Tensor forward(Tensor x, Tensor t, Conditioning c);
 
     /** True when the output holds 2C channels: epsilon then the learned-range variance (DiT, U-DiT). */
-    public abstract boolean learnsSigma();
+    public boolean learnsSigma() {
+        return config.learnSigma();
+    }
+
+    /** The labels of a class-conditional model's conditioning; any other kind is refused by name. */
+    protected Tensor labelsOf(Conditioning c) {
+        if (c instanceof Conditioning.Labels labels) return labels.labels();
+        throw new IllegalArgumentException(config.name() + " is class-conditional; got " + c.getClass().getSimpleName() + " conditioning");
+    }
 
     /**
      * The denoiser a sampler runs for classifier-free guidance with weight {@code scale}:

@@ -20,6 +20,11 @@ public interface ModelConfig<M extends Module> {
     /** Real classes of a class-conditional model (label {@code numClasses} is its null label); 0 or less for a model without labels. */
     int numClasses();
 
+    /** True when the model outputs epsilon and the learned-range variance, 2C channels (DiT, U-DiT). */
+    default boolean learnSigma() {
+        return false;
+    }
+
     /** Builds the model at {@code vb}'s path, dtype and device. */
     M build(VarBuilder vb);
 

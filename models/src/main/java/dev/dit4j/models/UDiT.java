@@ -179,16 +179,10 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
         return list.items();
     }
 
-    @Override
-    public boolean learnsSigma() {
-        return config().learnSigma();
-    }
-
     /** Class labels are the only conditioning U-DiT takes. */
     @Override
     public Tensor forward(Tensor x, Tensor t, Conditioning c) {
-        if (!(c instanceof Conditioning.Labels labels)) throw new IllegalArgumentException("U-DiT is class-conditional; got " + c.getClass().getSimpleName());
-        return forward(x, t, labels.labels());
+        return forward(x, t, labelsOf(c));
     }
 
     /** Every block in state-dict order (enc1, enc2, latent, dec2, dec1). */

@@ -209,11 +209,6 @@ public final class UViT extends DiffusionModel<UViT.Config> {
         return new UViTBlock.Options(c.embedDim(), c.heads(), c.mlpRatio(), c.qkvBias(), skip);
     }
 
-    @Override
-    public boolean learnsSigma() {
-        return false;
-    }
-
     /** Labels for a class model, text for a text model, {@link Conditioning.None} for an unconditional one (a text mask is not used: U-ViT attends to every token). */
     @Override
     public Tensor forward(Tensor x, Tensor t, Conditioning c) {
