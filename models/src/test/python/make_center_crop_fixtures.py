@@ -9,7 +9,7 @@ from PIL import Image
 
 
 def center_crop(image, target):
-    """The ADM/DiT preprocessing as MODELS.md describes it (written here, not copied): halve with
+    """The ADM/DiT preprocessing (written here from its description, not copied): halve with
     BOX filtering while the short side is at least twice the target, resize with BICUBIC so the
     short side equals the target (sizes rounded half-to-even, as Python's round), then cut the
     centred target x target window (offsets rounded down)."""

@@ -20,7 +20,7 @@ class UDiTTest {
     @Test
     void presetParameterCountsEqualTheAuthorsModels() {
         // Counted by instantiating udit_models.U_DiT_S/B/L (training form) and, for the merged
-        // form, replacing each FFN's parameters by the merged convs' (MODELS.md 3.1: 58.90M/52.05M, ...).
+        // form, replacing each FFN's parameters by the merged convs' (58.90M training form, 52.05M merged, for U-DiT-S).
         assertEquals(58_896_568L, UDiT.S.parameterCount());
         assertEquals(231_251_304L, UDiT.B.parameterCount());
         assertEquals(916_335_304L, UDiT.L.parameterCount());

@@ -115,7 +115,7 @@ public final class ImageFolder implements Dataset {
 
     @Override
     public void readImage(int index, float[] chw) {
-        Resample.Pixels p = Resample.centerCrop(readRgb(files.get(index)), size);
+        PillowResize.Pixels p = PillowResize.centerCrop(readRgb(files.get(index)), size);
         int plane = size * size;
         byte[] rgb = p.data();
         for (int i = 0; i < plane; i++) {
@@ -124,7 +124,7 @@ public final class ImageFolder implements Dataset {
     }
 
     /** Decodes a file to 8-bit RGB; an unreadable or undecodable file is an error naming it. */
-    static Resample.Pixels readRgb(Path file) {
+    static PillowResize.Pixels readRgb(Path file) {
         Headless.ensure();
         BufferedImage image;
         try {
@@ -143,7 +143,7 @@ public final class ImageFolder implements Dataset {
      * The image as 8-bit RGB, channels as Pillow's convert("RGB") gives them: grey replicated
      * as stored (getRGB would apply a gamma curve to grey), alpha dropped.
      */
-    static Resample.Pixels toRgb(BufferedImage image) {
+    static PillowResize.Pixels toRgb(BufferedImage image) {
         int w = image.getWidth();
         int h = image.getHeight();
         byte[] out = new byte[w * h * 3];
@@ -176,6 +176,6 @@ public final class ImageFolder implements Dataset {
                 }
             }
         }
-        return new Resample.Pixels(w, h, 3, out);
+        return new PillowResize.Pixels(w, h, 3, out);
     }
 }

@@ -47,8 +47,8 @@ class ImageFolderTest {
         for (String line : cases.strip().split("\n")) {
             String[] f = line.trim().split(" ");
             int size = Integer.parseInt(f[1]);
-            Resample.Pixels got = Resample.centerCrop(ImageFolder.readRgb(fixture(f[0] + ".png")), size);
-            Resample.Pixels want = ImageFolder.toRgb(ImageIO.read(fixture(f[0] + ".expected.png").toFile()));
+            PillowResize.Pixels got = PillowResize.centerCrop(ImageFolder.readRgb(fixture(f[0] + ".png")), size);
+            PillowResize.Pixels want = ImageFolder.toRgb(ImageIO.read(fixture(f[0] + ".expected.png").toFile()));
             assertEquals(size, got.width());
             assertEquals(size, got.height());
             int differ = 0;

@@ -6,10 +6,10 @@ package dev.dit4j.models.data;
  * convolution, horizontal pass then vertical, with coefficients in 22-bit fixed point and
  * rounding to 8 bits after each pass (Pillow's libImaging/Resample.c).
  */
-final class Resample {
+final class PillowResize {
     private static final int PRECISION_BITS = 32 - 8 - 2;
 
-    private Resample() {}
+    private PillowResize() {}
 
     enum Filter {
         BOX(0.5) {
