@@ -21,13 +21,14 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 /**
  * The training-loss chart (PNG, drawn with XChart): the raw loss readings thin and light, their
  * smoothed curve bold on top, the y axis logarithmic. The smoothing is the debiased exponential
- * moving average that TensorBoard draws, see {@link #smooth}.
+ * moving average that TensorBoard draws, see {@link #smooth}; with 20 readings or fewer there is
+ * nothing to smooth and the readings alone are drawn bold.
  */
 final class LossPlot {
     static final int WIDTH = 960;
     static final int HEIGHT = 600;
-    private static final Color RAW = new Color(31, 119, 180, 70);
-    private static final Color SMOOTHED = new Color(31, 119, 180);
+    private static final Color LIGHT = new Color(31, 119, 180, 70);
+    private static final Color BOLD = new Color(31, 119, 180);
 
     private LossPlot() {}
 
@@ -60,23 +61,29 @@ final class LossPlot {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("step").yAxisTitle("loss").build();
         XYStyler styler = chart.getStyler();
         styler.setYAxisLogarithmic(positive);
+        styler.setYAxisLogarithmicDecadeOnly(false); // a run whose loss spans less than a decade still gets labels
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setLegendPosition(Styler.LegendPosition.InsideNE);
         styler.setMarkerSize(6);
 
         XYSeries raw = chart.addSeries("loss readings", r.steps(), r.losses());
-        raw.setLineColor(RAW);
-        raw.setLineStyle(new BasicStroke(1f));
-        // A single reading has no line to draw: mark it instead.
-        raw.setMarker(n == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
-        raw.setMarkerColor(SMOOTHED);
-
+        raw.setMarker(n == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE); // a single reading has no line: mark it
+        raw.setMarkerColor(BOLD);
         double weight = smoothingWeight(n);
-        XYSeries smoothed = chart.addSeries(String.format(Locale.ROOT, "smoothed (EMA, weight %.2f)", weight), r.steps(), smooth(r.losses(), weight));
-        smoothed.setLineColor(SMOOTHED);
-        smoothed.setLineStyle(new BasicStroke(2.5f));
-        smoothed.setMarker(SeriesMarkers.NONE);
+        if (weight == 0) {
+            draw(raw, BOLD, 2.5f); // too few readings to smooth: they are the curve
+        } else {
+            draw(raw, LIGHT, 1f);
+            XYSeries smoothed = chart.addSeries(String.format(Locale.ROOT, "smoothed (EMA, weight %.2f)", weight), r.steps(), smooth(r.losses(), weight));
+            draw(smoothed, BOLD, 2.5f);
+            smoothed.setMarker(SeriesMarkers.NONE);
+        }
         return chart;
+    }
+
+    private static void draw(XYSeries series, Color color, float width) {
+        series.setLineColor(color);
+        series.setLineStyle(new BasicStroke(width));
     }
 
     /** The finite readings, in order; NaN and infinite ones (a diverged step) cannot be drawn. */

@@ -75,6 +75,15 @@ class LossPlotTest {
     }
 
     @Test
+    void aLongRunGetsASmoothedCurveBesideItsReadingsAShortOneOnlyItsReadings() {
+        var series = LossPlot.chart("t", steps(200), loss(200)).getSeriesMap();
+        assertEquals(2, series.size(), series.keySet().toString());
+        double[] smoothed = series.get("smoothed (EMA, weight 0.90)").getYData();
+        assertArrayEquals(LossPlot.smooth(loss(200), 0.9), smoothed, 1e-12);
+        assertEquals(java.util.Set.of("loss readings"), LossPlot.chart("t", steps(20), loss(20)).getSeriesMap().keySet());
+    }
+
+    @Test
     void theYAxisIsLogarithmicForPositiveLossesAndLinearOtherwise() {
         assertTrue(LossPlot.chart("t", steps(3), new double[] {1, 0.5, 0.2}).getStyler().isYAxisLogarithmic());
         assertFalse(LossPlot.chart("t", steps(3), new double[] {1, 0, -0.5}).getStyler().isYAxisLogarithmic(),
