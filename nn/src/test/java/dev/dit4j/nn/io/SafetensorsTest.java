@@ -143,4 +143,35 @@ class SafetensorsTest {
             assertEquals(2, c.tensors().size());
         }
     }
+
+    @Test
+    void savedFilesHaveTheUsualPermissionsAndKeepTheirOwn() throws IOException {
+        Path file = dir.resolve("p.safetensors");
+        try (Tensor t = Tensor.ones(2)) {
+            Safetensors.save(file, Map.of("x", t));
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+            Safetensors.save(file, Map.of("x", t));
+            assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        }
+    }
+
+    @Test
+    void indexReadsEachTensorIntoMemoryOfItsOwn() throws IOException {
+        Path file = dir.resolve("i.safetensors");
+        try (Tensor a = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2); Tensor b = Tensor.of(new long[] {7, 8}, 2)) {
+            Safetensors.save(file, Map.of("a", a, "b", b));
+            try (WeightSource src = Safetensors.index(file)) {
+                assertEquals(java.util.Set.of("a", "b"), src.keys());
+                assertArrayEquals(new long[] {2, 2}, src.shape("a"));
+                assertNull(src.shape("c"));
+                try (Tensor ra = src.take("a", DType.FLOAT64, Device.CPU); Tensor rb = src.take("b", DType.INT64, Device.CPU)) {
+                    Files.write(file, new byte[] {0}); // the file changes under a loaded tensor: nothing maps it
+                    assertArrayEquals(new double[] {1, 2, 3, 4}, ra.toDoubleArray());
+                    assertArrayEquals(new long[] {7, 8}, rb.toLongArray());
+                }
+            }
+        }
+        assertThrows(CheckpointException.class, () -> Safetensors.index(file), "a file too short for a header");
+    }
 }
