@@ -184,15 +184,13 @@ public final class DiT extends DiffusionModel<DiT.Config> {
     /** Final norm, adaLN shift/scale and the linear head to p*p*outC per token. */
     static final class FinalLayer extends Module {
         private final LayerNorm norm;
-        private final Linear linear;
-        private final Linear adaLN;
+        private final Linear linear, adaLN;
 
         FinalLayer(VarBuilder vb, Config cfg) {
             super(vb);
-            int d = cfg.hidden();
-            norm = registerModule("norm_final", LayerNorm.of(d).withEps(1e-6).noAffine());
-            linear = registerModule("linear", Linear.of(d, (long) cfg.patch() * cfg.patch() * cfg.outChannels()).zero());
-            adaLN = registerModule("adaLN_modulation.1", Linear.of(d, 2L * d).zero());
+            norm = registerModule("norm_final", LayerNorm.of(cfg.hidden()).withEps(1e-6).noAffine());
+            linear = registerModule("linear", Linear.of(cfg.hidden(), (long) cfg.patch() * cfg.patch() * cfg.outChannels()).zero());
+            adaLN = registerModule("adaLN_modulation.1", Linear.of(cfg.hidden(), 2L * cfg.hidden()).zero());
         }
 
         Tensor forward(Tensor x, Tensor c) {

@@ -50,11 +50,11 @@ public interface WeightSource extends AutoCloseable {
      */
     static WeightSource owning(Map<String, Tensor> tensors, String description) {
         Map<String, Tensor> left = new LinkedHashMap<>(tensors);
-        Set<String> keys = Set.copyOf(tensors.keySet());
-        Set<String> ordered = java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(tensors.keySet()));
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> shapes.put(k, v.shape()));
         return new WeightSource() {
-            public Set<String> keys() { return ordered; }
-            public long[] shape(String key) { return keys.contains(key) ? tensors.get(key).shape() : null; }
+            public Set<String> keys() { return java.util.Collections.unmodifiableSet(shapes.keySet()); }
+            public long[] shape(String key) { return shapes.containsKey(key) ? shapes.get(key).clone() : null; }
 
             public Tensor take(String key, DType dtype, Device device) {
                 Tensor t = left.remove(key);
