@@ -52,6 +52,8 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
     private final Map<String, Storage> storages = new HashMap<>();
     private final Map<String, Tensor> storageData = new HashMap<>();
     private final List<Tensor> made = new ArrayList<>();
+    /** One staging buffer for every record: a fresh one per storage would grow the heap by a MiB each. */
+    private byte[] copyBuffer;
     private final Set<Tensor> returned = Collections.newSetFromMap(new IdentityHashMap<>());
 
     TorchLoader(Path file, ZipFile zip) throws IOException {
@@ -227,7 +229,8 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
     }
 
     private void readInto(ZipEntry e, MemorySegment dst) {
-        byte[] buf = new byte[(int) Math.min(CHUNK, dst.byteSize())];
+        if (copyBuffer == null) copyBuffer = new byte[CHUNK];
+        byte[] buf = copyBuffer;
         CRC32 crc = new CRC32();
         try (InputStream in = zip.getInputStream(e)) {
             for (long pos = 0; pos < dst.byteSize(); ) {
