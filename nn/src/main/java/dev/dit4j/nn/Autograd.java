@@ -3,6 +3,7 @@ package dev.dit4j.nn;
 import dev.dit4j.bindings.LibTorch;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Gradient mode and functional gradients. */
@@ -46,9 +47,8 @@ public final class Autograd {
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                                     boolean retainGraph, boolean createGraph) {
-        MemorySegment[] gradHandles = gradOutputs == null ? null : Tensor.handles(gradOutputs);
-        MemorySegment[] result = LibTorch.autogradGrad(Tensor.handles(outputs), Tensor.handles(inputs), gradHandles,
-                retainGraph, createGraph);
+        MemorySegment[] result = Tensor.callLists(Tensor.Use.DIRECT, Arrays.asList(outputs, inputs, gradOutputs),
+                h -> LibTorch.autogradGrad(h[0], h[1], h[2], retainGraph, createGraph));
         List<Tensor> grads = new ArrayList<>(result.length);
         for (MemorySegment h : result) grads.add(h == null ? null : Tensor.wrap(h));
         return grads;

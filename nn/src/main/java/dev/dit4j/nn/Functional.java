@@ -8,36 +8,35 @@ public final class Functional {
 
     /** x @ weight^T + bias (bias may be null). */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        Tensor out = Tensor.wrap(LibTorch.linear(x.handle(), weight.handle(), Tensor.handleOrNull(bias)));
+        Tensor out = Tensor.compute(h -> LibTorch.linear(h[0], h[1], h[2]), x, weight, bias);
         if (FlopCounter.active()) FlopCounter.product(FlopCounter.Op.LINEAR, out, weight.size(-1));
         return out;
     }
 
     /** beta * input + alpha * (a @ b). */
     public static Tensor addmm(Tensor input, Tensor a, Tensor b, double beta, double alpha) {
-        Tensor out = Tensor.wrap(LibTorch.addmm(input.handle(), a.handle(), b.handle(), beta, alpha));
+        Tensor out = Tensor.compute(h -> LibTorch.addmm(h[0], h[1], h[2], beta, alpha), input, a, b);
         if (FlopCounter.active()) FlopCounter.product(FlopCounter.Op.ADDMM, out, a.size(-1));
         return out;
     }
 
     public static Tensor softmax(Tensor x, long dim) {
-        return Tensor.wrap(LibTorch.softmax(x.handle(), dim));
+        return Tensor.compute(h -> LibTorch.softmax(h[0], dim), x);
     }
 
     public static Tensor logSoftmax(Tensor x, long dim) {
-        return Tensor.wrap(LibTorch.logSoftmax(x.handle(), dim));
+        return Tensor.compute(h -> LibTorch.logSoftmax(h[0], dim), x);
     }
 
     /** Layer norm over the trailing {@code normalizedShape}; weight and bias may be null (no affine). */
     public static Tensor layerNorm(Tensor x, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
-        Tensor out = Tensor.wrap(LibTorch.layerNorm(x.handle(), normalizedShape, Tensor.handleOrNull(weight),
-                Tensor.handleOrNull(bias), eps));
+        Tensor out = Tensor.compute(h -> LibTorch.layerNorm(h[0], normalizedShape, h[1], h[2], eps), x, weight, bias);
         if (FlopCounter.active()) FlopCounter.layerNorm(out, weight != null);
         return out;
     }
 
     public static Tensor groupNorm(Tensor x, long groups, Tensor weight, Tensor bias, double eps) {
-        return Tensor.wrap(LibTorch.groupNorm(x.handle(), groups, Tensor.handleOrNull(weight), Tensor.handleOrNull(bias), eps));
+        return Tensor.compute(h -> LibTorch.groupNorm(h[0], groups, h[1], h[2], eps), x, weight, bias);
     }
 
     public static Tensor gelu(Tensor x, boolean tanhApproximation) {
@@ -63,8 +62,8 @@ public final class Functional {
      */
     public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, double dropout,
                                                       boolean causal, double scale, SdpaBackend backend) {
-        LibTorch.SdpaResult r = LibTorch.sdpa(q.handle(), k.handle(), v.handle(), Tensor.handleOrNull(mask), dropout,
-                causal, scale, backend.code);
+        LibTorch.SdpaResult r = Tensor.callN(Tensor.Use.COMPUTE, new Tensor[] {q, k, v, mask},
+                h -> LibTorch.sdpa(h[0], h[1], h[2], h[3], dropout, causal, scale, backend.code));
         Tensor out = Tensor.wrap(r.output());
         if (FlopCounter.active()) FlopCounter.attention(q, k, out);
         return new Attention(out, SdpaBackend.fromCode(r.backendUsed()));
@@ -81,31 +80,31 @@ public final class Functional {
 
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding, long[] dilation,
                                 long groups) {
-        Tensor out = Tensor.wrap(LibTorch.conv2d(x.handle(), weight.handle(), Tensor.handleOrNull(bias), pair(stride, "stride"),
-                pair(padding, "padding"), pair(dilation, "dilation"), groups));
+        Tensor out = Tensor.compute(h -> LibTorch.conv2d(h[0], h[1], h[2], pair(stride, "stride"),
+                pair(padding, "padding"), pair(dilation, "dilation"), groups), x, weight, bias);
         if (FlopCounter.active()) FlopCounter.conv2d(out, weight);
         return out;
     }
 
     public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding,
                                          long[] outputPadding, long[] dilation, long groups) {
-        Tensor out = Tensor.wrap(LibTorch.convTranspose2d(x.handle(), weight.handle(), Tensor.handleOrNull(bias),
+        Tensor out = Tensor.compute(h -> LibTorch.convTranspose2d(h[0], h[1], h[2],
                 pair(stride, "stride"), pair(padding, "padding"), pair(outputPadding, "outputPadding"),
-                pair(dilation, "dilation"), groups));
+                pair(dilation, "dilation"), groups), x, weight, bias);
         if (FlopCounter.active()) FlopCounter.convTranspose2d(x, weight);
         return out;
     }
 
     public static Tensor avgPool2d(Tensor x, long kernel, long stride) {
-        return Tensor.wrap(LibTorch.avgPool2d(x.handle(), new long[] {kernel, kernel}, new long[] {stride, stride}));
+        return Tensor.compute(h -> LibTorch.avgPool2d(h[0], new long[] {kernel, kernel}, new long[] {stride, stride}), x);
     }
 
     public static Tensor pixelShuffle(Tensor x, long factor) {
-        return Tensor.wrap(LibTorch.pixelShuffle(x.handle(), factor));
+        return Tensor.compute(h -> LibTorch.pixelShuffle(h[0], factor), x);
     }
 
     public static Tensor pixelUnshuffle(Tensor x, long factor) {
-        return Tensor.wrap(LibTorch.pixelUnshuffle(x.handle(), factor));
+        return Tensor.compute(h -> LibTorch.pixelUnshuffle(h[0], factor), x);
     }
 
     /** Interpolation modes for {@link #interpolate}. */
@@ -113,26 +112,27 @@ public final class Functional {
 
     /** Resizes [N, C, H, W] to [N, C, outH, outW]. */
     public static Tensor interpolate(Tensor x, long outH, long outW, Interpolation mode, boolean alignCorners) {
-        return Tensor.wrap(LibTorch.interpolate(x.handle(), outH, outW, mode.ordinal(), alignCorners ? 1 : 0));
+        return Tensor.compute(h -> LibTorch.interpolate(h[0], outH, outW, mode.ordinal(), alignCorners ? 1 : 0), x);
     }
 
     /** Rows of weight picked by integer indices. */
     public static Tensor embedding(Tensor weight, Tensor indices) {
-        return Tensor.wrap(LibTorch.embedding(weight.handle(), indices.handle()));
+        return Tensor.compute(h -> LibTorch.embedding(h[0], h[1]), weight, indices);
     }
 
     public static Tensor dropout(Tensor x, double p, boolean train) {
         if (p < 0 || p > 1) throw new IllegalArgumentException("dropout probability must be in [0, 1], got " + p);
-        return Tensor.wrap(LibTorch.dropout(x.handle(), p, train ? 1 : 0));
+        if (!train || p == 0) return x.share(); // libtorch returns the input itself: keep it a view of x
+        return Tensor.compute(h -> LibTorch.dropout(h[0], p, 1), x);
     }
 
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
-        return Tensor.wrap(LibTorch.mseLoss(input.handle(), target.handle(), reduction.ordinal()));
+        return Tensor.compute(h -> LibTorch.mseLoss(h[0], h[1], reduction.ordinal()), input, target);
     }
 
     /** Cross-entropy of logits [N, C] against int64 class indices [N]. */
     public static Tensor crossEntropy(Tensor logits, Tensor target, Reduction reduction, double labelSmoothing) {
-        return Tensor.wrap(LibTorch.crossEntropy(logits.handle(), target.handle(), reduction.ordinal(), labelSmoothing));
+        return Tensor.compute(h -> LibTorch.crossEntropy(h[0], h[1], reduction.ordinal(), labelSmoothing), logits, target);
     }
 
     private static long[] pair(long[] values, String name) {

@@ -44,7 +44,7 @@ public final class Generator implements AutoCloseable {
     }
 
     public void setState(Tensor state) {
-        LibTorch.generatorSetState(handle(), device.type().code, device.index(), state.handle());
+        Tensor.call(Tensor.Use.DIRECT, state, s -> LibTorch.generatorSetState(handle(), device.type().code, device.index(), s));
     }
 
     /** The state of the device's default generator (used when no generator is passed). */
@@ -53,7 +53,7 @@ public final class Generator implements AutoCloseable {
     }
 
     public static void setDefaultState(Device device, Tensor state) {
-        LibTorch.generatorSetState(null, device.type().code, device.index(), state.handle());
+        Tensor.call(Tensor.Use.DIRECT, state, s -> LibTorch.generatorSetState(null, device.type().code, device.index(), s));
     }
 
     @Override

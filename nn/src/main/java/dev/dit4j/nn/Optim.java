@@ -17,18 +17,18 @@ public final class Optim {
         if (grads.size() != n || expAvgs.size() != n || expAvgSqs.size() != n || steps.size() != n) {
             throw new IllegalArgumentException("AdamW needs one gradient and state per parameter");
         }
-        LibTorch.fusedAdamw_(Tensor.handles(params), Tensor.handles(grads), Tensor.handles(expAvgs),
-                Tensor.handles(expAvgSqs), Tensor.handles(steps), lr, beta1, beta2, weightDecay, eps);
+        Tensor.callLists(Tensor.Use.DIRECT, List.of(params, grads, expAvgs, expAvgSqs, steps),
+                h -> LibTorch.fusedAdamw_(h[0], h[1], h[2], h[3], h[4], lr, beta1, beta2, weightDecay, eps));
     }
 
     /** Scales all gradients so their global 2-norm is at most maxNorm; returns the norm before (no sync). */
     public static Tensor clipGradNorm(List<Tensor> params, double maxNorm) {
-        return Tensor.wrap(LibTorch.clipGradNorm_(Tensor.handles(params), maxNorm));
+        return Tensor.wrap(Tensor.callLists(Tensor.Use.DIRECT, List.of(params), h -> LibTorch.clipGradNorm_(h[0], maxNorm)));
     }
 
     /** ema = decay * ema + (1 - decay) * param, for every pair. */
     public static void emaUpdate(List<Tensor> ema, List<Tensor> params, double decay) {
         if (ema.size() != params.size()) throw new IllegalArgumentException("EMA and model have different parameter counts");
-        LibTorch.emaUpdate_(Tensor.handles(ema), Tensor.handles(params), decay);
+        Tensor.callLists(Tensor.Use.DIRECT, List.of(ema, params), h -> LibTorch.emaUpdate_(h[0], h[1], decay));
     }
 }

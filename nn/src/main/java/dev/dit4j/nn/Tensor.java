@@ -4,6 +4,8 @@ import dev.dit4j.bindings.LibTorch;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 
@@ -13,9 +15,35 @@ import java.util.List;
  * <p>A tensor owns one native handle and must be closed: directly, or by the {@link TensorScope}
  * that was innermost when it was created. Operations return new tensors; names ending in
  * {@code _} work in place, as in PyTorch. Elementwise ops broadcast.
+ *
+ * <p>Threads: a tensor may be used by several threads at once, and closed by any of them while
+ * others use it. {@link #close()} never waits and never fails: every native call pins the handle
+ * for its duration, and the handle is freed when the last call in progress returns. A call that
+ * starts after {@code close()} throws {@code IllegalStateException("tensor used after close()")}.
+ * (Operations are not atomic with respect to each other: in-place ops racing on one tensor still
+ * race on its data, as in PyTorch; they just cannot crash.)
+ *
+ * <p>Borrowed memory ({@link #wrap(MemorySegment, DType, long...)}): a tensor over a caller's
+ * segment, and every view of it, throws once the segment's arena is closed. Autograd never keeps
+ * such memory: an op that records a graph node (grad mode on, an input requiring grad) gets a
+ * copy of each borrowed input, so a later backward does not depend on the arena.
  */
 public final class Tensor implements AutoCloseable {
-    private MemorySegment handle;
+    private static final VarHandle STATE;
+    /** The sign bit of {@link #state}: close() was called. */
+    private static final int CLOSED = Integer.MIN_VALUE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Tensor.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final MemorySegment handle;
+    /** CLOSED bit | the number of native calls using the handle now; the last one out frees it. */
+    private volatile int state;
     /** Non-null when the data is a caller's segment: the tensor is unusable once its arena closes. */
     private final MemorySegment.Scope borrowed;
     private Arena segmentViews;
@@ -40,45 +68,207 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(h, borrowed);
     }
 
-    /** The native handle; fails if the tensor was closed or the memory it wraps was freed. */
-    MemorySegment handle() {
-        MemorySegment h = handle;
-        if (h == null) throw new IllegalStateException("tensor used after close()");
-        if (borrowed != null && !borrowed.isAlive()) {
-            throw new IllegalStateException("tensor wraps a MemorySegment whose arena is closed: "
-                    + "the tensor must not outlive the memory it wraps");
-        }
-        return h;
-    }
-
-    static MemorySegment handleOrNull(Tensor t) {
-        return t == null ? null : t.handle();
-    }
-
-    static MemorySegment[] handles(List<Tensor> ts) {
-        MemorySegment[] hs = new MemorySegment[ts.size()];
-        for (int i = 0; i < hs.length; i++) hs[i] = ts.get(i).handle();
-        return hs;
-    }
-
     public boolean isClosed() {
-        return handle == null;
+        return state < 0;
     }
 
-    /** Frees the native handle now. Idempotent. */
+    /** Frees the native handle now, or when the calls using it on other threads return. Idempotent. */
     @Override
     public void close() {
-        TensorScope.release(this);
+        TensorScope.closing(this);
         closeOwned();
     }
 
     void closeOwned() {
-        MemorySegment h = handle;
-        if (h == null) return;
-        handle = null;
+        if ((int) STATE.getAndBitwiseOr(this, CLOSED) == 0) free();
+    }
+
+    // ---- native calls -----------------------------------------------------------------------
+    // The handle is private: every native call reaches it through call(...), which pins it for
+    // the call's duration, so a concurrent close() can never free a handle that is in use.
+
+    /** How a native call uses its tensor arguments. */
+    enum Use {
+        /** Metadata, views, autograd, optimiser kernels: the handles pass as they are. */
+        DIRECT,
+        /** Computes a new tensor: borrowed inputs are copied if autograd records the op. */
+        COMPUTE,
+        /** As COMPUTE, but the first tensor is written in place, so it is never replaced by a copy. */
+        IN_PLACE
+    }
+
+    @FunctionalInterface
+    interface Call1<R> {
+        R apply(MemorySegment a);
+    }
+
+    @FunctionalInterface
+    interface Call2<R> {
+        R apply(MemorySegment a, MemorySegment b);
+    }
+
+    @FunctionalInterface
+    interface CallN<R> {
+        R apply(MemorySegment[] handles);
+    }
+
+    /** Pins the handle for one native call; fails if the tensor is closed or its memory freed. */
+    private MemorySegment acquire() {
+        int s = state;
+        while (true) {
+            if (s < 0) throw new IllegalStateException("tensor used after close()");
+            int witness = (int) STATE.compareAndExchange(this, s, s + 1);
+            if (witness == s) break;
+            s = witness;
+        }
+        if (borrowed != null && !borrowed.isAlive()) {
+            release();
+            throw new IllegalStateException("tensor wraps a MemorySegment whose arena is closed: "
+                    + "the tensor must not outlive the memory it wraps");
+        }
+        return handle;
+    }
+
+    private void release() {
+        if ((int) STATE.getAndAdd(this, -1) == CLOSED + 1) free(); // closed meanwhile, and we were the last user
+    }
+
+    private void free() {
         if (segmentViews != null) segmentViews.close();
         leakTracker.closed();
-        LibTorch.tensorFree(h);
+        LibTorch.tensorFree(handle);
+    }
+
+    static <R> R call(Use use, Tensor a, Call1<R> f) {
+        if (a.borrowed != null && use != Use.DIRECT) return callN(use, new Tensor[] {a}, h -> f.apply(h[0]));
+        MemorySegment h = a.acquire();
+        try {
+            return f.apply(h);
+        } finally {
+            a.release();
+        }
+    }
+
+    static <R> R call(Use use, Tensor a, Tensor b, Call2<R> f) {
+        if ((a.borrowed != null || b.borrowed != null) && use != Use.DIRECT) {
+            return callN(use, new Tensor[] {a, b}, h -> f.apply(h[0], h[1]));
+        }
+        MemorySegment ha = a.acquire();
+        try {
+            MemorySegment hb = b.acquire();
+            try {
+                return f.apply(ha, hb);
+            } finally {
+                b.release();
+            }
+        } finally {
+            a.release();
+        }
+    }
+
+    /** A native call on any number of tensors; null entries (optional arguments) pass as null. */
+    static <R> R callN(Use use, Tensor[] ts, CallN<R> f) {
+        MemorySegment[] hs = new MemorySegment[ts.length];
+        int pinned = 0;
+        try {
+            for (; pinned < ts.length; pinned++) {
+                if (ts[pinned] != null) hs[pinned] = ts[pinned].acquire();
+            }
+            return use == Use.DIRECT ? f.apply(hs) : withBorrowedCopied(use, ts, hs, f);
+        } finally {
+            for (int i = 0; i < pinned; i++) {
+                if (ts[i] != null) ts[i].release();
+            }
+        }
+    }
+
+    /** A native call on lists of tensors (none null): f gets one handle array per list (null for a null list). */
+    static <R> R callLists(Use use, List<List<Tensor>> lists, java.util.function.Function<MemorySegment[][], R> f) {
+        int n = 0;
+        for (List<Tensor> l : lists) n += l == null ? 0 : l.size();
+        Tensor[] flat = new Tensor[n];
+        int k = 0;
+        for (List<Tensor> l : lists) {
+            for (int i = 0; l != null && i < l.size(); i++) {
+                if (l.get(i) == null) throw new NullPointerException("tensor list holds null at index " + i);
+                flat[k++] = l.get(i);
+            }
+        }
+        return callN(use, flat, hs -> {
+            MemorySegment[][] split = new MemorySegment[lists.size()][];
+            int from = 0;
+            for (int li = 0; li < split.length; li++) {
+                List<Tensor> l = lists.get(li);
+                if (l == null) continue;
+                split[li] = Arrays.copyOfRange(hs, from, from + l.size());
+                from += l.size();
+            }
+            return f.apply(split);
+        });
+    }
+
+    /**
+     * Autograd may save an op's inputs for backward; a saved borrowed input would point into an
+     * arena the caller can close before backward runs. So when the op is recorded, borrowed
+     * inputs are replaced by copies, which the graph then owns.
+     */
+    private static <R> R withBorrowedCopied(Use use, Tensor[] ts, MemorySegment[] hs, CallN<R> f) {
+        int first = use == Use.IN_PLACE ? 1 : 0;
+        boolean borrowedInput = false;
+        for (int i = first; i < ts.length; i++) borrowedInput |= ts[i] != null && ts[i].borrowed != null;
+        if (!borrowedInput || !recordsGraph(hs)) return f.apply(hs);
+        MemorySegment[] args = hs.clone();
+        try {
+            for (int i = first; i < ts.length; i++) {
+                if (ts[i] != null && ts[i].borrowed != null) args[i] = LibTorch.clone(hs[i]);
+            }
+            return f.apply(args);
+        } finally {
+            for (int i = first; i < ts.length; i++) {
+                if (args[i] != hs[i]) LibTorch.tensorFree(args[i]);
+            }
+        }
+    }
+
+    private static boolean recordsGraph(MemorySegment[] hs) {
+        if (LibTorch.isGradEnabled() != 1) return false;
+        for (MemorySegment h : hs) {
+            if (h != null && LibTorch.tensorRequiresGrad(h) == 1) return true;
+        }
+        return false;
+    }
+
+    /** A new tensor computed from this one. */
+    private Tensor op(Call1<MemorySegment> f) {
+        return wrap(call(Use.COMPUTE, this, f));
+    }
+
+    private Tensor op(Tensor other, Call2<MemorySegment> f) {
+        return wrap(call(Use.COMPUTE, this, other, f));
+    }
+
+    /** A new tensor computed from any tensors (null entries allowed). */
+    static Tensor compute(CallN<MemorySegment> f, Tensor... ts) {
+        return wrap(callN(Use.COMPUTE, ts, f));
+    }
+
+    /** A result that may share this tensor's memory (views, no-op conversions). */
+    private Tensor view(Call1<MemorySegment> f) {
+        return alias(call(Use.DIRECT, this, f));
+    }
+
+    private <R> R read(Call1<R> f) {
+        return call(Use.DIRECT, this, f);
+    }
+
+    private Tensor inPlace(Call1<?> f) {
+        call(Use.IN_PLACE, this, f);
+        return this;
+    }
+
+    private Tensor inPlace(Tensor other, Call2<?> f) {
+        call(Use.IN_PLACE, this, other, f);
+        return this;
     }
 
     // ---- creation -------------------------------------------------------------------------
@@ -188,7 +378,10 @@ public final class Tensor implements AutoCloseable {
                     + " needs " + needed);
         }
         Tensor t = empty(shape, dtype, Device.CPU);
-        MemorySegment.copy(data, 0, t.dataSegment(), 0, count * dtype.byteSize());
+        t.read(h -> {
+            MemorySegment.copy(data, 0, dataOf(h), 0, count * dtype.byteSize());
+            return null;
+        });
         return t;
     }
 
@@ -234,7 +427,7 @@ public final class Tensor implements AutoCloseable {
     // ---- metadata -------------------------------------------------------------------------
 
     public long[] shape() {
-        return LibTorch.tensorSizes(handle());
+        return read(LibTorch::tensorSizes);
     }
 
     public long size(int dim) {
@@ -247,39 +440,41 @@ public final class Tensor implements AutoCloseable {
     }
 
     public long[] strides() {
-        return LibTorch.tensorStrides(handle());
+        return read(LibTorch::tensorStrides);
     }
 
     public int dim() {
-        return LibTorch.tensorDim(handle());
+        return read(LibTorch::tensorDim);
     }
 
     public long numel() {
-        return LibTorch.tensorNumel(handle());
+        return read(LibTorch::tensorNumel);
     }
 
     public DType dtype() {
-        return DType.fromCode(LibTorch.tensorDtype(handle()));
+        return DType.fromCode(read(LibTorch::tensorDtype));
     }
 
     public Device device() {
-        MemorySegment h = handle();
-        return Device.of(LibTorch.tensorDeviceType(h), LibTorch.tensorDeviceIndex(h));
+        return read(h -> Device.of(LibTorch.tensorDeviceType(h), LibTorch.tensorDeviceIndex(h)));
     }
 
     public boolean isContiguous() {
-        return LibTorch.tensorIsContiguous(handle()) == 1;
+        return read(LibTorch::tensorIsContiguous) == 1;
     }
 
     /** True when both tensors are the same libtorch tensor (same storage, view and autograd identity). */
     public boolean isSameAs(Tensor other) {
-        return LibTorch.tensorSame(handle(), other.handle()) == 1;
+        return call(Use.DIRECT, this, other, LibTorch::tensorSame) == 1;
     }
 
     @Override
     public String toString() {
-        if (isClosed()) return "Tensor(closed)";
-        return "Tensor(" + Arrays.toString(shape()) + ", " + dtype() + ", " + device() + ")";
+        try {
+            return "Tensor(" + Arrays.toString(shape()) + ", " + dtype() + ", " + device() + ")";
+        } catch (IllegalStateException closedOrFreed) {
+            return "Tensor(closed)";
+        }
     }
 
     // ---- data access ----------------------------------------------------------------------
@@ -289,19 +484,25 @@ public final class Tensor implements AutoCloseable {
      * contiguous tensor. The segment becomes inaccessible when this tensor is closed.
      */
     public MemorySegment asSegment() {
-        MemorySegment h = handle();
-        if (LibTorch.tensorDeviceType(h) != Device.Type.CPU.code) {
-            throw new IllegalStateException("asSegment() needs a CPU tensor; this one is on " + device());
-        }
-        if (LibTorch.tensorIsContiguous(h) != 1) throw new IllegalStateException("asSegment() needs a contiguous tensor");
-        if (LibTorch.tensorNumel(h) == 0) return MemorySegment.NULL; // no elements, no address
-        if (segmentViews == null) segmentViews = Arena.ofShared();
-        long bytes = LibTorch.tensorNumel(h) * LibTorch.tensorElementSize(h);
-        return LibTorch.tensorDataPtr(h).reinterpret(bytes, segmentViews, null);
+        return read(h -> {
+            if (LibTorch.tensorDeviceType(h) != Device.Type.CPU.code) {
+                throw new IllegalStateException("asSegment() needs a CPU tensor; this one is on " + device());
+            }
+            if (LibTorch.tensorIsContiguous(h) != 1) throw new IllegalStateException("asSegment() needs a contiguous tensor");
+            if (LibTorch.tensorNumel(h) == 0) return MemorySegment.NULL; // no elements, no address
+            long bytes = LibTorch.tensorNumel(h) * LibTorch.tensorElementSize(h);
+            return LibTorch.tensorDataPtr(h).reinterpret(bytes, segmentViews(), null);
+        });
     }
 
-    private MemorySegment dataSegment() {
-        MemorySegment h = handle();
+    /** The arena of asSegment()'s views, closed when the handle is freed (created once, even by racing threads). */
+    private synchronized Arena segmentViews() {
+        if (segmentViews == null) segmentViews = Arena.ofShared();
+        return segmentViews;
+    }
+
+    /** The elements of a contiguous CPU tensor, for use while its handle is pinned. */
+    private static MemorySegment dataOf(MemorySegment h) {
         if (LibTorch.tensorNumel(h) == 0) return MemorySegment.NULL;
         return LibTorch.tensorDataPtr(h).reinterpret(LibTorch.tensorNumel(h) * LibTorch.tensorElementSize(h));
     }
@@ -309,7 +510,7 @@ public final class Tensor implements AutoCloseable {
     /** Reads the elements (any device and layout) converted to dtype, in row-major order. */
     private <A> A readAs(DType dtype, java.util.function.Function<MemorySegment, A> reader) {
         try (Tensor converted = to(Device.CPU, dtype); Tensor host = converted.contiguous()) {
-            return reader.apply(host.dataSegment());
+            return host.read(h -> reader.apply(dataOf(h)));
         }
     }
 
@@ -331,11 +532,11 @@ public final class Tensor implements AutoCloseable {
 
     /** The value of a one-element tensor (synchronises with the device). */
     public double item() {
-        return LibTorch.itemDouble(handle());
+        return read(LibTorch::itemDouble);
     }
 
     public long itemLong() {
-        return LibTorch.itemLong(handle());
+        return read(LibTorch::itemLong);
     }
 
     // ---- conversion and copies ------------------------------------------------------------
@@ -350,89 +551,83 @@ public final class Tensor implements AutoCloseable {
 
     /** Converts; returns a tensor sharing memory when nothing changes (as PyTorch). */
     public Tensor to(Device device, DType dtype) {
-        return alias(LibTorch.to(handle(), dtype.code(), device.type().code, device.index(), 0, 0));
+        return view(h -> LibTorch.to(h, dtype.code(), device.type().code, device.index(), 0, 0));
     }
 
     /** Asynchronous host-to-device copy from pinned memory (CUDA), a plain copy otherwise. */
     public Tensor toNonBlocking(Device device) {
-        return alias(LibTorch.to(handle(), dtype().code(), device.type().code, device.index(), 1, 0));
+        int dtype = dtype().code();
+        return view(h -> LibTorch.to(h, dtype, device.type().code, device.index(), 1, 0));
     }
 
     public Tensor pinMemory() {
-        return wrap(LibTorch.pinMemory(handle()));
+        return op(LibTorch::pinMemory);
     }
 
     public Tensor clone() {
-        return wrap(LibTorch.clone(handle()));
+        return op(LibTorch::clone);
     }
 
     public Tensor contiguous() {
-        return alias(LibTorch.contiguous(handle()));
+        return view(LibTorch::contiguous);
     }
 
     /** Same data, cut from the autograd graph. */
     public Tensor detach() {
-        return alias(LibTorch.detach(handle()));
+        return view(LibTorch::detach);
     }
 
     /** Another handle to this very tensor (for holding it beyond a scope). */
     public Tensor share() {
-        return alias(LibTorch.tensorShare(handle()));
+        return view(LibTorch::tensorShare);
     }
 
     public Tensor copy_(Tensor src) {
-        LibTorch.copy_(handle(), src.handle(), 0);
-        return this;
+        return inPlace(src, (h, o) -> LibTorch.copy_(h, o, 0));
     }
 
     public Tensor fill_(double value) {
-        LibTorch.fill_(handle(), value);
-        return this;
+        return inPlace(h -> LibTorch.fill_(h, value));
     }
 
     public Tensor zero_() {
-        LibTorch.zero_(handle());
-        return this;
+        return inPlace(LibTorch::zero_);
     }
 
     public Tensor normal_(double mean, double std, Generator gen) {
-        LibTorch.normal_(handle(), mean, std, Generator.handleOf(gen));
-        return this;
+        return inPlace(h -> LibTorch.normal_(h, mean, std, Generator.handleOf(gen)));
     }
 
     public Tensor uniform_(double low, double high, Generator gen) {
-        LibTorch.uniform_(handle(), low, high, Generator.handleOf(gen));
-        return this;
+        return inPlace(h -> LibTorch.uniform_(h, low, high, Generator.handleOf(gen)));
     }
 
     public Tensor truncNormal_(double mean, double std, double low, double high, Generator gen) {
-        LibTorch.truncNormal_(handle(), mean, std, low, high, Generator.handleOf(gen));
-        return this;
+        return inPlace(h -> LibTorch.truncNormal_(h, mean, std, low, high, Generator.handleOf(gen)));
     }
 
     public Tensor bernoulli_(double p, Generator gen) {
-        LibTorch.bernoulli_(handle(), p, Generator.handleOf(gen));
-        return this;
+        return inPlace(h -> LibTorch.bernoulli_(h, p, Generator.handleOf(gen)));
     }
 
     // ---- elementwise ----------------------------------------------------------------------
 
     private Tensor unary(int op) {
-        return wrap(LibTorch.unary(op, handle()));
+        return op(h -> LibTorch.unary(op, h));
     }
 
     private Tensor binary(int op, Tensor other) {
-        return wrap(LibTorch.binary(op, handle(), other.handle()));
+        return op(other, (h, o) -> LibTorch.binary(op, h, o));
     }
 
     private Tensor binary(int op, double other) {
-        return wrap(LibTorch.binaryScalar(op, handle(), other));
+        return op(h -> LibTorch.binaryScalar(op, h, other));
     }
 
     public Tensor add(Tensor other) { return binary(Ops.ADD, other); }
     public Tensor add(double other) { return binary(Ops.ADD, other); }
     /** this + alpha * other */
-    public Tensor add(Tensor other, double alpha) { return wrap(LibTorch.addScaled(handle(), other.handle(), alpha)); }
+    public Tensor add(Tensor other, double alpha) { return op(other, (h, o) -> LibTorch.addScaled(h, o, alpha)); }
     public Tensor sub(Tensor other) { return binary(Ops.SUB, other); }
     public Tensor sub(double other) { return binary(Ops.SUB, other); }
     /** other - this */
@@ -488,84 +683,84 @@ public final class Tensor implements AutoCloseable {
 
     /** GELU, exact (erf) or with the tanh approximation. */
     public Tensor gelu(boolean tanhApproximation) {
-        return wrap(LibTorch.gelu(handle(), tanhApproximation ? 1 : 0));
+        return op(h -> LibTorch.gelu(h, tanhApproximation ? 1 : 0));
     }
 
     public Tensor clamp(double min, double max) {
-        return wrap(LibTorch.clamp(handle(), min, max, 1, 1));
+        return op(h -> LibTorch.clamp(h, min, max, 1, 1));
     }
 
     public Tensor clampMin(double min) {
-        return wrap(LibTorch.clamp(handle(), min, 0, 1, 0));
+        return op(h -> LibTorch.clamp(h, min, 0, 1, 0));
     }
 
     public Tensor clampMax(double max) {
-        return wrap(LibTorch.clamp(handle(), 0, max, 0, 1));
+        return op(h -> LibTorch.clamp(h, 0, max, 0, 1));
     }
 
     /** condition ? a : b, elementwise with broadcasting. */
     public static Tensor where(Tensor condition, Tensor a, Tensor b) {
-        return wrap(LibTorch.where(condition.handle(), a.handle(), b.handle()));
+        return compute(h -> LibTorch.where(h[0], h[1], h[2]), condition, a, b);
     }
 
     public Tensor maskedFill(Tensor mask, double value) {
-        return wrap(LibTorch.maskedFill(handle(), mask.handle(), value));
+        return op(mask, (h, o) -> LibTorch.maskedFill(h, o, value));
     }
 
     // in place
-    public Tensor add_(Tensor other) { LibTorch.binary_(Ops.ADD, handle(), other.handle()); return this; }
-    public Tensor add_(double other) { LibTorch.binaryScalar_(Ops.ADD, handle(), other); return this; }
+    public Tensor add_(Tensor other) { return inPlace(other, (h, o) -> LibTorch.binary_(Ops.ADD, h, o)); }
+    public Tensor add_(double other) { return inPlace(h -> LibTorch.binaryScalar_(Ops.ADD, h, other)); }
     /** this += alpha * other */
-    public Tensor add_(Tensor other, double alpha) { LibTorch.addScaled_(handle(), other.handle(), alpha); return this; }
-    public Tensor sub_(Tensor other) { LibTorch.binary_(Ops.SUB, handle(), other.handle()); return this; }
-    public Tensor mul_(Tensor other) { LibTorch.binary_(Ops.MUL, handle(), other.handle()); return this; }
-    public Tensor mul_(double other) { LibTorch.binaryScalar_(Ops.MUL, handle(), other); return this; }
-    public Tensor div_(double other) { LibTorch.binaryScalar_(Ops.DIV, handle(), other); return this; }
-    public Tensor clamp_(double min, double max) { LibTorch.clamp_(handle(), min, max, 1, 1); return this; }
+    public Tensor add_(Tensor other, double alpha) { return inPlace(other, (h, o) -> LibTorch.addScaled_(h, o, alpha)); }
+    public Tensor sub_(Tensor other) { return inPlace(other, (h, o) -> LibTorch.binary_(Ops.SUB, h, o)); }
+    public Tensor mul_(Tensor other) { return inPlace(other, (h, o) -> LibTorch.binary_(Ops.MUL, h, o)); }
+    public Tensor mul_(double other) { return inPlace(h -> LibTorch.binaryScalar_(Ops.MUL, h, other)); }
+    public Tensor div_(double other) { return inPlace(h -> LibTorch.binaryScalar_(Ops.DIV, h, other)); }
+    public Tensor clamp_(double min, double max) { return inPlace(h -> LibTorch.clamp_(h, min, max, 1, 1)); }
     /** this += weight * (end - this) */
-    public Tensor lerp_(Tensor end, double weight) { LibTorch.lerp_(handle(), end.handle(), weight); return this; }
+    public Tensor lerp_(Tensor end, double weight) { return inPlace(end, (h, o) -> LibTorch.lerp_(h, o, weight)); }
 
     // ---- reductions -----------------------------------------------------------------------
 
-    public Tensor sum() { return wrap(LibTorch.sum(handle(), null, 0)); }
+    public Tensor sum() { return op(h -> LibTorch.sum(h, null, 0)); }
     public Tensor sum(long dim, boolean keepdim) { return sum(new long[] {dim}, keepdim); }
-    public Tensor sum(long[] dims, boolean keepdim) { return wrap(LibTorch.sum(handle(), dims, keepdim ? 1 : 0)); }
-    public Tensor mean() { return wrap(LibTorch.mean(handle(), null, 0)); }
+    public Tensor sum(long[] dims, boolean keepdim) { return op(h -> LibTorch.sum(h, dims, keepdim ? 1 : 0)); }
+    public Tensor mean() { return op(h -> LibTorch.mean(h, null, 0)); }
     public Tensor mean(long dim, boolean keepdim) { return mean(new long[] {dim}, keepdim); }
-    public Tensor mean(long[] dims, boolean keepdim) { return wrap(LibTorch.mean(handle(), dims, keepdim ? 1 : 0)); }
+    public Tensor mean(long[] dims, boolean keepdim) { return op(h -> LibTorch.mean(h, dims, keepdim ? 1 : 0)); }
 
     /** Variance over dims with Bessel-style correction (1 = unbiased, 0 = population). */
     public Tensor var(long[] dims, double correction, boolean keepdim) {
-        return wrap(LibTorch.var(handle(), dims, correction, keepdim ? 1 : 0));
+        return op(h -> LibTorch.var(h, dims, correction, keepdim ? 1 : 0));
     }
 
-    public Tensor max() { return wrap(LibTorch.maxAll(handle())); }
-    public Tensor min() { return wrap(LibTorch.minAll(handle())); }
+    public Tensor max() { return op(LibTorch::maxAll); }
+    public Tensor min() { return op(LibTorch::minAll); }
 
     /** Values and indices of the maximum along dim. */
     public ValuesIndices max(long dim, boolean keepdim) {
-        MemorySegment[] r = LibTorch.maxDim(handle(), dim, keepdim, false);
+        MemorySegment[] r = call(Use.COMPUTE, this, h -> LibTorch.maxDim(h, dim, keepdim, false));
         return new ValuesIndices(wrap(r[0]), wrap(r[1]));
     }
 
     public ValuesIndices min(long dim, boolean keepdim) {
-        MemorySegment[] r = LibTorch.maxDim(handle(), dim, keepdim, true);
+        MemorySegment[] r = call(Use.COMPUTE, this, h -> LibTorch.maxDim(h, dim, keepdim, true));
         return new ValuesIndices(wrap(r[0]), wrap(r[1]));
     }
 
-    public Tensor argmax(long dim, boolean keepdim) { return wrap(LibTorch.argmax(handle(), dim, keepdim ? 1 : 0)); }
+    public Tensor argmax(long dim, boolean keepdim) { return op(h -> LibTorch.argmax(h, dim, keepdim ? 1 : 0)); }
 
     /** p-norm over dims (all when dims is null). */
     public Tensor norm(double p, long[] dims, boolean keepdim) {
-        return wrap(LibTorch.norm(handle(), p, dims, keepdim ? 1 : 0));
+        return op(h -> LibTorch.norm(h, p, dims, keepdim ? 1 : 0));
     }
 
-    public Tensor cumsum(long dim) { return wrap(LibTorch.cumsum(handle(), dim)); }
-    public Tensor cumprod(long dim) { return wrap(LibTorch.cumprod(handle(), dim)); }
+    public Tensor cumsum(long dim) { return op(h -> LibTorch.cumsum(h, dim)); }
+    public Tensor cumprod(long dim) { return op(h -> LibTorch.cumprod(h, dim)); }
 
     /** Same shape and |this - other| <= atol + rtol * |other| everywhere. */
     public boolean allclose(Tensor other, double rtol, double atol) {
-        return LibTorch.allclose(handle(), other.handle(), rtol, atol) == 1;
+        return call(Use.DIRECT, this, other, (h, o) -> LibTorch.allclose(h, o, rtol, atol)) == 1;
     }
 
     /** Values and their indices from a max/min along a dim; closing it closes both. */
@@ -579,36 +774,36 @@ public final class Tensor implements AutoCloseable {
 
     // ---- shape and indexing ---------------------------------------------------------------
 
-    public Tensor reshape(long... shape) { return alias(LibTorch.reshape(handle(), shape)); }
-    public Tensor view(long... shape) { return alias(LibTorch.view(handle(), shape)); }
-    public Tensor permute(long... dims) { return alias(LibTorch.permute(handle(), dims)); }
-    public Tensor transpose(long dim0, long dim1) { return alias(LibTorch.transpose(handle(), dim0, dim1)); }
-    public Tensor flatten(long startDim, long endDim) { return alias(LibTorch.flatten(handle(), startDim, endDim)); }
+    public Tensor reshape(long... shape) { return view(h -> LibTorch.reshape(h, shape)); }
+    public Tensor view(long... shape) { return view(h -> LibTorch.view(h, shape)); }
+    public Tensor permute(long... dims) { return view(h -> LibTorch.permute(h, dims)); }
+    public Tensor transpose(long dim0, long dim1) { return view(h -> LibTorch.transpose(h, dim0, dim1)); }
+    public Tensor flatten(long startDim, long endDim) { return view(h -> LibTorch.flatten(h, startDim, endDim)); }
     public Tensor flatten() { return flatten(0, -1); }
-    public Tensor unsqueeze(long dim) { return alias(LibTorch.unsqueeze(handle(), dim)); }
-    public Tensor squeeze(long dim) { return alias(LibTorch.squeeze(handle(), dim)); }
-    public Tensor squeeze() { return alias(LibTorch.squeezeAll(handle())); }
-    public Tensor expand(long... shape) { return alias(LibTorch.expand(handle(), shape)); }
-    public Tensor repeat(long... repeats) { return wrap(LibTorch.repeat(handle(), repeats)); }
-    public Tensor flip(long... dims) { return wrap(LibTorch.flip(handle(), dims)); }
-    public Tensor narrow(long dim, long start, long length) { return alias(LibTorch.narrow(handle(), dim, start, length)); }
-    public Tensor slice(long dim, long start, long end, long step) { return alias(LibTorch.slice(handle(), dim, start, end, step)); }
-    public Tensor select(long dim, long index) { return alias(LibTorch.select(handle(), dim, index)); }
-    public Tensor indexSelect(long dim, Tensor index) { return wrap(LibTorch.indexSelect(handle(), dim, index.handle())); }
-    public Tensor gather(long dim, Tensor index) { return wrap(LibTorch.gather(handle(), dim, index.handle())); }
-    public Tensor scatter(long dim, Tensor index, Tensor src) { return wrap(LibTorch.scatter(handle(), dim, index.handle(), src.handle())); }
-    public Tensor scatterAdd(long dim, Tensor index, Tensor src) { return wrap(LibTorch.scatterAdd(handle(), dim, index.handle(), src.handle())); }
-    public Tensor oneHot(long numClasses) { return wrap(LibTorch.oneHot(handle(), numClasses)); }
-    public Tensor tril(long diagonal) { return wrap(LibTorch.tril(handle(), diagonal)); }
+    public Tensor unsqueeze(long dim) { return view(h -> LibTorch.unsqueeze(h, dim)); }
+    public Tensor squeeze(long dim) { return view(h -> LibTorch.squeeze(h, dim)); }
+    public Tensor squeeze() { return view(LibTorch::squeezeAll); }
+    public Tensor expand(long... shape) { return view(h -> LibTorch.expand(h, shape)); }
+    public Tensor repeat(long... repeats) { return op(h -> LibTorch.repeat(h, repeats)); }
+    public Tensor flip(long... dims) { return op(h -> LibTorch.flip(h, dims)); }
+    public Tensor narrow(long dim, long start, long length) { return view(h -> LibTorch.narrow(h, dim, start, length)); }
+    public Tensor slice(long dim, long start, long end, long step) { return view(h -> LibTorch.slice(h, dim, start, end, step)); }
+    public Tensor select(long dim, long index) { return view(h -> LibTorch.select(h, dim, index)); }
+    public Tensor indexSelect(long dim, Tensor index) { return op(index, (h, i) -> LibTorch.indexSelect(h, dim, i)); }
+    public Tensor gather(long dim, Tensor index) { return op(index, (h, i) -> LibTorch.gather(h, dim, i)); }
+    public Tensor scatter(long dim, Tensor index, Tensor src) { return compute(h -> LibTorch.scatter(h[0], dim, h[1], h[2]), this, index, src); }
+    public Tensor scatterAdd(long dim, Tensor index, Tensor src) { return compute(h -> LibTorch.scatterAdd(h[0], dim, h[1], h[2]), this, index, src); }
+    public Tensor oneHot(long numClasses) { return op(h -> LibTorch.oneHot(h, numClasses)); }
+    public Tensor tril(long diagonal) { return op(h -> LibTorch.tril(h, diagonal)); }
 
     /** Splits into {@code chunks} pieces along dim (views). */
     public List<Tensor> chunk(long chunks, long dim) {
-        return aliases(LibTorch.chunk(handle(), chunks, dim));
+        return aliases(read(h -> LibTorch.chunk(h, chunks, dim)));
     }
 
     /** Splits into pieces of {@code splitSize} along dim (views; the last may be smaller). */
     public List<Tensor> split(long splitSize, long dim) {
-        return aliases(LibTorch.split(handle(), splitSize, dim));
+        return aliases(read(h -> LibTorch.split(h, splitSize, dim)));
     }
 
     private List<Tensor> aliases(MemorySegment[] hs) {
@@ -618,18 +813,18 @@ public final class Tensor implements AutoCloseable {
     }
 
     public static Tensor cat(List<Tensor> tensors, long dim) {
-        return wrap(LibTorch.cat(handles(tensors), dim));
+        return wrap(callLists(Use.COMPUTE, List.of(tensors), hs -> LibTorch.cat(hs[0], dim)));
     }
 
     public static Tensor stack(List<Tensor> tensors, long dim) {
-        return wrap(LibTorch.stack(handles(tensors), dim));
+        return wrap(callLists(Use.COMPUTE, List.of(tensors), hs -> LibTorch.stack(hs[0], dim)));
     }
 
     // ---- linear algebra -------------------------------------------------------------------
 
-    public Tensor matmul(Tensor other) { return counted(FlopCounter.Op.MATMUL, wrap(LibTorch.matmul(handle(), other.handle()))); }
-    public Tensor mm(Tensor other) { return counted(FlopCounter.Op.MM, wrap(LibTorch.mm(handle(), other.handle()))); }
-    public Tensor bmm(Tensor other) { return counted(FlopCounter.Op.BMM, wrap(LibTorch.bmm(handle(), other.handle()))); }
+    public Tensor matmul(Tensor other) { return counted(FlopCounter.Op.MATMUL, op(other, LibTorch::matmul)); }
+    public Tensor mm(Tensor other) { return counted(FlopCounter.Op.MM, op(other, LibTorch::mm)); }
+    public Tensor bmm(Tensor other) { return counted(FlopCounter.Op.BMM, op(other, LibTorch::bmm)); }
 
     /** Reports a product this @ other (contracting this's last dim) to open FlopCounters. */
     private Tensor counted(FlopCounter.Op op, Tensor out) {
@@ -640,28 +835,34 @@ public final class Tensor implements AutoCloseable {
     // ---- autograd -------------------------------------------------------------------------
 
     public boolean requiresGrad() {
-        return LibTorch.tensorRequiresGrad(handle()) == 1;
+        return read(LibTorch::tensorRequiresGrad) == 1;
     }
 
     /** Marks this (leaf) tensor as needing gradients; returns this. */
     public Tensor requiresGrad(boolean requires) {
-        LibTorch.tensorSetRequiresGrad(handle(), requires ? 1 : 0);
+        read(h -> LibTorch.tensorSetRequiresGrad(h, requires ? 1 : 0));
         return this;
     }
 
     public boolean isLeaf() {
-        return LibTorch.tensorIsLeaf(handle()) == 1;
+        return read(LibTorch::tensorIsLeaf) == 1;
     }
 
     /** The accumulated gradient (a new handle to it), or null when there is none. */
     public Tensor grad() {
-        MemorySegment h = handle();
-        return LibTorch.tensorHasGrad(h) == 1 ? wrap(LibTorch.tensorGrad(h)) : null;
+        MemorySegment g = read(h -> LibTorch.tensorHasGrad(h) == 1 ? LibTorch.tensorGrad(h) : null);
+        return g == null ? null : wrap(g);
     }
 
-    /** Replaces the gradient; null clears it. */
+    /** Replaces the gradient; null clears it. A gradient over borrowed memory is stored as a copy. */
     public void setGrad(Tensor grad) {
-        LibTorch.tensorSetGrad(handle(), handleOrNull(grad));
+        if (grad != null && grad.borrowed != null) {
+            try (Tensor copy = grad.detach().clone()) { // a parameter's grad outlives any arena
+                setGrad(copy);
+            }
+            return;
+        }
+        callN(Use.DIRECT, new Tensor[] {this, grad}, h -> LibTorch.tensorSetGrad(h[0], h[1]));
     }
 
     public void zeroGrad() {
@@ -670,15 +871,15 @@ public final class Tensor implements AutoCloseable {
 
     /** Backpropagates from this scalar. */
     public void backward() {
-        LibTorch.backward(handle(), null, 0, 0);
+        read(h -> LibTorch.backward(h, null, 0, 0));
     }
 
     /** Backpropagates with the given upstream gradient. */
     public void backward(Tensor grad) {
-        LibTorch.backward(handle(), grad.handle(), 0, 0);
+        call(Use.DIRECT, this, grad, (h, g) -> LibTorch.backward(h, g, 0, 0));
     }
 
     public void backward(Tensor grad, boolean retainGraph, boolean createGraph) {
-        LibTorch.backward(handle(), handleOrNull(grad), retainGraph ? 1 : 0, createGraph ? 1 : 0);
+        callN(Use.DIRECT, new Tensor[] {this, grad}, h -> LibTorch.backward(h[0], h[1], retainGraph ? 1 : 0, createGraph ? 1 : 0));
     }
 }

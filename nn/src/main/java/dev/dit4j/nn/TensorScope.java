@@ -47,15 +47,31 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
-    /** Detaches t from any scope: the caller now closes it. */
+    /** Detaches t from any scope: the caller now closes it. Only on the thread of t's scope. */
     public static <T extends Tensor> T release(T t) {
         TensorScope s = t.owner;
-        if (s != null) {
-            int i = s.owned.lastIndexOf(t);
-            if (i >= 0) s.owned.remove(i);
-            t.owner = null;
+        if (s != null && s.thread != Thread.currentThread()) {
+            throw new IllegalStateException("a tensor can be released only on the thread of the TensorScope that owns it");
         }
+        unlist(t);
         return t;
+    }
+
+    /**
+     * Before t closes: takes it off its scope's list. Another thread's scope is left alone (its
+     * list is not thread-safe); when that scope closes, closing t again does nothing.
+     */
+    static void closing(Tensor t) {
+        TensorScope s = t.owner;
+        if (s != null && s.thread == Thread.currentThread()) unlist(t);
+    }
+
+    private static void unlist(Tensor t) {
+        TensorScope s = t.owner;
+        if (s == null) return;
+        int i = s.owned.lastIndexOf(t);
+        if (i >= 0) s.owned.remove(i);
+        t.owner = null;
     }
 
     public boolean isClosed() {

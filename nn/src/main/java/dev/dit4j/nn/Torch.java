@@ -78,6 +78,6 @@ public final class Torch {
      * entry points and returns the nanoseconds taken: the baseline for Java's per-op overhead.
      */
     public static long nativeAddLoopNanos(Tensor a, Tensor b, long iters) {
-        return LibTorch.benchBinaryLoop(Ops.ADD, a.handle(), b.handle(), iters);
+        return Tensor.call(Tensor.Use.DIRECT, a, b, (ha, hb) -> LibTorch.benchBinaryLoop(Ops.ADD, ha, hb, iters));
     }
 }
