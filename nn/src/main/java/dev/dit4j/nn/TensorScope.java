@@ -7,6 +7,9 @@ import java.util.List;
  * Owns every tensor created on this thread while it is the innermost open scope, and closes
  * them when it closes, except those passed to {@link #keep}. Scopes nest and close innermost
  * first; a training step typically runs inside one so that its temporaries are freed at once.
+ * A scope belongs to the thread that opened it; its tensors may still be used, and closed, on
+ * other threads (closing one there leaves the scope's list alone; the scope's own close of it
+ * is then a no-op).
  */
 public final class TensorScope implements AutoCloseable {
     private static final ThreadLocal<TensorScope> CURRENT = new ThreadLocal<>();
