@@ -253,7 +253,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     /** A result that may share this tensor's memory (views, no-op conversions). */
-    private Tensor view(Call1<MemorySegment> f) {
+    private Tensor viewOf(Call1<MemorySegment> f) {
         return alias(call(Use.DIRECT, this, f));
     }
 
@@ -551,13 +551,13 @@ public final class Tensor implements AutoCloseable {
 
     /** Converts; returns a tensor sharing memory when nothing changes (as PyTorch). */
     public Tensor to(Device device, DType dtype) {
-        return view(h -> LibTorch.to(h, dtype.code(), device.type().code, device.index(), 0, 0));
+        return viewOf(h -> LibTorch.to(h, dtype.code(), device.type().code, device.index(), 0, 0));
     }
 
     /** Asynchronous host-to-device copy from pinned memory (CUDA), a plain copy otherwise. */
     public Tensor toNonBlocking(Device device) {
         int dtype = dtype().code();
-        return view(h -> LibTorch.to(h, dtype, device.type().code, device.index(), 1, 0));
+        return viewOf(h -> LibTorch.to(h, dtype, device.type().code, device.index(), 1, 0));
     }
 
     public Tensor pinMemory() {
@@ -569,17 +569,17 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor contiguous() {
-        return view(LibTorch::contiguous);
+        return viewOf(LibTorch::contiguous);
     }
 
     /** Same data, cut from the autograd graph. */
     public Tensor detach() {
-        return view(LibTorch::detach);
+        return viewOf(LibTorch::detach);
     }
 
     /** Another handle to this very tensor (for holding it beyond a scope). */
     public Tensor share() {
-        return view(LibTorch::tensorShare);
+        return viewOf(LibTorch::tensorShare);
     }
 
     public Tensor copy_(Tensor src) {
@@ -774,21 +774,21 @@ public final class Tensor implements AutoCloseable {
 
     // ---- shape and indexing ---------------------------------------------------------------
 
-    public Tensor reshape(long... shape) { return view(h -> LibTorch.reshape(h, shape)); }
-    public Tensor view(long... shape) { return view(h -> LibTorch.view(h, shape)); }
-    public Tensor permute(long... dims) { return view(h -> LibTorch.permute(h, dims)); }
-    public Tensor transpose(long dim0, long dim1) { return view(h -> LibTorch.transpose(h, dim0, dim1)); }
-    public Tensor flatten(long startDim, long endDim) { return view(h -> LibTorch.flatten(h, startDim, endDim)); }
+    public Tensor reshape(long... shape) { return viewOf(h -> LibTorch.reshape(h, shape)); }
+    public Tensor view(long... shape) { return viewOf(h -> LibTorch.view(h, shape)); }
+    public Tensor permute(long... dims) { return viewOf(h -> LibTorch.permute(h, dims)); }
+    public Tensor transpose(long dim0, long dim1) { return viewOf(h -> LibTorch.transpose(h, dim0, dim1)); }
+    public Tensor flatten(long startDim, long endDim) { return viewOf(h -> LibTorch.flatten(h, startDim, endDim)); }
     public Tensor flatten() { return flatten(0, -1); }
-    public Tensor unsqueeze(long dim) { return view(h -> LibTorch.unsqueeze(h, dim)); }
-    public Tensor squeeze(long dim) { return view(h -> LibTorch.squeeze(h, dim)); }
-    public Tensor squeeze() { return view(LibTorch::squeezeAll); }
-    public Tensor expand(long... shape) { return view(h -> LibTorch.expand(h, shape)); }
+    public Tensor unsqueeze(long dim) { return viewOf(h -> LibTorch.unsqueeze(h, dim)); }
+    public Tensor squeeze(long dim) { return viewOf(h -> LibTorch.squeeze(h, dim)); }
+    public Tensor squeeze() { return viewOf(LibTorch::squeezeAll); }
+    public Tensor expand(long... shape) { return viewOf(h -> LibTorch.expand(h, shape)); }
     public Tensor repeat(long... repeats) { return op(h -> LibTorch.repeat(h, repeats)); }
     public Tensor flip(long... dims) { return op(h -> LibTorch.flip(h, dims)); }
-    public Tensor narrow(long dim, long start, long length) { return view(h -> LibTorch.narrow(h, dim, start, length)); }
-    public Tensor slice(long dim, long start, long end, long step) { return view(h -> LibTorch.slice(h, dim, start, end, step)); }
-    public Tensor select(long dim, long index) { return view(h -> LibTorch.select(h, dim, index)); }
+    public Tensor narrow(long dim, long start, long length) { return viewOf(h -> LibTorch.narrow(h, dim, start, length)); }
+    public Tensor slice(long dim, long start, long end, long step) { return viewOf(h -> LibTorch.slice(h, dim, start, end, step)); }
+    public Tensor select(long dim, long index) { return viewOf(h -> LibTorch.select(h, dim, index)); }
     public Tensor indexSelect(long dim, Tensor index) { return op(index, (h, i) -> LibTorch.indexSelect(h, dim, i)); }
     public Tensor gather(long dim, Tensor index) { return op(index, (h, i) -> LibTorch.gather(h, dim, i)); }
     public Tensor scatter(long dim, Tensor index, Tensor src) { return compute(h -> LibTorch.scatter(h[0], dim, h[1], h[2]), this, index, src); }
