@@ -164,8 +164,8 @@ public final class Safetensors {
         } catch (CharacterCodingException e) {
             throw bad(file, "has a header that is not valid UTF-8");
         }
-        JsonReader r = new JsonReader(new StringReader(json));
-        r.setStrictness(Strictness.STRICT);
+        checkSyntax(file, json); // so that a syntax error is reported as one, wherever it is
+        JsonReader r = strictReader(json);
         Map<String, Entry> entries = new LinkedHashMap<>();
         Map<String, String> metadata = null;
         try {
@@ -182,11 +182,32 @@ public final class Safetensors {
             r.endObject();
             if (r.peek() != JsonToken.END_DOCUMENT) throw bad(file, "has more than one JSON value in its header");
         } catch (IOException | IllegalStateException e) {
-            // Gson's own message would advise "setStrictness(LENIENT)": say where, in our words
-            throw bad(file, "has a malformed JSON header (" + r.toString().replaceFirst("^JsonReader\\s*", "") + ")");
+            throw malformed(file, r); // checkSyntax let it through, so this is not expected
         }
         checkLayout(file, entries, dataSize);
         return new Header(entries, metadata == null ? new LinkedHashMap<>() : metadata);
+    }
+
+    private static JsonReader strictReader(String json) {
+        JsonReader r = new JsonReader(new StringReader(json));
+        r.setStrictness(Strictness.STRICT);
+        return r;
+    }
+
+    /** One pass over the whole header as plain JSON: a single value, strictly formed. */
+    private static void checkSyntax(Path file, String json) {
+        JsonReader r = strictReader(json);
+        try {
+            r.skipValue();
+            if (r.peek() != JsonToken.END_DOCUMENT) throw bad(file, "has more than one JSON value in its header");
+        } catch (IOException | IllegalStateException e) {
+            throw malformed(file, r);
+        }
+    }
+
+    /** Gson's own message would advise "setStrictness(LENIENT)": say where, in our words. */
+    private static CheckpointException malformed(Path file, JsonReader r) {
+        return bad(file, "has a malformed JSON header (" + r.toString().replaceFirst("^JsonReader\\s*", "") + ")");
     }
 
     private static Map<String, String> readMetadata(Path file, JsonReader r) throws IOException {
