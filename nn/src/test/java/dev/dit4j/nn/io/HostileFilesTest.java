@@ -5,7 +5,6 @@ import static dev.dit4j.nn.io.TorchCheckpointTest.checkpointBytes;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.nn.Tensor;
-import dev.dit4j.nn.Torch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,12 +19,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Files built to hang, exhaust or crash a reader, generated here (no blobs are committed). Each
@@ -35,21 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A separate thread, so that a reader blocked in open() still fails the test.
  */
 @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class HostileFilesTest {
-    @TempDir
-    Path dir;
-    private long live;
-
-    @BeforeEach
-    void baseline() {
-        live = Torch.liveTensors();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(live, Torch.liveTensors());
-    }
-
+class HostileFilesTest extends FileTestSupport {
     /** Every way to open a checkpoint, each closing what it loaded. */
     private static final List<Function<Path, Object>> READERS = List.of(
             f -> { Safetensors.read(f).close(); return null; },

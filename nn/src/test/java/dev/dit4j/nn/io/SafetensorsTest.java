@@ -6,7 +6,6 @@ import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
-import dev.dit4j.nn.Torch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,26 +15,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SafetensorsTest {
-    @TempDir
-    Path dir;
-    private long live;
-
-    @BeforeEach
-    void baseline() {
-        live = Torch.liveTensors();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(live, Torch.liveTensors());
-    }
-
+class SafetensorsTest extends FileTestSupport {
     @Test
     void roundTripKeepsNamesShapesDtypesValuesAndMetadata() {
         Path file = dir.resolve("w.safetensors");

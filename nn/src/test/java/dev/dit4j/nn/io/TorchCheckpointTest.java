@@ -6,7 +6,6 @@ import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
-import dev.dit4j.nn.Torch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -24,27 +23,10 @@ import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Fixtures in resources/pt are made by real PyTorch: see src/test/python/make_pt_fixtures.py. */
-class TorchCheckpointTest {
-    @TempDir
-    Path dir;
-    private long live;
-
-    @BeforeEach
-    void baseline() {
-        live = Torch.liveTensors();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(live, Torch.liveTensors());
-    }
-
+class TorchCheckpointTest extends FileTestSupport {
     // ---- files written by torch.save --------------------------------------------------------
 
     @Test
