@@ -10,8 +10,11 @@ import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
+import dev.dit4j.nn.io.CheckpointException;
+import dev.dit4j.nn.io.Safetensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -72,6 +75,26 @@ class TrainerTest {
         assertEquals(straight, resumed, "losses after resuming equal those of the uninterrupted run");
         b[0].close();
         b[1].close();
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void aCheckpointWithABadStepNamesTheFileAndTheField() {
+        long live = Torch.liveTensors();
+        Path ckpt = dir.resolve("bad-step.safetensors");
+        try (DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
+             DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS)) {
+            t.save(ckpt, Map.of());
+            try (Safetensors.Contents c = Safetensors.read(ckpt)) {
+                Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+                meta.put("step", "abc");
+                Safetensors.save(ckpt, c.tensors(), meta);
+            }
+            CheckpointException x = assertThrows(CheckpointException.class, () -> t.load(ckpt));
+            assertTrue(x.getMessage().contains(ckpt.toString()) && x.getMessage().contains("'step'")
+                    && x.getMessage().contains("'abc'"), x.getMessage());
+            assertEquals(0, t.step(), "nothing restored");
+        }
         assertEquals(live, Torch.liveTensors());
     }
 

@@ -20,8 +20,11 @@ import java.util.stream.Stream;
  * Pre-extracted latents for latent-space training (what fast-DiT and U-ViT do with ImageNet's
  * VAE features): one safetensors file, or a folder of them (shards, read in name order), each
  * holding {@code latents} [N, C, H, W] (float32, float16 or bfloat16, already multiplied by
- * the VAE's scale factor) and {@code labels} int64 [N]. Files are memory-mapped, not read into
- * the heap; float32 samples are copied straight from the mapping.
+ * the VAE's scale factor) and {@code labels} int64 [N]. Files are memory-mapped
+ * ({@link Safetensors#map}), not read into memory, since shards may be larger than it; float32
+ * samples are copied straight from the mapping. The hazard of mapping: a shard truncated or
+ * overwritten in place while it is open kills the JVM with SIGBUS (or changes the samples), so
+ * replace shards by renaming ({@link #write} does), never with {@code cp} over an open one.
  */
 public final class LatentFiles implements Dataset, AutoCloseable {
     private final List<Shard> shards = new ArrayList<>();
@@ -81,7 +84,7 @@ public final class LatentFiles implements Dataset, AutoCloseable {
     }
 
     private static Shard open(Path file) {
-        Safetensors.Contents c = Safetensors.read(file);
+        Safetensors.Contents c = Safetensors.map(file); // zero-copy: see the hazard above
         try {
             Tensor latents = c.tensors().get("latents"), labels = c.tensors().get("labels");
             check(file, latents, labels);

@@ -11,6 +11,7 @@ import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Optim;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.optim.AdamW;
 import dev.dit4j.nn.optim.Ema;
@@ -145,14 +146,27 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
     public Map<String, String> load(Path file) {
         try (Safetensors.Contents c = Safetensors.read(file)) {
             Map<String, Tensor> t = c.tensors();
+            long savedStep = stepOf(c.metadata(), file); // checked before anything is restored
             model.loadStateDict(Weights.section(t, "model."));
             emaModel.loadStateDict(Weights.section(t, "ema."));
             optimizer.loadStateDict(Weights.section(t, "opt."));
             gen.setState(require(t, "rng.trainer", file));
             Generator.setDefaultState(Device.CPU, require(t, "rng.default", file));
-            step = Long.parseLong(c.metadata().getOrDefault("step", "0"));
+            step = savedStep;
             return c.metadata();
         }
+    }
+
+    private static long stepOf(Map<String, String> metadata, Path file) {
+        String text = metadata.getOrDefault("step", "0");
+        try {
+            long step = Long.parseLong(text);
+            if (step >= 0) return step;
+        } catch (NumberFormatException e) {
+            // reported below, with the file and the field
+        }
+        String shown = text.length() <= 40 ? text : text.substring(0, 40) + "...";
+        throw new CheckpointException("checkpoint " + file + " has metadata field 'step' = '" + shown + "', not a step count (a non-negative integer)");
     }
 
     private static Tensor require(Map<String, Tensor> t, String key, Path file) {

@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -55,10 +56,12 @@ final class PickleReader {
             return items.size();
         }
 
+        /** Its items summarised, never recursively: a tuple may hold anything an untrusted file builds. */
         @Override
         public String toString() {
             StringBuilder b = new StringBuilder("(");
-            for (int i = 0; i < items.size(); i++) b.append(i > 0 ? ", " : "").append(items.get(i));
+            for (int i = 0; i < Math.min(items.size(), 8); i++) b.append(i > 0 ? ", " : "").append(summary(items.get(i)));
+            if (items.size() > 8) b.append(", ... ").append(items.size() - 8).append(" more");
             return b.append(items.size() == 1 ? ",)" : ")").toString();
         }
     }
@@ -96,6 +99,8 @@ final class PickleReader {
     private final ArrayList<Object> stack = new ArrayList<>();
     private final ArrayList<Integer> marks = new ArrayList<>();
     private final HashMap<Long, Object> memo = new HashMap<>();
+    /** Items copied out of existing containers (set(list)): bounded by the pickle's length, so work stays linear. */
+    private long copied;
 
     /** {@code source} names the pickle in error messages, such as "file.pt (archive/data.pkl)". */
     PickleReader(byte[] in, String source, Hooks hooks) {
@@ -377,7 +382,7 @@ final class PickleReader {
         String full = g.toString();
         boolean known = full.equals("collections.OrderedDict") || full.equals("builtins.set")
                 || full.equals("builtins.frozenset") || OBJECT_TYPES.contains(full);
-        if (!known && !hooks.allows(g)) throw bad("refers to " + full + ", which is not allowed in a checkpoint");
+        if (!known && !hooks.allows(g)) throw bad("refers to " + summary(g) + ", which is not allowed in a checkpoint");
         return g;
     }
 
@@ -390,7 +395,11 @@ final class PickleReader {
             }
             case "builtins.set", "builtins.frozenset" -> {
                 Set<Object> s = new LinkedHashSet<>();
-                if (args.size() == 1 && args.get(0) instanceof List<?> items) addAll(s, new ArrayList<>(items));
+                if (args.size() == 1 && args.get(0) instanceof List<?> items) {
+                    copied += items.size();
+                    if (copied > in.length) throw bad("builds sets from more list items than the pickle has bytes: the same list again and again");
+                    addAll(s, new ArrayList<>(items));
+                }
                 else if (args.size() != 0) throw bad(g + " needs one list argument");
                 return g.name().equals("set") ? s : Collections.unmodifiableSet(s);
             }
@@ -418,12 +427,29 @@ final class PickleReader {
         throw bad("BUILD with " + typeName(state) + " on " + typeName(obj) + " is not supported");
     }
 
+    /**
+     * A bounded description of an untrusted value for messages: its type and size, or its value
+     * when that is short. Never toString(): shared or deep structures would make it exponential
+     * or overflow the stack.
+     */
+    static String summary(Object o) {
+        if (o instanceof String str) return CheckpointFiles.quote(str);
+        if (o instanceof Long || o instanceof Double || o instanceof Boolean) return o.toString();
+        if (o instanceof BigInteger b) return b.bitLength() <= 128 ? b.toString() : "an int of " + b.bitLength() + " bits";
+        if (o instanceof byte[] b) return "bytes of length " + b.length;
+        if (o instanceof Tuple t) return "a tuple of " + t.size() + " items";
+        if (o instanceof Collection<?> c) return "a " + typeName(o) + " of " + c.size() + " items";
+        if (o instanceof Map<?, ?> m) return "a dict of " + m.size() + " items";
+        if (o == null || o instanceof Global || o instanceof PyObject) return typeName(o);
+        return "a " + o.getClass().getSimpleName();
+    }
+
     private static String typeName(Object o) {
         if (o == null) return "None";
-        if (o instanceof Global g) return "global " + g;
+        if (o instanceof Global g) return "global " + CheckpointFiles.quote(g.toString());
         if (o instanceof PyObject p) return p.type.toString();
         if (o instanceof Tuple) return "tuple";
-        if (o instanceof ArrayList<?>) return "list";
+        if (o instanceof List<?>) return "list";
         if (o instanceof Map<?, ?>) return "dict";
         if (o instanceof Set<?>) return "set";
         return o.getClass().getSimpleName();

@@ -1,37 +1,50 @@
 package dev.dit4j.nn.io;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Shapes;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.StringReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header naming each
- * tensor's dtype, shape and byte range, then the raw data. Files are memory-mapped copy-on-write
- * and tensors are created over the mapping without copying; it is unmapped once every tensor
- * loaded from it has been freed.
+ * tensor's dtype, shape and byte range, then the raw data. The header is checked as the
+ * safetensors library checks it (no duplicate keys; byte ranges that tile the data section
+ * exactly). {@link #read} and {@link #index} copy tensors into memory of their own, so a loaded
+ * model never depends on the file; {@link #map} views the file in place, for callers that accept
+ * its hazard.
  */
 public final class Safetensors {
     private static final long MAX_HEADER_BYTES = 100L << 20;
+    private static final int MAX_DIMS = 64;
+    private static final String METADATA = "__metadata__";
 
     private Safetensors() {}
 
@@ -47,7 +60,37 @@ public final class Safetensors {
         return read(file).tensors();
     }
 
+    /**
+     * Reads every tensor into memory of its own, one at a time (see {@link #index}): the file may
+     * be overwritten or deleted afterwards, and a file that shrinks while it is read gives a
+     * {@link CheckpointException}.
+     */
     public static Contents read(Path file) {
+        try (Index src = open(file)) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            try {
+                for (var e : src.header().entries().entrySet()) tensors.put(e.getKey(), src.take(e.getKey(), e.getValue().dtype(), Device.CPU));
+            } catch (RuntimeException e) {
+                tensors.values().forEach(Tensor::close);
+                throw e;
+            }
+            return new Contents(tensors, src.header().metadata());
+        }
+    }
+
+    /**
+     * Memory-maps the file copy-on-write and creates the tensors over the mapping without copying;
+     * it is unmapped once every tensor has been freed. An in-place op on a tensor changes private
+     * pages, never the file.
+     *
+     * <p><b>Hazard:</b> the tensors read the file's pages for as long as they live. If the file is
+     * truncated or overwritten in place meanwhile (for example by {@code cp new.safetensors
+     * w.safetensors}), touching a tensor kills the JVM with SIGBUS, or shows the new bytes. Use it
+     * only for files nobody rewrites while they are in use (replace them by renaming, as
+     * {@link #save} does); {@link #read} is the safe default.
+     */
+    public static Contents map(Path file) {
+        CheckpointFiles.requireRegularFile(file, KIND);
         Arena arena = Arena.ofShared();
         AtomicInteger users = new AtomicInteger(1); // this method holds one reference until it returns
         Runnable release = () -> {
@@ -56,29 +99,15 @@ public final class Safetensors {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try {
             MemorySegment all = mapCopyOnWrite(file, arena);
-            long size = all.byteSize();
-            if (size < 8) throw bad(file, "is " + size + " bytes long, too short for a safetensors header");
-            long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
-                throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
-                        + " bytes: not a safetensors file, or truncated");
-            }
-            String json = new String(all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-            JsonObject header = parseHeader(file, json);
+            long headerLen = headerLength(file, all.byteSize(),
+                    all.byteSize() < 8 ? 0 : all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0));
             MemorySegment data = all.asSlice(8 + headerLen);
-            Map<String, String> metadata = new LinkedHashMap<>();
-            for (Map.Entry<String, JsonElement> e : header.entrySet()) {
-                if (e.getKey().equals("__metadata__")) {
-                    metadata.putAll(readMetadata(file, e.getValue()));
-                    continue;
-                }
-                Tensor t = tensorAt(file, e.getKey(), e.getValue(), data, users, release);
-                tensors.put(e.getKey(), t);
-            }
-            return new Contents(tensors, metadata);
+            Header header = parseHeader(file, all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE), data.byteSize());
+            for (var e : header.entries().entrySet()) tensors.put(e.getKey(), tensorAt(e.getValue(), data, users, release));
+            return new Contents(tensors, header.metadata());
         } catch (IOException e) {
             tensors.values().forEach(Tensor::close);
-            throw new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
+            throw CheckpointFiles.cannotRead(file, KIND, e);
         } catch (RuntimeException e) {
             tensors.values().forEach(Tensor::close);
             throw e;
@@ -99,84 +128,207 @@ public final class Safetensors {
             if (!java.nio.file.Files.isReadable(file)) throw e;
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 MemorySegment copy = arena.allocate(Math.max(ch.size(), 1), 64).asSlice(0, ch.size());
-                for (long pos = 0; pos < copy.byteSize(); ) {
-                    int n = ch.read(copy.asSlice(pos, Math.min(1L << 30, copy.byteSize() - pos)).asByteBuffer(), pos);
-                    if (n < 0) throw new IOException("unexpected end of file");
-                    pos += n;
+                for (long pos = 0; pos < copy.byteSize(); pos += 1L << 30) {
+                    readFully(ch, copy.asSlice(pos, Math.min(1L << 30, copy.byteSize() - pos)).asByteBuffer(), pos);
                 }
                 return copy;
             }
         }
     }
 
-    private static JsonObject parseHeader(Path file, String json) {
+    /** The declared header length, checked against the file's size. */
+    private static long headerLength(Path file, long size, long headerLen) {
+        if (size < 8) throw bad(file, "is " + size + " bytes long, too short for a safetensors header");
+        if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
+            throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
+                    + " bytes: not a safetensors file, or truncated");
+        }
+        return headerLen;
+    }
+
+    // ---- the header ---------------------------------------------------------------------------
+
+    /** One tensor's record in the header: its bytes are [begin, begin + bytes) of the data section. */
+    private record Entry(DType dtype, long[] shape, long begin, long bytes) {}
+
+    private record Header(Map<String, Entry> entries, Map<String, String> metadata) {}
+
+    /**
+     * Parses the header with a streaming reader, so that a key given twice is seen (a JSON object
+     * would keep the last), and checks that the tensors' byte ranges tile the data section.
+     */
+    private static Header parseHeader(Path file, byte[] utf8, long dataSize) {
+        String json;
         try {
-            JsonElement root = JsonParser.parseString(json);
-            if (!root.isJsonObject()) throw bad(file, "has a header that is not a JSON object");
-            return root.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw bad(file, "has a malformed JSON header: " + e.getMessage());
+            json = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
+        } catch (CharacterCodingException e) {
+            throw bad(file, "has a header that is not valid UTF-8");
+        }
+        checkSyntax(file, json); // so that a syntax error is reported as one, wherever it is
+        JsonReader r = strictReader(json);
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, String> metadata = null;
+        try {
+            if (r.peek() != JsonToken.BEGIN_OBJECT) throw bad(file, "has a header that is not a JSON object");
+            r.beginObject();
+            while (r.hasNext()) {
+                String key = r.nextName();
+                if (entries.containsKey(key) || (metadata != null && key.equals(METADATA))) {
+                    throw bad(file, "has the key " + quote(key) + " twice in its header");
+                }
+                if (key.equals(METADATA)) metadata = readMetadata(file, r);
+                else entries.put(key, readEntry(file, key, r));
+            }
+            r.endObject();
+            if (r.peek() != JsonToken.END_DOCUMENT) throw bad(file, "has more than one JSON value in its header");
+        } catch (IOException | IllegalStateException e) {
+            throw malformed(file, r); // checkSyntax let it through, so this is not expected
+        }
+        checkLayout(file, entries, dataSize);
+        return new Header(entries, metadata == null ? new LinkedHashMap<>() : metadata);
+    }
+
+    private static JsonReader strictReader(String json) {
+        JsonReader r = new JsonReader(new StringReader(json));
+        r.setStrictness(Strictness.STRICT);
+        return r;
+    }
+
+    /** One pass over the whole header as plain JSON: a single value, strictly formed. */
+    private static void checkSyntax(Path file, String json) {
+        JsonReader r = strictReader(json);
+        try {
+            r.skipValue();
+            if (r.peek() != JsonToken.END_DOCUMENT) throw bad(file, "has more than one JSON value in its header");
+        } catch (IOException | IllegalStateException e) {
+            throw malformed(file, r);
         }
     }
 
-    private static Map<String, String> readMetadata(Path file, JsonElement value) {
+    /** Gson's own message would advise "setStrictness(LENIENT)": say where, in our words. */
+    private static CheckpointException malformed(Path file, JsonReader r) {
+        return bad(file, "has a malformed JSON header (" + r.toString().replaceFirst("^JsonReader\\s*", "") + ")");
+    }
+
+    private static Map<String, String> readMetadata(Path file, JsonReader r) throws IOException {
+        if (r.peek() != JsonToken.BEGIN_OBJECT) throw bad(file, "has __metadata__ that is not an object");
         Map<String, String> out = new LinkedHashMap<>();
-        if (!value.isJsonObject()) throw bad(file, "has __metadata__ that is not an object");
-        for (var m : value.getAsJsonObject().entrySet()) {
-            if (!m.getValue().isJsonPrimitive()) throw bad(file, "has a non-string metadata value for '" + m.getKey() + "'");
-            out.put(m.getKey(), m.getValue().getAsString());
+        r.beginObject();
+        while (r.hasNext()) {
+            String key = r.nextName();
+            if (r.peek() != JsonToken.STRING) throw bad(file, "has a non-string metadata value for " + quote(key));
+            if (out.put(key, r.nextString()) != null) throw bad(file, "has the metadata key " + quote(key) + " twice");
         }
+        r.endObject();
         return out;
     }
 
-    /** One tensor's record in the header, checked against the data section's size. */
-    private record Entry(DType dtype, long[] shape, long begin, long bytes) {}
-
-    private static Entry entry(Path file, String key, JsonElement entry, long dataSize) {
-        if (!entry.isJsonObject()) throw bad(file, "has an entry for '" + key + "' that is not an object");
-        JsonObject o = entry.getAsJsonObject();
-        DType dtype;
-        long[] shape;
-        long begin;
-        long end;
-        try {
-            dtype = SafetensorsDType.parse(o.get("dtype").getAsString(), key);
-        } catch (IllegalArgumentException e) {
-            throw bad(file, e.getMessage());
-        } catch (RuntimeException e) {
-            throw bad(file, "has no valid dtype for '" + key + "': " + entry);
+    private static Entry readEntry(Path file, String key, JsonReader r) throws IOException {
+        if (r.peek() != JsonToken.BEGIN_OBJECT) throw bad(file, "has an entry for " + quote(key) + " that is not an object");
+        String dtypeName = null;
+        long[] shape = null;
+        long[] offsets = null;
+        Set<String> fields = new HashSet<>();
+        r.beginObject();
+        while (r.hasNext()) {
+            String field = r.nextName();
+            if (!fields.add(field)) throw bad(file, "has the field " + quote(field) + " twice for tensor " + quote(key));
+            switch (field) {
+                case "dtype" -> {
+                    if (r.peek() != JsonToken.STRING) throw bad(file, "has a dtype for " + quote(key) + " that is not a string");
+                    dtypeName = r.nextString();
+                }
+                case "shape" -> shape = integers(file, key, "shape", r, MAX_DIMS);
+                case "data_offsets" -> offsets = integers(file, key, "data_offsets", r, 2);
+                default -> r.skipValue(); // as the safetensors library, ignore fields it does not know
+            }
         }
+        r.endObject();
+        if (dtypeName == null || shape == null || offsets == null) {
+            throw bad(file, "has an invalid entry for " + quote(key) + " (needs dtype, shape and data_offsets): no "
+                    + (dtypeName == null ? "dtype" : shape == null ? "shape" : "data_offsets"));
+        }
+        if (offsets.length != 2) throw bad(file, "has data_offsets for " + quote(key) + " that are not [begin, end]");
+        DType dtype;
         try {
-            JsonArray dims = o.getAsJsonArray("shape");
-            shape = new long[dims.size()];
-            for (int i = 0; i < shape.length; i++) shape[i] = dims.get(i).getAsLong();
-            JsonArray offsets = o.getAsJsonArray("data_offsets");
-            if (offsets.size() != 2) throw bad(file, "has data_offsets for '" + key + "' that are not [begin, end]");
-            begin = offsets.get(0).getAsLong();
-            end = offsets.get(1).getAsLong();
-        } catch (NullPointerException | IllegalStateException | ClassCastException | UnsupportedOperationException
-                 | NumberFormatException e) {
-            throw bad(file, "has an invalid entry for '" + key + "' (needs dtype, shape and data_offsets): " + entry);
+            dtype = SafetensorsDType.parse(dtypeName, key);
+        } catch (IllegalArgumentException e) {
+            throw bad(file, "has tensor " + quote(key) + " of dtype " + quote(dtypeName) + ", which dit4j does not support");
         }
         long bytes;
         try {
             bytes = Math.multiplyExact(Shapes.numel(shape), dtype.byteSize());
-        } catch (ArithmeticException | IllegalArgumentException e) {
-            throw bad(file, "has an invalid shape for '" + key + "': " + o.get("shape"));
+        } catch (ArithmeticException e) {
+            throw bad(file, "has a shape for " + quote(key) + " whose size in bytes overflows 64 bits: " + Arrays.toString(shape));
         }
-        if (begin < 0 || end < begin || end > dataSize) {
-            throw bad(file, "is truncated or corrupt: tensor '" + key + "' spans bytes [" + begin + ", " + end
-                    + ") but the data section has " + dataSize + " bytes");
+        if (offsets[1] < offsets[0]) {
+            throw bad(file, "has data_offsets for " + quote(key) + " that end (" + offsets[1] + ") before they begin (" + offsets[0] + ")");
         }
-        if (end - begin != bytes) {
-            throw bad(file, "has tensor '" + key + "' of " + (end - begin) + " bytes but its shape and dtype need " + bytes);
+        if (offsets[1] - offsets[0] != bytes) {
+            throw bad(file, "has tensor " + quote(key) + " of " + (offsets[1] - offsets[0]) + " bytes but its shape "
+                    + Arrays.toString(shape) + " and dtype need " + bytes);
         }
-        return new Entry(dtype, shape, begin, bytes);
+        return new Entry(dtype, shape, offsets[0], bytes);
     }
 
-    private static Tensor tensorAt(Path file, String key, JsonElement json, MemorySegment data, AtomicInteger users,
-                                   Runnable release) {
-        Entry e = entry(file, key, json, data.byteSize());
+    /** A JSON array of at most {@code max} integers in [0, 2^63): shape and data_offsets. */
+    private static long[] integers(Path file, String key, String field, JsonReader r, int max) throws IOException {
+        String what = field + " for " + quote(key);
+        if (r.peek() != JsonToken.BEGIN_ARRAY) throw bad(file, "has " + what + " that is not an array of integers");
+        long[] out = new long[max];
+        int n = 0;
+        r.beginArray();
+        while (r.hasNext()) {
+            if (n == max) {
+                throw bad(file, "has " + what + (field.equals("shape") ? " with more than " + max + " dimensions" : " that are not [begin, end]"));
+            }
+            if (r.peek() != JsonToken.NUMBER) throw bad(file, "has " + what + " whose item " + n + " is not a number");
+            String text = r.nextString(); // the literal: 1.5 or 2^64 must not be rounded or wrapped
+            if (!text.matches("0|[1-9][0-9]*")) {
+                throw bad(file, "has " + what + " whose item " + n + " is " + quote(text) + ", not a non-negative integer");
+            }
+            try {
+                out[n++] = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw bad(file, "has " + what + " whose item " + (n - 1) + " is " + quote(text) + ", more than 2^63 - 1");
+            }
+        }
+        r.endArray();
+        return Arrays.copyOf(out, n);
+    }
+
+    /**
+     * As the safetensors library: sorted by begin, the ranges start at 0, each begins where the
+     * previous ended, and the last ends where the data section does (no overlaps, gaps or slack).
+     */
+    private static void checkLayout(Path file, Map<String, Entry> entries, long dataSize) {
+        List<Map.Entry<String, Entry>> sorted = new ArrayList<>(entries.entrySet());
+        sorted.sort(Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().begin())
+                .thenComparingLong(e -> e.getValue().bytes()));
+        long at = 0;
+        String previous = null;
+        for (var e : sorted) {
+            long begin = e.getValue().begin();
+            if (begin != at) {
+                throw bad(file, previous == null
+                        ? "has data_offsets that do not start at 0: the first tensor, " + quote(e.getKey()) + ", begins at byte " + begin
+                        : "has data_offsets that " + (begin < at ? "overlap" : "leave a gap") + ": tensor " + quote(e.getKey())
+                                + " begins at byte " + begin + " but " + quote(previous) + " ends at byte " + at);
+            }
+            at = begin + e.getValue().bytes();
+            previous = e.getKey();
+        }
+        if (at > dataSize) {
+            throw bad(file, "is truncated or corrupt: tensor " + quote(previous) + " ends at byte " + at + " of the data section, which has "
+                    + dataSize + " bytes");
+        }
+        if (at < dataSize) {
+            throw bad(file, "has " + (dataSize - at) + " bytes after the end of its last tensor that no data_offsets cover (the data section has "
+                    + dataSize + " bytes, the tensors " + at + ")");
+        }
+    }
+
+    private static Tensor tensorAt(Entry e, MemorySegment data, AtomicInteger users, Runnable release) {
         MemorySegment slice = data.asSlice(e.begin(), e.bytes());
         if (slice.address() % e.dtype().byteSize() != 0 || e.bytes() == 0) {
             // unaligned data cannot be viewed in place: copy it
@@ -193,56 +345,53 @@ public final class Safetensors {
         }
     }
 
+    // ---- reading tensor by tensor ----------------------------------------------------------------
+
     /**
      * Opens {@code file} as a {@link WeightSource}: the header is read and checked now, each
      * tensor is read from the file into memory of its own when it is taken (no mapping stays
      * behind, so later changes to the file cannot reach a loaded model).
      */
     public static WeightSource index(Path file) {
+        return open(file);
+    }
+
+    private static Index open(Path file) {
+        CheckpointFiles.requireRegularFile(file, KIND);
         FileChannel ch = null;
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
             long size = ch.size();
-            if (size < 8) throw bad(file, "is " + size + " bytes long, too short for a safetensors header");
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, len, 0);
-            long headerLen = len.getLong(0);
-            if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
-                throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
-                        + " bytes: not a safetensors file, or truncated");
-            }
+            if (size >= 8) readFully(ch, len, 0);
+            long headerLen = headerLength(file, size, len.getLong(0));
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8);
-            JsonObject json = parseHeader(file, new String(header.array(), StandardCharsets.UTF_8));
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            for (Map.Entry<String, JsonElement> e : json.entrySet()) {
-                if (!e.getKey().equals("__metadata__")) entries.put(e.getKey(), entry(file, e.getKey(), e.getValue(), size - 8 - headerLen));
-            }
-            return new Index(file, ch, 8 + headerLen, entries);
+            return new Index(file, ch, 8 + headerLen, parseHeader(file, header.array(), size - 8 - headerLen));
         } catch (IOException e) {
             closeQuietly(ch);
-            throw new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
+            throw CheckpointFiles.cannotRead(file, KIND, e);
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
         }
     }
 
-    private record Index(Path file, FileChannel ch, long dataStart, Map<String, Entry> entries) implements WeightSource {
+    private record Index(Path file, FileChannel ch, long dataStart, Header header) implements WeightSource {
         @Override
         public java.util.Set<String> keys() {
-            return java.util.Collections.unmodifiableSet(entries.keySet());
+            return java.util.Collections.unmodifiableSet(header.entries().keySet());
         }
 
         @Override
         public long[] shape(String key) {
-            Entry e = entries.get(key);
+            Entry e = header.entries().get(key);
             return e == null ? null : e.shape().clone();
         }
 
         @Override
         public Tensor take(String key, DType dtype, Device device) {
-            Entry e = entries.get(key);
+            Entry e = header.entries().get(key);
             if (e == null) throw new IllegalArgumentException(describe() + " has no tensor '" + key + "'");
             Tensor raw = TensorScope.release(Tensor.empty(e.shape(), e.dtype(), Device.CPU));
             try {
@@ -257,7 +406,8 @@ public final class Safetensors {
                 return converted;
             } catch (IOException ex) {
                 raw.close();
-                throw new CheckpointException("cannot read tensor '" + key + "' of " + file + ": " + ex.getMessage(), ex);
+                throw new CheckpointException("cannot read tensor " + quote(key) + " of " + describe() + ": "
+                        + CheckpointFiles.reason(ex), ex);
             } catch (RuntimeException ex) {
                 raw.close();
                 throw ex;
@@ -266,7 +416,7 @@ public final class Safetensors {
 
         @Override
         public String describe() {
-            return "safetensors file " + file;
+            return KIND + " " + file;
         }
 
         @Override
@@ -278,7 +428,7 @@ public final class Safetensors {
     private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
         while (buf.hasRemaining()) {
             int n = ch.read(buf, position);
-            if (n < 0) throw new IOException("unexpected end of file");
+            if (n < 0) throw new EOFException("the file ends at byte " + position + " (was it changed while being read?)");
             position += n;
         }
     }
@@ -292,8 +442,14 @@ public final class Safetensors {
         }
     }
 
+    private static final String KIND = "safetensors file";
+
     private static CheckpointException bad(Path file, String what) {
-        return new CheckpointException("safetensors file " + file + " " + what);
+        return new CheckpointException(KIND + " " + file + " " + what);
+    }
+
+    private static String quote(String untrusted) {
+        return CheckpointFiles.quote(untrusted);
     }
 
     public static void save(Path file, Map<String, Tensor> tensors) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -37,6 +38,7 @@ public final class TorchCheckpoint {
      * views (a transpose, a strided slice) are loaded as contiguous copies.
      */
     public static Object read(Path file) {
+        CheckpointFiles.requireRegularFile(file, KIND);
         checkZipMagic(file);
         try (ZipFile zip = new ZipFile(file.toFile()); TorchLoader loader = new TorchLoader(file, zip)) {
             return loader.load();
@@ -44,7 +46,7 @@ public final class TorchCheckpoint {
             throw new CheckpointException("torch checkpoint " + file + " is not a readable zip archive (truncated or corrupt): "
                     + e.getMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException("cannot read torch checkpoint " + file + ": " + e.getMessage(), e);
+            throw CheckpointFiles.cannotRead(file, KIND, e);
         }
     }
 
@@ -71,7 +73,7 @@ public final class TorchCheckpoint {
         if (part instanceof Map<?, ?> m) {
             for (var e : m.entrySet()) {
                 if (!(e.getKey() instanceof String) || !(e.getValue() instanceof Tensor)) {
-                    problem = "its entry " + e.getKey() + " is " + (e.getValue() == null ? "None" : "a " + e.getValue().getClass().getSimpleName());
+                    problem = "its entry " + PickleReader.summary(e.getKey()) + " is " + (e.getValue() == null ? "None" : "a " + e.getValue().getClass().getSimpleName());
                     break;
                 }
             }
@@ -101,14 +103,30 @@ public final class TorchCheckpoint {
         forEachTensor(value, Tensor::close);
     }
 
+    /**
+     * Visits each tensor once, and each container once however many times it is referenced: a
+     * legitimate file may share lists so that the number of paths through them is exponential.
+     */
     private static void forEachTensor(Object value, Consumer<Tensor> action) {
-        if (value instanceof Tensor t) {
-            action.accept(t);
-        } else if (value instanceof Map<?, ?> m) {
-            m.values().forEach(v -> forEachTensor(v, action));
-        } else if (value instanceof Collection<?> c) {
-            c.forEach(v -> forEachTensor(v, action));
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object> todo = new ArrayDeque<>();
+        push(todo, value);
+        while (!todo.isEmpty()) {
+            Object o = todo.pop();
+            if (!seen.add(o)) continue;
+            if (o instanceof Tensor t) {
+                action.accept(t);
+            } else if (o instanceof Map<?, ?> m) {
+                m.values().forEach(v -> push(todo, v));
+            } else if (o instanceof Collection<?> c) {
+                c.forEach(v -> push(todo, v));
+            }
         }
+    }
+
+    /** Only what may hold tensors (never null, which an ArrayDeque refuses). */
+    private static void push(ArrayDeque<Object> todo, Object v) {
+        if (v instanceof Tensor || v instanceof Map<?, ?> || v instanceof Collection<?>) todo.push(v);
     }
 
     private static void checkZipMagic(Path file) {
@@ -121,9 +139,11 @@ public final class TorchCheckpoint {
                         + ": torch.save files from PyTorch before 1.6, and other formats, are not supported");
             }
         } catch (IOException e) {
-            throw new CheckpointException("cannot read torch checkpoint " + file + ": " + e.getMessage(), e);
+            throw CheckpointFiles.cannotRead(file, KIND, e);
         }
     }
+
+    private static final String KIND = "torch checkpoint";
 
     // ---- writing --------------------------------------------------------------------------
 

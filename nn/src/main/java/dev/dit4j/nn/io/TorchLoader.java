@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -102,6 +103,10 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
         storageData.values().forEach(Tensor::close); // views made from them keep the memory alive
     }
 
+    private static String quote(String untrusted) {
+        return CheckpointFiles.quote(untrusted);
+    }
+
     private CheckpointException bad(String what) {
         return new CheckpointException("torch checkpoint " + file + " " + what);
     }
@@ -125,16 +130,17 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
     @Override
     public Object persistentLoad(Object pid) {
         if (!(pid instanceof PickleReader.Tuple t) || t.size() != 5 || !"storage".equals(t.get(0))) {
-            throw new IllegalArgumentException("unsupported persistent id " + pid);
+            throw new IllegalArgumentException("unsupported persistent id " + (pid instanceof PickleReader.Tuple ? pid : PickleReader.summary(pid))
+                    + ", expected ('storage', type, key, location, numel)");
         }
         DType dtype = t.get(1) instanceof PickleReader.Global g ? TorchStorageTypes.dtypeOf(g) : null;
-        if (dtype == null) throw new IllegalArgumentException("persistent id names no known storage type: " + t.get(1));
+        if (dtype == null) throw new IllegalArgumentException("persistent id names no known storage type: " + PickleReader.summary(t.get(1)));
         if (!(t.get(2) instanceof String key) || !(t.get(3) instanceof String) || !(t.get(4) instanceof Long numel) || numel < 0) {
-            throw new IllegalArgumentException("malformed storage id " + pid);
+            throw new IllegalArgumentException("malformed storage id " + pid + ", expected ('storage', type, key, location, numel)");
         }
         Storage s = new Storage(key, dtype, numel);
         Storage seen = storages.putIfAbsent(key, s);
-        if (seen != null && !seen.equals(s)) throw new IllegalArgumentException("storage '" + key + "' is described twice, differently");
+        if (seen != null && !seen.equals(s)) throw new IllegalArgumentException("storage " + quote(key) + " is described twice, differently");
         return s;
     }
 
@@ -167,12 +173,12 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
         if (a.size() < 4 || !(a.get(0) instanceof Storage s) || !(a.get(1) instanceof Long offset)) {
             throw new IllegalArgumentException("_rebuild_tensor_v2 needs (storage, offset, size, stride, ...), got " + a);
         }
-        long[] shape = longs(a.get(2), "size");
-        long[] stride = longs(a.get(3), "stride");
+        long[] shape = longs(a.get(2), "size", s);
+        long[] stride = longs(a.get(3), "stride", s);
         long end = TorchViews.extent(offset, shape, stride);
         if (end > s.numel()) {
-            throw new IllegalArgumentException("a tensor of size " + a.get(2) + " and stride " + a.get(3) + " at offset "
-                    + offset + " reaches element " + (end - 1) + " of storage '" + s.key() + "', which has " + s.numel());
+            throw new IllegalArgumentException("a tensor of size " + Arrays.toString(shape) + " and stride " + Arrays.toString(stride)
+                    + " at offset " + offset + " reaches element " + (end - 1) + " of storage " + quote(s.key()) + ", which has " + s.numel());
         }
         Tensor data = storageData(s);
         if (!TorchViews.isRowMajor(shape, stride)) {
@@ -182,20 +188,21 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
             } catch (ArithmeticException e) {
                 bytes = Long.MAX_VALUE; // overflowing sizes are just too large
             }
-            spend(bytes, "copying a strided view of storage '" + s.key() + "'");
+            spend(bytes, "copying a strided view of storage " + quote(s.key()));
         }
         Tensor t = TorchViews.view(data, offset, shape, stride);
         made.add(t);
         return t;
     }
 
-    private static long[] longs(Object o, String what) {
+    private static long[] longs(Object o, String field, Storage s) {
+        String what = field + " (of a tensor on storage " + quote(s.key()) + ")";
         if (!(o instanceof PickleReader.Tuple t) || t.size() > MAX_DIMS) {
-            throw new IllegalArgumentException("tensor " + what + " is not a tuple of at most " + MAX_DIMS + " ints: " + o);
+            throw new IllegalArgumentException("tensor " + what + " is not a tuple of at most " + MAX_DIMS + " ints: " + PickleReader.summary(o));
         }
         long[] out = new long[t.size()];
         for (int i = 0; i < out.length; i++) {
-            if (!(t.get(i) instanceof Long v)) throw new IllegalArgumentException("tensor " + what + " holds a non-int: " + o);
+            if (!(t.get(i) instanceof Long v)) throw new IllegalArgumentException("tensor " + what + " holds a non-int: " + t);
             out[i] = v;
         }
         return out;
@@ -207,13 +214,21 @@ final class TorchLoader implements PickleReader.Hooks, AutoCloseable {
         if (data != null) return data;
         String name = prefix + "data/" + s.key();
         ZipEntry e = zip.getEntry(name);
-        if (e == null || e.isDirectory()) throw new IllegalArgumentException("storage '" + s.key() + "' is missing: no record " + name);
-        long bytes = Math.multiplyExact(s.numel(), s.dtype().byteSize());
+        if (e == null || e.isDirectory()) {
+            throw new IllegalArgumentException("storage " + quote(s.key()) + " is missing: no record " + CheckpointFiles.quote(name));
+        }
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(s.numel(), s.dtype().byteSize());
+        } catch (ArithmeticException ex) {
+            throw new IllegalArgumentException("storage " + quote(s.key()) + " declares numel " + s.numel() + " " + s.dtype()
+                    + " elements, whose size in bytes overflows 64 bits");
+        }
         if (e.getSize() != bytes) {
-            throw new IllegalArgumentException("storage '" + s.key() + "' should hold " + s.numel() + " " + s.dtype() + " elements ("
+            throw new IllegalArgumentException("storage " + quote(s.key()) + " should hold " + s.numel() + " " + s.dtype() + " elements ("
                     + bytes + " bytes) but " + name + " has " + e.getSize() + " bytes");
         }
-        spend(bytes, "storage '" + s.key() + "'");
+        spend(bytes, "storage " + quote(s.key()));
         data = TensorScope.release(Tensor.empty(new long[] {s.numel()}, s.dtype(), Device.CPU));
         storageData.put(s.key(), data); // closed by close(), even if reading fails
         if (bytes > 0) readInto(e, data.asSegment());

@@ -38,10 +38,15 @@ final class TorchViews {
         }
         if (offset < 0) throw new IllegalArgumentException("negative storage offset " + offset);
         for (long s : stride) if (s < 0) throw new IllegalArgumentException("negative stride in " + Arrays.toString(stride));
-        if (Shapes.numel(shape) == 0) return 0;
-        long last = offset;
-        for (int i = 0; i < shape.length; i++) last = Math.addExact(last, Math.multiplyExact(shape[i] - 1, stride[i]));
-        return last + 1;
+        try {
+            if (Shapes.numel(shape) == 0) return 0;
+            long last = offset;
+            for (int i = 0; i < shape.length; i++) last = Math.addExact(last, Math.multiplyExact(shape[i] - 1, stride[i]));
+            return Math.addExact(last, 1);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("size " + Arrays.toString(shape) + " and stride " + Arrays.toString(stride)
+                    + " at storage offset " + offset + " overflow 64-bit element counts");
+        }
     }
 
     /** The view as a new tensor handle (released from any scope); storage is a 1-d CPU tensor. */

@@ -6,7 +6,6 @@ import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
-import dev.dit4j.nn.Torch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,26 +15,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SafetensorsTest {
-    @TempDir
-    Path dir;
-    private long live;
-
-    @BeforeEach
-    void baseline() {
-        live = Torch.liveTensors();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(live, Torch.liveTensors());
-    }
-
+class SafetensorsTest extends FileTestSupport {
     @Test
     void roundTripKeepsNamesShapesDtypesValuesAndMetadata() {
         Path file = dir.resolve("w.safetensors");
@@ -64,13 +46,13 @@ class SafetensorsTest {
     }
 
     @Test
-    void loadedTensorsViewTheMappingAndWritesStayPrivate() throws IOException {
+    void mappedTensorsViewTheFileAndWritesStayPrivate() throws IOException {
         Path file = dir.resolve("m.safetensors");
         try (Tensor t = Tensor.ones(1024)) {
             Safetensors.save(file, Map.of("w", t));
         }
         byte[] before = Files.readAllBytes(file);
-        try (Safetensors.Contents c = Safetensors.read(file)) {
+        try (Safetensors.Contents c = Safetensors.map(file)) {
             Tensor w = c.tensors().get("w");
             w.mul_(3); // in place on the mapped tensor: copy-on-write, the file is untouched
             try (Tensor sum = w.sum()) {
@@ -81,12 +63,12 @@ class SafetensorsTest {
     }
 
     @Test
-    void tensorsOutliveTheLoaderUntilClosed() {
+    void mappedTensorsOutliveTheLoaderUntilClosed() {
         Path file = dir.resolve("k.safetensors");
         try (Tensor t = Tensor.arange(0, 6, 1, DType.FLOAT32, Device.CPU)) {
             Safetensors.save(file, Map.of("a", t, "b", t));
         }
-        Map<String, Tensor> loaded = Safetensors.load(file);
+        Map<String, Tensor> loaded = Safetensors.map(file).tensors();
         Tensor a = loaded.remove("a");
         loaded.values().forEach(Tensor::close);
         assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, a.toFloatArray(), "the mapping stays while any tensor uses it");
@@ -99,7 +81,8 @@ class SafetensorsTest {
         return p;
     }
 
-    private static byte[] file(String header, int dataBytes) {
+    /** A safetensors file with this header and dataBytes zero bytes of data. */
+    static byte[] file(String header, int dataBytes) {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(h.length).put(h);

@@ -6,7 +6,6 @@ import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
-import dev.dit4j.nn.Torch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -24,27 +23,10 @@ import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Fixtures in resources/pt are made by real PyTorch: see src/test/python/make_pt_fixtures.py. */
-class TorchCheckpointTest {
-    @TempDir
-    Path dir;
-    private long live;
-
-    @BeforeEach
-    void baseline() {
-        live = Torch.liveTensors();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(live, Torch.liveTensors());
-    }
-
+class TorchCheckpointTest extends FileTestSupport {
     // ---- files written by torch.save --------------------------------------------------------
 
     @Test
@@ -329,14 +311,23 @@ class TorchCheckpointTest {
 
     /** A torch.save-shaped archive holding this pickle and these storages. */
     private Path checkpoint(byte[] pickle, Map<String, byte[]> storages) throws IOException {
+        return write("hostile.pt", checkpointBytes(pickle, storages));
+    }
+
+    static byte[] checkpointBytes(byte[] pickle, Map<String, byte[]> storages) throws IOException {
         Map<String, byte[]> entries = new LinkedHashMap<>();
         entries.put("archive/data.pkl", pickle);
         storages.forEach((k, v) -> entries.put("archive/data/" + k, v));
         entries.put("archive/version", "3\n".getBytes());
-        return zip(entries);
+        return zipBytes(entries);
     }
 
     private Path zip(Map<String, byte[]> entries) throws IOException {
+        return write("hostile.pt", zipBytes(entries));
+    }
+
+    /** A zip archive (deflated entries) of these records. */
+    static byte[] zipBytes(Map<String, byte[]> entries) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
             for (var e : entries.entrySet()) {
@@ -345,11 +336,11 @@ class TorchCheckpointTest {
                 zip.closeEntry();
             }
         }
-        return write("hostile.pt", bytes.toByteArray());
+        return bytes.toByteArray();
     }
 
     /** A pickle of one float32 tensor over storage key with numel elements, viewed as described. */
-    private static byte[] tensorPickle(String key, long numel, long offset, long[] size, long[] stride) {
+    static byte[] tensorPickle(String key, long numel, long offset, long[] size, long[] stride) {
         PickleWriter p = new PickleWriter();
         p.global("torch._utils", "_rebuild_tensor_v2");
         p.mark();
@@ -378,7 +369,7 @@ class TorchCheckpointTest {
         return p.finish();
     }
 
-    private static void assertRejected(Path file, String problem) {
+    static void assertRejected(Path file, String problem) {
         CheckpointException e = assertThrows(CheckpointException.class, () -> TorchCheckpoint.closeTensors(TorchCheckpoint.read(file)));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         if (problem != null) assertTrue(e.getMessage().contains(problem), e.getMessage());
