@@ -16,7 +16,6 @@ import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
-import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.io.WeightSource;
 import dev.dit4j.nn.io.Safetensors;
@@ -95,23 +94,17 @@ public final class Parity implements Callable<Integer> {
         long n = x.size(0);
         Tensor t = required(in, "t");
         if (t.dim() != 1 || t.size(0) != n) fail("t", "[N] = [" + n + "] (a timestep per x)", Arrays.toString(t.shape()));
-        try (WeightSource source = Weights.open(weights)) {
+        long[] contextWeight;
+        try (WeightSource source = Weights.open(weights)) { // a .safetensors header only; a .pt is read whole, then again by load
             long[] stem = firstShape(source, "x_embedder.proj.weight", "patch_embed.proj.weight"); // [width, C, k, k] in each family
             if (stem != null && stem.length == 4 && stem[1] != x.size(1)) {
                 fail("x", stem[1] + " channels, as the weights " + weights + " take (" + Arrays.toString(stem) + ")", x.size(1) + " channels");
             }
-            ModelConfig<? extends DiffusionModel<?>> config = Presets.config(presetOption.name(), (int) x.size(1), (int) x.size(2));
-            checkConditioning(in, n, config.numClasses(), firstShape(source, "context_embed.weight"));
-            VarBuilder vb = VarBuilder.load(source, DType.FLOAT32, dev);
-            DiffusionModel<?> net = config.build(vb);
-            try {
-                vb.finish();
-            } catch (RuntimeException e) {
-                net.close();
-                throw e;
-            }
-            return net;
+            contextWeight = firstShape(source, "context_embed.weight");
         }
+        ModelConfig<? extends DiffusionModel<?>> config = Presets.config(presetOption.name(), (int) x.size(1), (int) x.size(2));
+        checkConditioning(in, n, config.numClasses(), contextWeight);
+        return config.load(weights, dev);
     }
 
     /** y: integer labels [N] in [0, numClasses] (numClasses itself is the null label); context: [N, T, D] with the weights' D. */
