@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,20 +8,16 @@ import picocli.CommandLine.Command;
 @Command(name = "dit4j", mixinStandardHelpOptions = true, version = "dit4j 0.1.0",
         description = "Diffusion transformers in Java on libtorch.",
         subcommands = {Doctor.class, TrainDiT.class, TrainLatents.class, MlpDemo.class, Parity.class, Flops.class})
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
     /** The main job: report the installation, then train a DiT on Fashion-MNIST on its defaults. */
     @Override
-    public void run() {
+    public Integer call() {
         new Doctor().run();
         System.out.println();
-        try {
-            new TrainDiT().call();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return new CommandLine(new TrainDiT()).execute(); // through picocli: its checks and usage errors apply as to 'train'
     }
 }

@@ -12,6 +12,7 @@ import dev.dit4j.nn.Torch;
 import java.util.List;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.Numbers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -20,10 +21,10 @@ import picocli.CommandLine.Option;
 @Command(name = "mlp-demo", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.MlpDemo",
         description = "Fit a small MLP to sin(3x) and print its loss.")
 public final class MlpDemo implements Runnable {
-    @Option(names = "--steps", description = "training steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "training steps (default ${DEFAULT-VALUE})")
     int steps = 600;
 
-    @Option(names = "--hidden", description = "hidden width (default ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", converter = Numbers.PositiveInt.class, description = "hidden width (default ${DEFAULT-VALUE})")
     int hidden = 64;
 
     @Mixin

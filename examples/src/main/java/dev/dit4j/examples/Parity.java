@@ -1,25 +1,34 @@
 package dev.dit4j.examples;
 
 import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.DiffusionModel;
+import dev.dit4j.models.ModelConfig;
 import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
+import dev.dit4j.models.Weights;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.io.WeightSource;
 import dev.dit4j.nn.io.Safetensors;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Runs a model forward on inputs from a safetensors file and writes the outputs, so that dit4j
@@ -42,20 +51,25 @@ public final class Parity implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output safetensors: 'out', and 'out_cfg' when --cfg is given")
     Path out;
 
-    @Option(names = "--cfg", description = "guidance scale: also run the guided forward (first half conditional)")
+    @Option(names = "--cfg", converter = Numbers.NonNegative.class, description = "guidance scale: also run the guided forward (first half conditional)")
     Double cfg;
 
     @Mixin
     DeviceOption deviceOption = new DeviceOption();
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        OutputPaths.requireDistinct(spec, "--out", out, "--weights", weights);
+        OutputPaths.requireDistinct(spec, "--out", out, "--inputs", inputs);
         Device dev = deviceOption.device();
         String model = presetOption.name();
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
-            Tensor x = required(in, "x").to(dev);
-            Tensor t = required(in, "t").to(dev);
-            try (DiffusionModel<?> net = Presets.config(model, (int) x.size(1), (int) x.size(2)).load(weights, dev)) {
+            try (DiffusionModel<?> net = checkedModel(in, dev)) {
+                Tensor x = in.tensors().get("x").to(dev);
+                Tensor t = in.tensors().get("t").to(dev);
                 net.eval();
                 Conditioning c = conditioning(in, net.config().numClasses(), x.size(0), dev);
                 Map<String, Tensor> results = new LinkedHashMap<>();
@@ -66,6 +80,62 @@ public final class Parity implements Callable<Integer> {
         }
         System.out.println("parity: wrote " + out);
         return 0;
+    }
+
+    /**
+     * Checks every input tensor's shape and dtype against x and the weights, naming the tensor,
+     * what was expected and what was found, and only then builds the model from the weights (a
+     * 3-channel x for a 4-channel model is an input error, not a weights mismatch).
+     */
+    private DiffusionModel<?> checkedModel(Safetensors.Contents in, Device dev) {
+        Tensor x = required(in, "x");
+        if (x.dim() != 4 || x.size(2) != x.size(3)) fail("x", "[N, C, H, W] with H = W", Arrays.toString(x.shape()));
+        if (!x.dtype().isFloatingPoint()) fail("x", "floating point", x.dtype().toString());
+        long n = x.size(0);
+        Tensor t = required(in, "t");
+        if (t.dim() != 1 || t.size(0) != n) fail("t", "[N] = [" + n + "] (a timestep per x)", Arrays.toString(t.shape()));
+        long[] contextWeight;
+        try (WeightSource source = Weights.open(weights)) { // a .safetensors header only; a .pt is read whole, then again by load
+            long[] stem = firstShape(source, "x_embedder.proj.weight", "patch_embed.proj.weight"); // [width, C, k, k] in each family
+            if (stem != null && stem.length == 4 && stem[1] != x.size(1)) {
+                fail("x", stem[1] + " channels, as the weights " + weights + " take (" + Arrays.toString(stem) + ")", x.size(1) + " channels");
+            }
+            contextWeight = firstShape(source, "context_embed.weight");
+        }
+        ModelConfig<? extends DiffusionModel<?>> config = Presets.config(presetOption.name(), (int) x.size(1), (int) x.size(2));
+        checkConditioning(in, n, config.numClasses(), contextWeight);
+        return config.load(weights, dev);
+    }
+
+    /** y: integer labels [N] in [0, numClasses] (numClasses itself is the null label); context: [N, T, D] with the weights' D. */
+    private void checkConditioning(Safetensors.Contents in, long n, int numClasses, long[] contextWeight) {
+        Tensor y = in.tensors().get("y");
+        if (y != null && !in.tensors().containsKey("context")) {
+            if (y.dim() != 1 || y.size(0) != n) fail("y", "[N] = [" + n + "] (a label per x)", Arrays.toString(y.shape()));
+            if (y.dtype().isFloatingPoint() || y.dtype() == DType.BOOL) fail("y", "integer class labels", y.dtype().toString());
+            try (TensorScope s = TensorScope.open()) {
+                long min = (long) y.min().item(), max = (long) y.max().item();
+                if (numClasses > 0 && (min < 0 || max > numClasses)) {
+                    fail("y", "labels in [0, " + numClasses + "] (" + numClasses + ": the null label)", "[" + min + ", " + max + "]");
+                }
+            }
+        }
+        Tensor context = in.tensors().get("context");
+        if (context != null) {
+            long d = contextWeight != null && contextWeight.length == 2 ? contextWeight[1] : -1;
+            if (context.dim() != 3 || context.size(0) != n || (d > 0 && context.size(2) != d)) {
+                fail("context", "[N, T, D] = [" + n + ", T, " + (d > 0 ? d : "D") + "]", Arrays.toString(context.shape()));
+            }
+        }
+    }
+
+    private static long[] firstShape(WeightSource source, String... keys) {
+        for (String k : keys) if (source.keys().contains(k)) return source.shape(k);
+        return null;
+    }
+
+    private void fail(String tensor, String expected, String found) {
+        throw new IllegalArgumentException("tensor '" + tensor + "' of " + inputs + ": expected " + expected + ", found " + found);
     }
 
     /** Text tokens when the inputs hold a context, class labels when they hold y, else none. */

@@ -4,6 +4,8 @@ import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.EmaOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.ResumeOption;
 import dev.dit4j.examples.options.SeedOption;
@@ -30,7 +32,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The main job: trains a small class-conditional DiT (or U-ViT, U-DiT) on Fashion-MNIST in pixel
@@ -46,7 +50,7 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--model", description = "dit, uvit or udit (default ${DEFAULT-VALUE})")
     String model = "dit";
 
-    @Option(names = "--minutes", description = "training time budget (default ${DEFAULT-VALUE})")
+    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "training time budget (default ${DEFAULT-VALUE})")
     double minutes = 11;
 
     @Mixin
@@ -55,25 +59,25 @@ public final class TrainDiT implements Callable<Integer> {
     @Mixin
     LrOption lrOption = new LrOption(1e-3);
 
-    @Option(names = "--depth", description = "transformer blocks (DiT; U-ViT: in + out blocks, plus a mid block) (default ${DEFAULT-VALUE})")
+    @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "transformer blocks (DiT; U-ViT: in + out blocks, plus a mid block) (default ${DEFAULT-VALUE})")
     int depth = 4;
 
-    @Option(names = "--hidden", description = "width (U-DiT: 4x its stage-1 width) (default ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", converter = Numbers.PositiveInt.class, description = "width (U-DiT: 4x its stage-1 width) (default ${DEFAULT-VALUE})")
     int hidden = 128;
 
-    @Option(names = "--patch", description = "patch size (default ${DEFAULT-VALUE})")
+    @Option(names = "--patch", converter = Numbers.PositiveInt.class, description = "patch size (default ${DEFAULT-VALUE})")
     int patch = 4;
 
     @Mixin
     EmaOption emaOption = new EmaOption(0.995);
 
-    @Option(names = "--cfg", description = "guidance weight w, eps_u + w (eps_c - eps_u) (default ${DEFAULT-VALUE})")
+    @Option(names = "--cfg", converter = Numbers.NonNegative.class, description = "guidance weight w, eps_u + w (eps_c - eps_u) (default ${DEFAULT-VALUE})")
     double cfgScale = 3.0;
 
-    @Option(names = "--sample-steps", description = "DDPM sampling steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--sample-steps", converter = Numbers.PositiveInt.class, description = "DDPM sampling steps (default ${DEFAULT-VALUE})")
     int sampleSteps = 100;
 
-    @Option(names = "--dpm-steps", description = "DPM-Solver++ steps for U-ViT (default ${DEFAULT-VALUE})")
+    @Option(names = "--dpm-steps", converter = Numbers.PositiveInt.class, description = "DPM-Solver++ steps for U-ViT (default ${DEFAULT-VALUE})")
     int dpmSteps = 50;
 
     @Mixin
@@ -88,6 +92,9 @@ public final class TrainDiT implements Callable<Integer> {
     @Mixin
     ResumeOption resumeOption = new ResumeOption();
 
+    @Spec
+    CommandSpec spec;
+
     /** The output folder: --out, else the default for --model. */
     private Path out;
 
@@ -97,12 +104,18 @@ public final class TrainDiT implements Callable<Integer> {
         Device dev = deviceOption.device();
         FashionModels kind = architecture();
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
-        Files.createDirectories(out);
-        Path data = FashionMnist.locate();
-        try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
-             TensorDataset test = FashionMnist.load(data, FashionMnist.Split.TEST)) {
-            System.out.printf("data: %d training and %d test images from %s%n", train.size(), test.size(), data);
-            run(kind, train, test, dev, start);
+        checkOutputs();
+        var config = kind.config(new FashionModels.Size(depth, hidden, patch));
+        try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
+            resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes
+            Files.createDirectories(out);
+            Path data = FashionMnist.locate();
+            try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+                 TensorDataset test = FashionMnist.load(data, FashionMnist.Split.TEST)) {
+                System.out.printf("data: %d training and %d test images from %s%n", train.size(), test.size(), data);
+                double classifierAccuracy = trainJudge(train, test, dev, start);
+                trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
+            }
         }
         System.out.printf("wrote %s, %s, %s in %.0f s total; live tensors %d%n", out.resolve("samples.png"),
                 out.resolve("loss.png"), out.resolve("checkpoint.safetensors"), seconds(start), Torch.liveTensors());
@@ -118,21 +131,23 @@ public final class TrainDiT implements Callable<Integer> {
         }
     }
 
-    private void run(FashionModels kind, TensorDataset train, TensorDataset test, Device dev, long start) {
-        long seed = seedOption.seed();
+    /** The files this run writes must not replace --resume, except the checkpoint it continues. */
+    private void checkOutputs() {
+        OutputPaths.requireFolder(spec, "--out", out);
+        for (String written : List.of("classifier.safetensors", "samples.png", "loss.png")) {
+            OutputPaths.requireDistinct(spec, "the output", out.resolve(written), "--resume", resumeOption.file());
+        }
+    }
 
-        // The judge: a classifier trained with dit4j on the real images.
-        double classifierAccuracy;
+    /** The judge: a classifier trained with dit4j on the real images; returns its test accuracy. */
+    private double trainJudge(TensorDataset train, TensorDataset test, Device dev, long start) {
+        long seed = seedOption.seed();
         try (ImageClassifier judge = ImageClassifier.create(1, CLASSES, dev, seed)) {
             judge.fit(train.images(), train.labels(), 1, 128, 1e-3, seed);
-            classifierAccuracy = judge.accuracy(test.images(), test.labels(), 500);
-            System.out.printf("classifier: %.2f%% test accuracy (%.0f s)%n", 100 * classifierAccuracy, seconds(start));
+            double accuracy = judge.accuracy(test.images(), test.labels(), 500);
+            System.out.printf("classifier: %.2f%% test accuracy (%.0f s)%n", 100 * accuracy, seconds(start));
             judge.save(out.resolve("classifier.safetensors"));
-        }
-
-        var config = kind.config(new FashionModels.Size(depth, hidden, patch));
-        try (DiffusionModel<?> net = config.create(dev, seed); DiffusionModel<?> ema = config.create(dev, seed)) {
-            trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
+            return accuracy;
         }
     }
 

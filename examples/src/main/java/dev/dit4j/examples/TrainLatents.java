@@ -4,6 +4,8 @@ import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.EmaOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.examples.options.ResumeOption;
@@ -34,7 +36,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * Latent-space training of any preset on pre-extracted latents (see {@link LatentFiles}), with the
@@ -52,16 +58,16 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--latents", required = true, description = "a latent file or a folder of them")
     Path latents;
 
-    @Option(names = "--classes", description = "number of classes (default: the preset's)")
+    @Option(names = "--classes", converter = Numbers.PositiveInt.class, description = "number of classes (default: the preset's)")
     Integer classes;
 
-    @Option(names = "--depth", description = "override the preset's depth (DiT blocks; U-ViT in + out blocks), for small runs")
+    @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "override the preset's depth (DiT blocks; U-ViT in + out blocks), for small runs")
     Integer depth;
 
     @Mixin
     BatchOption batchOption = new BatchOption(256);
 
-    @Option(names = "--steps", description = "train until this many steps in all (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", converter = Numbers.PositiveLong.class, description = "train until this many steps in all (default ${DEFAULT-VALUE})")
     long steps = 1000;
 
     @Mixin
@@ -70,10 +76,10 @@ public final class TrainLatents implements Callable<Integer> {
     @Mixin
     EmaOption emaOption = new EmaOption(0.9999);
 
-    @Option(names = "--grad-clip", description = "clip the gradient norm to this (0 = off, the default)")
+    @Option(names = "--grad-clip", converter = Numbers.NonNegative.class, description = "clip the gradient norm to this (0 = off, the default)")
     double gradClip = 0;
 
-    @Option(names = "--autocast", description = "none or bfloat16 (default ${DEFAULT-VALUE})")
+    @Option(names = "--autocast", converter = AutocastParser.class, description = "none or bfloat16 (default ${DEFAULT-VALUE})")
     String autocast = "none";
 
     @Mixin
@@ -82,10 +88,10 @@ public final class TrainLatents implements Callable<Integer> {
     @Mixin
     SeedOption seedOption = new SeedOption();
 
-    @Option(names = "--log-every", description = "read the loss back every N steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--log-every", converter = Numbers.PositiveInt.class, description = "read the loss back every N steps (default ${DEFAULT-VALUE})")
     int logEvery = 100;
 
-    @Option(names = "--save-every", description = "checkpoint every N steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--save-every", converter = Numbers.PositiveInt.class, description = "checkpoint every N steps (default ${DEFAULT-VALUE})")
     int saveEvery = 5000;
 
     @Mixin
@@ -94,10 +100,13 @@ public final class TrainLatents implements Callable<Integer> {
     @Mixin
     ResumeOption resumeOption = new ResumeOption();
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws java.io.IOException {
         Device dev = deviceOption.device();
-        Files.createDirectories(outOption.dir());
+        checkOutputs();
         try (LatentFiles data = LatentFiles.open(latents, List.of())) {
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
@@ -105,6 +114,8 @@ public final class TrainLatents implements Callable<Integer> {
             Presets.Family family = Presets.Family.of(presetOption.name());
             ModelConfig<? extends DiffusionModel<?>> config = config(family, (int) shape[0], (int) shape[1]);
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
+                resumeOption.check(net);
+                Files.createDirectories(outOption.dir());
                 train(net, ema, data, dev, family);
             }
         }
@@ -134,6 +145,26 @@ public final class TrainLatents implements Callable<Integer> {
                 if (trainer.step() % saveEvery == 0) save(trainer, loader);
             }
             save(trainer, loader);
+        }
+    }
+
+    /**
+     * The checkpoint must not replace a latent file, nor land among the latent shards (the next run
+     * would read it as one); it may replace --resume, the run it continues.
+     */
+    private void checkOutputs() {
+        OutputPaths.requireFolder(spec, "--out", outOption.dir());
+        OutputPaths.requireDistinct(spec, "--out", outOption.dir(), "--latents", latents);
+        OutputPaths.requireDistinct(spec, "the checkpoint", outOption.dir().resolve("checkpoint.safetensors"), "--latents", latents);
+    }
+
+    /** {@code --autocast}: none or bfloat16, checked at parse time rather than by DType.valueOf mid-run. */
+    static final class AutocastParser implements ITypeConverter<String> {
+        @Override
+        public String convert(String text) {
+            String s = text.trim().toLowerCase(Locale.ROOT);
+            if (s.equals("none") || s.equals("bfloat16")) return s;
+            throw new TypeConversionException("'" + text + "': expected none or bfloat16");
         }
     }
 

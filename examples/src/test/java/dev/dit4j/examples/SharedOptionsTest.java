@@ -40,14 +40,15 @@ class SharedOptionsTest {
 
     @Test
     void givenValuesWin() {
+        boolean gpu = dev.dit4j.nn.Torch.cudaAvailable(); // a CUDA device is refused where libtorch has none
         TrainLatents latents = new TrainLatents();
         new CommandLine(latents).parseArgs("--model", "U-DiT-B", "--latents", "x", "--batch", "8", "--lr", "0.5", "--ema", "0.9",
-                "--seed", "7", "--device", "cuda:1", "--out", "runs/a");
+                "--seed", "7", "--device", gpu ? "cuda:0" : "cpu", "--out", "runs/a");
         assertEquals(8, latents.batchOption.batch());
         assertEquals(0.5, latents.lrOption.lr(2e-4));
         assertEquals(0.9, latents.emaOption.decay());
         assertEquals(7, latents.seedOption.seed());
-        assertEquals(Device.cuda(1), latents.deviceOption.device());
+        assertEquals(gpu ? Device.cuda(0) : Device.CPU, latents.deviceOption.device());
         assertEquals(Path.of("runs/a"), latents.outOption.dir());
 
         TrainDiT dit = new TrainDiT();

@@ -17,13 +17,39 @@ public record Device(Type type, int index) {
     public Device {
         if (type == Type.CPU && index != -1) throw new IllegalArgumentException("the CPU device has no index");
         if (type == Type.CUDA && index < 0) throw new IllegalArgumentException("CUDA device index must be >= 0, got " + index);
+        if (type == Type.CUDA) requireCuda(index);
+    }
+
+    /**
+     * A CUDA device is refused when it is made, with what to do about it, rather than at the first
+     * tensor with libtorch's dispatcher dump ("Could not run 'aten::empty' ... 'CUDA' backend").
+     */
+    private static void requireCuda(int index) {
+        int count = CudaDevices.COUNT;
+        if (count > index) return;
+        var info = Torch.nativeInfo();
+        if (!info.builtWithCuda()) {
+            throw new IllegalStateException("cannot use cuda:" + index + ": CUDA is not available in this libtorch ("
+                    + info.libtorchVersion() + " at " + info.libtorchDir() + ", a CPU build). Install a CUDA build of libtorch "
+                    + "(or PyTorch with CUDA), set LIBTORCH to it and rebuild dit4j: see README, \"How libtorch is found\"");
+        }
+        if (count == 0) {
+            throw new IllegalStateException("cannot use cuda:" + index + ": libtorch " + info.libtorchVersion()
+                    + " is a CUDA build but finds no CUDA device (no GPU, or its driver is missing or too old; check nvidia-smi)");
+        }
+        throw new IllegalStateException("cannot use cuda:" + index + ": libtorch finds " + count + " CUDA device(s), cuda:0 to cuda:" + (count - 1));
+    }
+
+    /** Asked once: whether CUDA works does not change while the process runs. */
+    private static final class CudaDevices {
+        static final int COUNT = Torch.cudaAvailable() ? Torch.cudaDeviceCount() : 0;
     }
 
     public static Device cuda(int index) {
         return new Device(Type.CUDA, index);
     }
 
-    /** Parses "cpu", "cuda" (device 0) or "cuda:N". */
+    /** Parses "cpu", "cuda" (device 0) or "cuda:N"; a CUDA device this libtorch cannot use is refused (see the constructor). */
     public static Device parse(String text) {
         String s = text.trim().toLowerCase(java.util.Locale.ROOT);
         if (s.equals("cpu")) return CPU;

@@ -4,7 +4,7 @@ import picocli.CommandLine.Option;
 
 /** {@code --batch}: training batch size, with each command's own default. */
 public final class BatchOption {
-    @Option(names = "--batch", description = "batch size (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", converter = Numbers.PositiveInt.class, description = "batch size (default ${DEFAULT-VALUE})")
     private int batch;
 
     public BatchOption(int defaultBatch) {

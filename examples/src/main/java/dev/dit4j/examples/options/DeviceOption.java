@@ -14,13 +14,16 @@ public final class DeviceOption {
         return device;
     }
 
-    /** Reports what {@link Device#parse} rejects as picocli's "Invalid value for option '--device': ...". */
+    /**
+     * Reports what {@link Device#parse} rejects as picocli's "Invalid value for option '--device': ...",
+     * including a CUDA device on a CPU build of libtorch (with what to install), before any work.
+     */
     static final class Parser implements ITypeConverter<Device> {
         @Override
         public Device convert(String text) {
             try {
                 return Device.parse(text);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | IllegalStateException e) { // a typo, or CUDA this libtorch lacks
                 throw new TypeConversionException(e.getMessage());
             }
         }

@@ -4,7 +4,7 @@ import picocli.CommandLine.Option;
 
 /** {@code --ema}: decay of the exponential moving average of the weights that samples are drawn from. */
 public final class EmaOption {
-    @Option(names = "--ema", description = "EMA decay (default ${DEFAULT-VALUE})")
+    @Option(names = "--ema", converter = Numbers.Fraction.class, description = "EMA decay (default ${DEFAULT-VALUE})")
     private double emaDecay;
 
     public EmaOption(double defaultDecay) {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
  * resource bundle, since {@code ${DEFAULT-VALUE}} would print "null".
  */
 public final class LrOption {
-    @Option(names = "--lr", description = "learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr", converter = Numbers.Positive.class, description = "learning rate (default ${DEFAULT-VALUE})")
     private Double lr;
 
     public LrOption(double defaultLr) {
