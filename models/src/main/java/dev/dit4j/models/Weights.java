@@ -1,6 +1,7 @@
 package dev.dit4j.models;
 
 import dev.dit4j.nn.Module;
+import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
@@ -46,6 +47,14 @@ public final class Weights {
 
     /** Copies the weights of {@code file} into {@code model} (strict: every key must match by name and shape). */
     public static void load(Module model, Path file) {
+        try {
+            copyInto(model, file);
+        } catch (StateDictMismatch e) {
+            throw e.in("weights file " + file);
+        }
+    }
+
+    private static void copyInto(Module model, Path file) {
         String name = file.getFileName().toString();
         if (name.endsWith(".safetensors")) {
             try (Safetensors.Contents c = Safetensors.read(file)) {

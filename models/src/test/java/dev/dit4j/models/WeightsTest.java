@@ -57,4 +57,15 @@ class WeightsTest {
             assertThrows(CheckpointException.class, () -> Weights.load(target, dir.resolve("w.ckpt")));
         }
     }
+
+    @Test
+    void aMismatchNamesTheFile() {
+        Path file = dir.resolve("deeper.safetensors");
+        try (DiT deeper = CFG.withDepth(3).create(Device.CPU, 1); DiT model = CFG.create(Device.CPU, 2)) {
+            Safetensors.save(file, deeper.stateDict());
+            dev.dit4j.nn.StateDictMismatch e = assertThrows(dev.dit4j.nn.StateDictMismatch.class, () -> Weights.load(model, file));
+            assertTrue(e.getMessage().startsWith("weights file " + file + " does not match the model"), e.getMessage());
+            assertFalse(e.unexpected().isEmpty());
+        }
+    }
 }

@@ -51,6 +51,11 @@ public final class StateDictMismatch extends IllegalArgumentException {
         }
     }
 
+    /** The same mismatches, described as those of {@code source} (a file, a checkpoint section). */
+    public StateDictMismatch in(String source) {
+        return new StateDictMismatch(missing, unexpected, misshaped, source);
+    }
+
     /** The mismatches found while building a model from {@code what} (a file, a state dict). */
     static StateDictMismatch of(List<String> missing, List<String> unexpected, List<String> misshaped, String what) {
         return new StateDictMismatch(missing, unexpected, misshaped, what);

@@ -9,6 +9,7 @@ import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Optim;
+import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.io.CheckpointException;
@@ -147,13 +148,21 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
         try (Safetensors.Contents c = Safetensors.read(file)) {
             Map<String, Tensor> t = c.tensors();
             long savedStep = stepOf(c.metadata(), file); // checked before anything is restored
-            model.loadStateDict(Weights.section(t, "model."));
-            emaModel.loadStateDict(Weights.section(t, "ema."));
+            restore(model, Weights.section(t, "model."), file, "model");
+            restore(emaModel, Weights.section(t, "ema."), file, "ema");
             optimizer.loadStateDict(Weights.section(t, "opt."));
             gen.setState(require(t, "rng.trainer", file));
             Generator.setDefaultState(Device.CPU, require(t, "rng.default", file));
             step = savedStep;
             return c.metadata();
+        }
+    }
+
+    private static void restore(Module target, Map<String, Tensor> section, Path file, String name) {
+        try {
+            target.loadStateDict(section);
+        } catch (StateDictMismatch e) {
+            throw e.in("checkpoint " + file + ", section '" + name + ".'");
         }
     }
 
