@@ -10,11 +10,7 @@ repo=${1:?usage: compare-dit-train.sh /path/to/DiT-checkout [model] [batch]}
 model=${2:-DiT-S/2}
 batch=${3:-8}
 python=${PYTHON:-python3}
-java_bin="${JAVA_HOME:+$JAVA_HOME/bin/java}"
-[ -n "$java_bin" ] || java_bin=$(ls -d /usr/lib/jvm/*/bin/java | while read -r j; do
-  "$j" -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])' && { echo "$j"; break; }; done)
-jar="$root/bench/target/benchmarks.jar"
-[ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package -pl bench -am)
+source "$root/bench/java.sh"
 echo "# $(date -u +%Y-%m-%d) $(uname -m) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 ratios=()
 for round in 1 2; do

@@ -20,19 +20,12 @@ smoke=false
 python=${PYTHON:-python3}
 rounds=${ROUNDS:-2}
 
-java_bin="${JAVA_HOME:+$JAVA_HOME/bin/java}"
-if [ -z "$java_bin" ] || ! "$java_bin" -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])'; then
-  java_bin=$(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | while read -r j; do
-    "$j" -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])' && { echo "$j"; break; }; done)
-fi
-[ -n "$java_bin" ] || { echo "gpu-harness: needs a JDK >= 22 (set JAVA_HOME)" >&2; exit 1; }
 
 # The shim for this machine's libtorch (a no-op when up to date); its properties file tells the
 # loader where it is, overriding whatever the jar was built with.
 bash "$root/native/build.sh" >&2
 props="$root/native/build/dit4j-native.properties"
-jar="$root/bench/target/benchmarks.jar"
-[ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package -pl bench -am)
+source "$root/bench/java.sh"
 java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false "-Ddit4j.native.properties=$props" -cp "$jar")
 
 if $smoke; then

@@ -112,7 +112,7 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
             loss.backward();
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
-            model.zeroGrad();
+            trainable.forEach(Tensor::zeroGrad); // only these have gradients; model.zeroGrad() rebuilds the name map every step
             ema.update();
             step++;
             return s.keep(loss.detach());
