@@ -117,8 +117,10 @@ public final class TrainDiT implements Callable<Integer> {
                 trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
             }
         }
-        System.out.printf("wrote %s, %s, %s in %.0f s total; live tensors %d%n", out.resolve("samples.png"),
-                out.resolve("loss.png"), out.resolve("checkpoint.safetensors"), seconds(start), Torch.liveTensors());
+        List<Path> written = java.util.stream.Stream.of("samples.png", "loss.png", "checkpoint.safetensors")
+                .map(out::resolve).filter(Files::exists).toList();
+        System.out.printf("wrote %s in %.0f s total; live tensors %d%n", written.stream().map(Path::toString)
+                .collect(java.util.stream.Collectors.joining(", ")), seconds(start), Torch.liveTensors());
         return 0;
     }
 
