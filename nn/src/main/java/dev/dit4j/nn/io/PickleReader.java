@@ -99,6 +99,8 @@ final class PickleReader {
     private final ArrayList<Object> stack = new ArrayList<>();
     private final ArrayList<Integer> marks = new ArrayList<>();
     private final HashMap<Long, Object> memo = new HashMap<>();
+    private static final int MAX_SHARED_HASH = 64;
+    private final Map<Object, Map<Integer, Integer>> hashLoad = new java.util.IdentityHashMap<>();
     /** Items copied out of existing containers (set(list)): bounded by the pickle's length, so work stays linear. */
     private long copied;
 
@@ -351,12 +353,28 @@ final class PickleReader {
     private void setItems(Map<Object, Object> d, List<Object> items) {
         if (items.size() % 2 != 0) throw bad("odd number of items for a dict");
         for (int i = 0; i < items.size(); i += 2) {
-            d.put(key(items.get(i)), items.get(i + 1));
+            Object k = key(items.get(i));
+            if (!d.containsKey(k)) countHash(d, k);
+            d.put(k, items.get(i + 1));
         }
     }
 
     private void addAll(Set<Object> s, List<Object> items) {
-        for (Object o : items) s.add(key(o));
+        for (Object o : items) {
+            Object k = key(o);
+            if (!s.contains(k)) countHash(s, k);
+            s.add(k);
+        }
+    }
+
+    /**
+     * Keys that share a hash code make every insert into their dict or set walk all of them, and
+     * such keys are easy to craft (a Long and a Double, or tuples, with equal hashes): a bound on
+     * them per container keeps a file's work linear in its size.
+     */
+    private void countHash(Object container, Object key) {
+        int n = hashLoad.computeIfAbsent(container, c -> new HashMap<>()).merge(java.util.Objects.hashCode(key), 1, Integer::sum);
+        if (n > MAX_SHARED_HASH) throw bad("has a dict or set with more than " + MAX_SHARED_HASH + " distinct keys of one hash code (a crafted file)");
     }
 
     /**

@@ -161,6 +161,17 @@ class HostileFilesTest extends FileTestSupport {
         assertRejected(torchFile(p.stop(), Map.of()), "more list items than the pickle has bytes");
     }
 
+    /** Keys crafted to share one hash code would make each insert walk all of them: refused past a small bound. */
+    @Test
+    void dictKeysCraftedToCollideAreRefused() throws IOException {
+        Ops p = new Ops().op('}', '(');
+        for (long k = 1; k <= 100_000; k++) p.integer((k << 32) | k).integer(0); // Long.hashCode of each is 0
+        assertRejected(torchFile(p.op('u').stop(), Map.of()), "distinct keys of one hash code");
+        Ops fine = new Ops().op('}', '(');
+        for (long k = 1; k <= 64; k++) fine.integer((k << 32) | k).integer(0);
+        TorchCheckpoint.closeTensors(TorchCheckpoint.read(torchFile(fine.op('u').stop(), Map.of())));
+    }
+
     @Test
     void moreCodeExecutionAttemptsAreRefused() throws IOException {
         assertRejected(torchFile(new Ops().str("builtins").str("eval").op(0x93).stop(), Map.of()), "builtins.eval");
