@@ -53,9 +53,4 @@ public abstract class DiffusionModel<C extends ModelConfig<?>> extends Module {
     public Denoiser guided(Conditioning c, double scale) {
         return Guidance.denoiser(this, c, scale);
     }
-
-    /** The plain conditional denoiser for {@code c}. */
-    public Denoiser conditioned(Conditioning c) {
-        return (x, t) -> forward(x, t, c);
-    }
 }

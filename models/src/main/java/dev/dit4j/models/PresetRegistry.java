@@ -46,10 +46,6 @@ public final class PresetRegistry<C extends ModelConfig<?>> {
         return n.startsWith(prefix) && n.length() > prefix.length() ? n.substring(prefix.length()) : n;
     }
 
-    public String family() {
-        return family;
-    }
-
     public List<C> all() {
         return presets;
     }

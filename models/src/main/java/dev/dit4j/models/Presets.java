@@ -19,10 +19,6 @@ public final class Presets {
             this.registry = registry;
         }
 
-        public PresetRegistry<?> registry() {
-            return registry;
-        }
-
         /** DiT-XL/2 or XL_2; U-DiT-B or udit-b; imagenet256_uvit_huge or IMAGENET256_H_2. */
         public static Family of(String name) {
             for (Family f : values()) if (f.registry.find(name).isPresent()) return f;

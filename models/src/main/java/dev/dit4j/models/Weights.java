@@ -3,6 +3,7 @@ package dev.dit4j.models;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.io.TorchCheckpoint;
@@ -47,28 +48,19 @@ public final class Weights {
 
     /** Copies the weights of {@code file} into {@code model} (strict: every key must match by name and shape). */
     public static void load(Module model, Path file) {
-        try {
-            copyInto(model, file);
+        Map<String, Tensor> own = model.stateDict();
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        try (WeightSource source = open(file)) {
+            for (String k : source.keys()) {
+                Tensor target = own.get(k);
+                // an unexpected key only has to be named, so it is not read
+                state.put(k, target == null ? TensorScope.release(Tensor.zeros(0)) : source.take(k, target.dtype(), target.device()));
+            }
+            model.loadStateDict(state);
         } catch (StateDictMismatch e) {
             throw e.in("weights file " + file);
-        }
-    }
-
-    private static void copyInto(Module model, Path file) {
-        String name = file.getFileName().toString();
-        if (name.endsWith(".safetensors")) {
-            try (Safetensors.Contents c = Safetensors.read(file)) {
-                model.loadStateDict(preferEma(c.tensors()));
-            }
-        } else if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".bin")) {
-            Object root = TorchCheckpoint.read(file);
-            try {
-                model.loadStateDict(stateDictOf(root, file));
-            } finally {
-                TorchCheckpoint.closeTensors(root);
-            }
-        } else {
-            throw new CheckpointException("cannot tell the format of " + file + ": expected .safetensors or .pt");
+        } finally {
+            state.values().forEach(Tensor::close);
         }
     }
 
@@ -84,15 +76,6 @@ public final class Weights {
             state.put(String.valueOf(e.getKey()), t);
         }
         return state;
-    }
-
-    /** The "ema." section when present, else "model.", else the dict itself. */
-    static Map<String, Tensor> preferEma(Map<String, Tensor> all) {
-        for (String prefix : new String[] {"ema.", "model."}) {
-            Map<String, Tensor> section = section(all, prefix);
-            if (!section.isEmpty()) return section;
-        }
-        return all;
     }
 
     /** The entries whose keys start with {@code prefix}, with the prefix removed (checkpoint sections). */

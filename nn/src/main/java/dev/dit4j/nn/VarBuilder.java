@@ -89,11 +89,7 @@ public final class VarBuilder {
      * in another shape is recorded and stands in as zeros until {@link #finish} reports it.
      */
     public Tensor tensor(String name, long[] shape, Init init) {
-        return tensor(name, shape, root.dtype, init);
-    }
-
-    /** As {@link #tensor(String, long[], Init)} in a dtype of its own (integer tables, float32 statistics). */
-    public Tensor tensor(String name, long[] shape, DType dtype, Init init) {
+        DType dtype = root.dtype;
         String key = path(name);
         if (root.source == null) {
             Tensor t = TensorScope.release(Tensor.empty(shape, dtype, root.device));
