@@ -5,6 +5,7 @@ import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.io.Safetensors;
+import dev.dit4j.nn.io.WeightSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +32,7 @@ public final class ResumeOption {
      */
     public void check(DiffusionModel<?> model) {
         if (resume == null) return;
-        try (Safetensors.Contents c = Safetensors.read(resume)) {
+        try (WeightSource c = Safetensors.index(resume)) { // the header only: the data is read once, by restore
             Map<String, String> meta = c.metadata();
             String config = meta.get("config");
             if (config == null) throw bad("has no 'config' metadata: it is not a dit4j training checkpoint");
@@ -42,8 +43,8 @@ public final class ResumeOption {
             List<String> problems = new ArrayList<>();
             Map<String, long[]> params = new LinkedHashMap<>();
             model.stateDict().forEach((k, t) -> params.put(k, t.shape()));
-            compare("model.", params, c.tensors(), problems);
-            compare("ema.", params, c.tensors(), problems);
+            compare("model.", params, c, problems);
+            compare("ema.", params, c, problems);
             Map<String, long[]> moments = new LinkedHashMap<>();
             List<Tensor> trainable = List.copyOf(model.namedTrainableParameters().values());
             for (int i = 0; i < trainable.size(); i++) { // the optimizer's state, by parameter index
@@ -51,8 +52,8 @@ public final class ResumeOption {
                 moments.put(i + ".exp_avg_sq", trainable.get(i).shape());
                 moments.put(i + ".step", null);
             }
-            compare("opt.", moments, c.tensors(), problems);
-            for (String key : List.of("rng.trainer", "rng.default")) if (!c.tensors().containsKey(key)) problems.add("no '" + key + "'");
+            compare("opt.", moments, c, problems);
+            for (String key : List.of("rng.trainer", "rng.default")) if (c.shape(key) == null) problems.add("no '" + key + "'");
             if (!problems.isEmpty()) throw bad("does not fit " + model.describe() + ": " + String.join("; ", problems));
             BatchLoader.State.decode(meta.get("loader"), "checkpoint " + resume);
             try {
@@ -75,16 +76,16 @@ public final class ResumeOption {
      * Adds to {@code problems} the keys under {@code prefix} that are missing, unexpected or
      * mis-shaped against {@code shapes} (null: any shape), a few of each.
      */
-    private static void compare(String prefix, Map<String, long[]> shapes, Map<String, Tensor> saved, List<String> problems) {
+    private static void compare(String prefix, Map<String, long[]> shapes, WeightSource saved, List<String> problems) {
         List<String> missing = new ArrayList<>(), misshaped = new ArrayList<>(), unexpected = new ArrayList<>();
         shapes.forEach((k, shape) -> {
-            Tensor s = saved.get(prefix + k);
+            long[] s = saved.shape(prefix + k);
             if (s == null) missing.add(prefix + k);
-            else if (shape != null && !Arrays.equals(s.shape(), shape)) {
-                misshaped.add(prefix + k + " " + Arrays.toString(s.shape()) + ", expected " + Arrays.toString(shape));
+            else if (shape != null && !Arrays.equals(s, shape)) {
+                misshaped.add(prefix + k + " " + Arrays.toString(s) + ", expected " + Arrays.toString(shape));
             }
         });
-        for (String k : saved.keySet()) if (k.startsWith(prefix) && !shapes.containsKey(k.substring(prefix.length()))) unexpected.add(k);
+        for (String k : saved.keys()) if (k.startsWith(prefix) && !shapes.containsKey(k.substring(prefix.length()))) unexpected.add(k);
         report("missing", missing, problems);
         report("mis-shaped", misshaped, problems);
         report("unexpected", unexpected, problems);

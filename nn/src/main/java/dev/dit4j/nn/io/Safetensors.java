@@ -379,6 +379,11 @@ public final class Safetensors {
 
     private record Index(Path file, FileChannel ch, long dataStart, Header header) implements WeightSource {
         @Override
+        public Map<String, String> metadata() {
+            return java.util.Collections.unmodifiableMap(header.metadata());
+        }
+
+        @Override
         public java.util.Set<String> keys() {
             return java.util.Collections.unmodifiableSet(header.entries().keySet());
         }

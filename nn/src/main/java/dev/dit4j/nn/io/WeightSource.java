@@ -23,6 +23,11 @@ public interface WeightSource extends AutoCloseable {
     /** The tensor under {@code key} as {@code dtype} on {@code device}, contiguous; the caller owns it. */
     Tensor take(String key, DType dtype, Device device);
 
+    /** The file's own metadata (a safetensors header's {@code __metadata__}); empty where there is none. */
+    default Map<String, String> metadata() {
+        return Map.of();
+    }
+
     /** What this source is, for messages ("safetensors file w.safetensors"). */
     String describe();
 
@@ -39,6 +44,7 @@ public interface WeightSource extends AutoCloseable {
             public Set<String> keys() { return inner.keySet(); }
             public long[] shape(String key) { return inner.containsKey(key) ? all.shape(inner.get(key)) : null; }
             public Tensor take(String key, DType dtype, Device device) { return all.take(inner.get(key), dtype, device); }
+            public Map<String, String> metadata() { return all.metadata(); }
             public String describe() { return all.describe() + " (section '" + prefix + "')"; }
             public void close() { all.close(); }
         };
