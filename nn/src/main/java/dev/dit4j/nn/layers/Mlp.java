@@ -38,7 +38,7 @@ public final class Mlp extends Module {
 
     public Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            return s.keep(fc2.forward(fc1.forward(x).gelu(gelu.tanh())));
+            return s.keep(fc2.forward(gelu.apply(fc1.forward(x))));
         }
     }
 }

@@ -1,0 +1,127 @@
+package dev.dit4j.models.text;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.dit4j.models.Weights;
+import dev.dit4j.nn.io.WeightSource;
+import dev.dit4j.nn.layers.Gelu;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a CLIP text-encoder file holds: its layout (by its keys), its text section (a full CLIPModel
+ * keeps it under {@code text_model.}, an OpenCLIP CustomTextCLIP under {@code text.}), and the
+ * configuration of a reduced model (sizes from the tensors' shapes; heads, activation and end
+ * token from a {@code config.json} or {@code open_clip_config.json} beside the file when there is one).
+ */
+public final class ClipTextWeights {
+    private ClipTextWeights() {}
+
+    private static final Pattern BLOCK = Pattern.compile("^(?:encoder\\.layers|transformer\\.resblocks)\\.(\\d+)\\.");
+
+    /** The text encoder's keys of {@code all}: its {@code text_model.} or {@code text.} section when it has one, else all of it. */
+    static WeightSource textSection(WeightSource all) {
+        for (String prefix : new String[] {"text_model.", "text."}) {
+            if (all.keys().contains(prefix + "embeddings.token_embedding.weight") || all.keys().contains(prefix + "token_embedding.weight")) {
+                return all.section(prefix);
+            }
+        }
+        return all;
+    }
+
+    /** Keys of a full CLIP file that are not the text encoder: the vision tower, projections other than OpenCLIP's text_projection, logit scale and bias, position-id buffers. */
+    static boolean notTextEncoder(String key) {
+        return key.startsWith("vision_model.") || key.startsWith("visual.") || key.startsWith("visual_projection.")
+                || key.startsWith("text_projection.") || key.equals("logit_scale") || key.equals("logit_bias")
+                || key.equals("embeddings.position_ids") || key.equals("attn_mask");
+    }
+
+    static ClipTextConfig.Layout layoutOf(WeightSource source, Path file) {
+        if (source.keys().contains("embeddings.token_embedding.weight")) return ClipTextConfig.Layout.TRANSFORMERS;
+        if (source.keys().contains("token_embedding.weight")) return ClipTextConfig.Layout.OPEN_CLIP;
+        throw new IllegalArgumentException(file + " is not a CLIP text encoder: it has neither transformers' "
+                + "[text_model.]embeddings.token_embedding.weight nor open_clip's token_embedding.weight (keys: " + sample(source) + ")");
+    }
+
+    /**
+     * {@code preset} with the layout and sizes of the weights in {@code file}. A file of the preset's
+     * width keeps its heads and activation; a reduced one takes them from a config file beside it,
+     * else 64-wide heads as every released CLIP text encoder has.
+     */
+    public static ClipTextConfig configFor(ClipTextConfig preset, Path file) {
+        try (WeightSource source = textSection(Weights.open(file))) {
+            ClipTextConfig.Layout layout = layoutOf(source, file);
+            boolean hf = layout == ClipTextConfig.Layout.TRANSFORMERS;
+            long[] tokens = source.shape(hf ? "embeddings.token_embedding.weight" : "token_embedding.weight");
+            long[] positions = source.shape(hf ? "embeddings.position_embedding.weight" : "positional_embedding");
+            long[] fc = source.shape(hf ? "encoder.layers.0.mlp.fc1.weight" : "transformer.resblocks.0.mlp.c_fc.weight");
+            long[] projection = hf ? null : source.shape("text_projection");
+            if (tokens == null || tokens.length != 2 || positions == null || positions.length != 2 || positions[1] != tokens[1]) {
+                throw new IllegalArgumentException(file + ": token table " + Arrays.toString(tokens) + " and position table "
+                        + Arrays.toString(positions) + " are not [vocab, width] and [context, width]");
+            }
+            int width = (int) tokens[1];
+            int layers = 0;
+            for (String k : source.keys()) {
+                Matcher m = BLOCK.matcher(k);
+                if (m.find()) layers = Math.max(layers, Integer.parseInt(m.group(1)) + 1);
+            }
+            int mlpWidth = fc != null && fc.length == 2 ? (int) fc[0] : 4 * width;
+            int projectionDim = projection != null && projection.length == 2 && projection[0] == width ? (int) projection[1] : 0;
+            int heads = width == preset.width() ? preset.heads() : Math.max(1, width / 64);
+            int vocab = (int) tokens[0], context = (int) positions[0], depth = layers;
+            ClipTextConfig cfg = preset.with(b -> b.layout(layout).vocabSize(vocab).contextLength(context).width(width).layers(depth)
+                    .mlpWidth(mlpWidth).projectionDim(projectionDim).heads(heads));
+            return withConfigFile(cfg, file);
+        }
+    }
+
+    /** Heads, activation and end token from transformers' config.json or open_clip's open_clip_config.json beside {@code file}. */
+    private static ClipTextConfig withConfigFile(ClipTextConfig cfg, Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        JsonObject hf = json(dir.resolve("config.json"));
+        if (hf != null) {
+            JsonObject text = hf.get("text_config") instanceof JsonObject t ? t : hf;
+            if (text.has("num_attention_heads")) cfg = cfg.withHeads(text.get("num_attention_heads").getAsInt());
+            if (text.has("hidden_act")) cfg = cfg.withActivation(activation(text.get("hidden_act").getAsString(), dir.resolve("config.json")));
+            if (text.has("eos_token_id")) cfg = cfg.withEosTokenId(text.get("eos_token_id").getAsInt());
+            if (text.has("layer_norm_eps")) cfg = cfg.withEps(text.get("layer_norm_eps").getAsDouble());
+        }
+        JsonObject oc = json(dir.resolve("open_clip_config.json"));
+        if (oc != null && oc.get("model_cfg") instanceof JsonObject model) {
+            if (model.get("text_cfg") instanceof JsonObject text && text.has("heads")) cfg = cfg.withHeads(text.get("heads").getAsInt());
+            if (model.has("quick_gelu")) cfg = cfg.withActivation(model.get("quick_gelu").getAsBoolean() ? Gelu.QUICK : Gelu.EXACT);
+        }
+        return cfg;
+    }
+
+    private static Gelu activation(String name, Path file) {
+        return switch (name) {
+            case "quick_gelu" -> Gelu.QUICK;
+            case "gelu" -> Gelu.EXACT;
+            case "gelu_new", "gelu_pytorch_tanh" -> Gelu.TANH;
+            default -> throw new IllegalArgumentException(file + ": hidden_act '" + name + "' is not a GELU this CLIP text encoder has");
+        };
+    }
+
+    private static JsonObject json(Path file) {
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(file));
+            return e.isJsonObject() ? e.getAsJsonObject() : null;
+        } catch (IOException | JsonParseException e) {
+            throw new IllegalArgumentException("cannot read " + file + " beside the weights: " + e.getMessage(), e);
+        }
+    }
+
+    private static String sample(WeightSource source) {
+        var keys = source.keys().stream().limit(4).toList();
+        return keys + (source.keys().size() > 4 ? " and " + (source.keys().size() - 4) + " more" : "");
+    }
+}
