@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
-                + "write outputs to safetensors.")
+                + "write outputs to safetensors. CLIP text encoders (clip-vit-l-14-text, openclip-vit-h-14-text) take input_ids "
+                + "and write out (the last hidden state) and pooled.")
 public final class Parity implements Callable<Integer> {
     @Mixin
     PresetOption presetOption = new PresetOption();
@@ -45,7 +46,7 @@ public final class Parity implements Callable<Integer> {
     Path weights;
 
     @Option(names = "--inputs", required = true, description = "safetensors with x [N,C,H,W], t [N], y [N] "
-            + "(U-ViT text models: context [N,77,768], and empty_context [77,768] for --cfg)")
+            + "(U-ViT text models: context [N,77,768], and empty_context [77,768] for --cfg; CLIP text encoders: input_ids [N,77])")
     Path inputs;
 
     @Option(names = "--out", required = true, description = "output safetensors: 'out', and 'out_cfg' when --cfg is given")
@@ -66,6 +67,7 @@ public final class Parity implements Callable<Integer> {
         OutputPaths.requireDistinct(spec, "--out", out, "--inputs", inputs);
         Device dev = deviceOption.device();
         String model = presetOption.name();
+        if (TextEncoderParity.handles(model)) return TextEncoderParity.run(model, weights, inputs, out, dev);
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             try (DiffusionModel<?> net = checkedModel(in, dev)) {
                 Tensor x = in.tensors().get("x").to(dev);
