@@ -102,6 +102,7 @@ HAND_WRITTEN = [
     "ⓐⓑⓒ circled 🄰🄱 squared",
     "\u2066isolate\u2069 \u202eoverride\u202c \u200fRTL mark",
     "\u206adeprecated\u206f \ufff9anchor\ufffb \ufffc object",
+    "ypogegrammeni \u1fb3 \u03b1\u0345 a\u0345b \u0300\u0345\u0301!",
 ]
 
 BLOCKS = [
