@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTextEncoder;
 import dev.dit4j.models.text.ClipTextWeights;
+import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.Tensor;
@@ -96,6 +97,26 @@ class ClipTextParityTest {
             IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, notClip));
             assertTrue(n.getMessage().contains("not a CLIP text encoder"), n.getMessage());
         }
+    }
+
+    @Test
+    void loadsInBfloat16() throws Exception {
+        long live = Torch.liveTensors();
+        try (Safetensors.Contents ref = Fixtures.load("clip_text_openclip.safetensors"); TensorScope s = TensorScope.open()) {
+            Map<String, Tensor> weights = seeded(ref);
+            Path file = dir.resolve("w.safetensors");
+            Safetensors.save(file, weights);
+            weights.values().forEach(Tensor::close);
+            Files.writeString(dir.resolve("open_clip_config.json"), "{\"model_cfg\": {\"text_cfg\": {\"heads\": 2}}}");
+            ClipTextConfig cfg = ClipTextWeights.configFor(ClipTextConfig.OPENCLIP_VIT_H_14, file);
+            try (ClipTextEncoder model = cfg.load(file, DType.BFLOAT16, Device.CPU)) {
+                Tensor out = model.forward(ref.tensors().get("input_ids"));
+                assertEquals(DType.BFLOAT16, out.dtype());
+                double err = Fixtures.relativeL2(out, ref.tensors().get("out"));
+                assertTrue(err < 2e-2, "bf16 last hidden state: rel L2 " + err);
+            }
+        }
+        assertEquals(live, Torch.liveTensors(), "no tensor leaked");
     }
 
     @Test
