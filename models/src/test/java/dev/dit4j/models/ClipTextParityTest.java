@@ -55,6 +55,15 @@ class ClipTextParityTest {
             assertEquals(ClipTextConfig.Layout.TRANSFORMERS, cfg.layout());
             assertEquals(List.of(64, 2, 2, 256, 49407), List.of(cfg.width(), cfg.layers(), cfg.heads(), cfg.mlpWidth(), cfg.eosTokenId()));
             check("transformers", cfg, file, ref);
+
+            // no config file: heads from the safetensors metadata, else 64 wide
+            Path bare = Files.createDirectories(dir.resolve("bare")).resolve("w.safetensors");
+            Safetensors.save(bare, Map.of("embeddings.token_embedding.weight", Tensor.zeros(10, 64), "embeddings.position_embedding.weight",
+                    Tensor.zeros(77, 64)), Map.of("num_attention_heads", "4"));
+            assertEquals(4, ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, bare).heads());
+            Safetensors.save(bare, Map.of("embeddings.token_embedding.weight", Tensor.zeros(10, 128), "embeddings.position_embedding.weight",
+                    Tensor.zeros(77, 128)));
+            assertEquals(2, ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, bare).heads());
         }
         assertEquals(live, Torch.liveTensors(), "no tensor leaked");
     }

@@ -51,8 +51,9 @@ public final class ClipTextWeights {
 
     /**
      * {@code preset} with the layout and sizes of the weights in {@code file}. A file of the preset's
-     * width keeps its heads and activation; a reduced one takes them from a config file beside it,
-     * else 64-wide heads as every released CLIP text encoder has.
+     * width keeps its heads and activation; a reduced one takes them from a config file beside it
+     * (or heads from the safetensors metadata "num_attention_heads" or "heads"), else 64-wide heads
+     * as every released CLIP text encoder has.
      */
     public static ClipTextConfig configFor(ClipTextConfig preset, Path file) {
         try (WeightSource source = textSection(Weights.open(file))) {
@@ -78,7 +79,13 @@ public final class ClipTextWeights {
             int vocab = (int) tokens[0], context = (int) positions[0], depth = layers;
             ClipTextConfig cfg = preset.with(b -> b.layout(layout).vocabSize(vocab).contextLength(context).width(width).layers(depth)
                     .mlpWidth(mlpWidth).projectionDim(projectionDim).heads(heads));
-            return withConfigFile(cfg, file);
+            String declared = source.metadata().getOrDefault("num_attention_heads", source.metadata().get("heads"));
+            try {
+                if (declared != null && declared.matches("[1-9][0-9]{0,3}")) cfg = cfg.withHeads(Integer.parseInt(declared));
+                return withConfigFile(cfg, file);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            }
         }
     }
 
