@@ -7,6 +7,7 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.VarBuilder;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A CLIP text encoder: token ids [N, L] (L up to the context length, 77) to hidden states
@@ -27,6 +28,22 @@ public abstract class ClipTextEncoder extends Module {
 
     /** The last hidden state [N, L, width] of int64 ids [N, L]. */
     public abstract Tensor forward(Tensor ids);
+
+    /**
+     * The hidden states [N, contextLength, width] of {@code captions}, tokenized by {@code tokenizer}
+     * and run on this encoder's device: what a text-to-image model is conditioned on (the empty
+     * caption's encoding is U-ViT's null condition).
+     */
+    public Tensor encode(ClipTokenizer tokenizer, List<String> captions) {
+        if (tokenizer.contextLength() > config.contextLength()) {
+            throw new IllegalArgumentException("the tokenizer's context of " + tokenizer.contextLength() + " tokens exceeds this encoder's " + config.contextLength());
+        }
+        try (TensorScope s = TensorScope.open()) {
+            Tensor ids = tokenizer.tokenize(captions);
+            Tensor weight = namedParameters().values().iterator().next();
+            return s.keep(forward(ids.to(weight.device())));
+        }
+    }
 
     /**
      * The pooled feature [N, width] (or [N, projectionDim] where the file has OpenCLIP's
