@@ -1,6 +1,7 @@
 package dev.dit4j.models.text;
 
 import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Functional;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Tensor;
@@ -16,10 +17,12 @@ import java.util.List;
  */
 public abstract class ClipTextEncoder extends Module {
     private final ClipTextConfig config;
+    private final Device device;
 
     protected ClipTextEncoder(VarBuilder vb, ClipTextConfig config) {
         super(vb);
         this.config = config;
+        this.device = vb.device();
     }
 
     public ClipTextConfig config() {
@@ -40,8 +43,7 @@ public abstract class ClipTextEncoder extends Module {
         }
         try (TensorScope s = TensorScope.open()) {
             Tensor ids = tokenizer.tokenize(captions);
-            Tensor weight = namedParameters().values().iterator().next();
-            return s.keep(forward(ids.to(weight.device())));
+            return s.keep(forward(ids.to(device)));
         }
     }
 
