@@ -17,8 +17,9 @@ import java.util.zip.ZipFile;
 /**
  * open_clip's {@code bpe_simple_vocab_16e6.txt.gz}, which dit4j does not ship: found where
  * {@code DIT4J_CLIP_VOCAB} points, else in the user cache ({@code $XDG_CACHE_HOME/dit4j} or
- * {@code ~/.cache/dit4j}), else taken once from the open_clip_torch wheel that pip downloads (as
- * the native build provisions libtorch), checked against its known SHA-256.
+ * {@code ~/.cache/dit4j}), else copied once from the open_clip that python3 has installed or from
+ * the open_clip_torch wheel that pip downloads (as the native build provisions libtorch), checked
+ * against its known SHA-256.
  */
 public final class OpenClipVocabularyFile {
     private OpenClipVocabularyFile() {}
@@ -47,6 +48,16 @@ public final class OpenClipVocabularyFile {
         try {
             Files.createDirectories(target.getParent());
             tmp = Files.createTempDirectory(target.getParent(), "open_clip.partial.");
+            Path part = tmp.resolve(ClipVocabulary.OPEN_CLIP_FILE);
+            Path installed = installedCopy(tmp);
+            if (installed != null) {
+                Files.copy(installed, part);
+                if (sha256(part).equals(SHA256)) {
+                    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    return;
+                }
+                Files.delete(part);
+            }
             List<String> cmd = List.of("python3", "-m", "pip", "download", "--quiet", "--no-deps", "--dest", tmp.toString(), WHEEL);
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("pip.log").toFile()).start();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -58,7 +69,6 @@ public final class OpenClipVocabularyFile {
                 wheel = files.filter(f -> f.getFileName().toString().endsWith(".whl")).findFirst()
                         .orElseThrow(() -> failure("pip downloaded no wheel of " + WHEEL));
             }
-            Path part = tmp.resolve(ClipVocabulary.OPEN_CLIP_FILE);
             try (ZipFile zip = new ZipFile(wheel.toFile())) {
                 ZipEntry entry = zip.getEntry("open_clip/" + ClipVocabulary.OPEN_CLIP_FILE);
                 if (entry == null) throw failure(wheel + " holds no open_clip/" + ClipVocabulary.OPEN_CLIP_FILE);
@@ -77,6 +87,22 @@ public final class OpenClipVocabularyFile {
         } finally {
             if (tmp != null) deleteTree(tmp);
         }
+    }
+
+    /** The file of an open_clip that python3 has installed, found without importing it (null when there is none). */
+    private static Path installedCopy(Path tmp) throws IOException, InterruptedException {
+        String script = "import importlib.util, os; s = importlib.util.find_spec('open_clip'); "
+                + "print(os.path.dirname(s.origin) if s and s.origin else '')";
+        Path log = tmp.resolve("find.log");
+        Process p = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            return null;
+        }
+        String dir = Files.readString(log).strip();
+        if (dir.isEmpty()) return null;
+        Path file = Path.of(dir, ClipVocabulary.OPEN_CLIP_FILE);
+        return Files.isRegularFile(file) ? file : null;
     }
 
     private static IllegalStateException failure(String why) {
