@@ -174,6 +174,33 @@ class SampleTest {
         assertEquals(live, Torch.liveTensors());
     }
 
+    @Test
+    void uvitAndUditSampleWithTheirAuthorsSamplers() throws Exception {
+        long live = Torch.liveTensors();
+        Path uvit = dir.resolve("uvit.safetensors");
+        try (DiffusionModel<?> net = TrainLatents.config("cifar10_uvit_small", 2, 10, 3, 8).create(Device.CPU, 1)) {
+            Safetensors.save(uvit, net.stateDict());
+        }
+        for (String time : List.of("continuous", "discrete")) {
+            Path out = dir.resolve("uvit-" + time);
+            assertEquals(0, sample("--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
+                    "--steps", "3", "--count", "2", "--uvit-time", time, "--out", out.toString()), time);
+            assertTrue(Files.exists(out.resolve("images/000001.png")), "a pixel U-ViT's samples are images");
+        }
+        assertRefused("predicts noise only", "--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
+                "--sampler", "ddpm");
+        Path udit = dir.resolve("udit.safetensors");
+        try (DiffusionModel<?> net = TrainLatents.config("U-DiT-S", null, 10, 4, 8).create(Device.CPU, 1)) {
+            Safetensors.save(udit, net.stateDict());
+        }
+        assertEquals(0, sample("--model", "U-DiT-S", "--classes", "10", "--weights", udit.toString(), "--steps", "1", "--count", "1",
+                "--image-size", "64", "--out", dir.resolve("udit").toString()));
+        try (Safetensors.Contents c = Safetensors.read(dir.resolve("udit/latents.safetensors"))) {
+            assertArrayEquals(new long[] {1, 4, 8, 8}, c.tensors().get("latents").shape());
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+
     /** Parses the .npz as numpy does: a zip entry arr_0.npy, the .npy 1.0 header, then the PNGs' pixels, HWC. */
     private static void checkNpz(Path npz, Path out, int n, int side) throws Exception {
         try (ZipFile zip = new ZipFile(npz.toFile())) {
