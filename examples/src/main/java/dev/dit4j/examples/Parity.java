@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
-                + "write outputs to safetensors.")
+                + "write outputs to safetensors. --model sd-vae: encode x to moments, decode z to decoded.")
 public final class Parity implements Callable<Integer> {
     @Mixin
     PresetOption presetOption = new PresetOption();
@@ -66,6 +66,7 @@ public final class Parity implements Callable<Integer> {
         OutputPaths.requireDistinct(spec, "--out", out, "--inputs", inputs);
         Device dev = deviceOption.device();
         String model = presetOption.name();
+        if (VaeParity.handles(model)) return VaeParity.run(model, weights, inputs, out, cfg, dev);
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             try (DiffusionModel<?> net = checkedModel(in, dev)) {
                 Tensor x = in.tensors().get("x").to(dev);
