@@ -12,12 +12,11 @@ import dev.dit4j.models.ModelConfig;
 import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
-import dev.dit4j.models.data.Images;
-import dev.dit4j.models.data.LatentFiles;
 import dev.dit4j.models.sampling.DpmSolverPP;
 import dev.dit4j.models.sampling.GaussianSampler;
 import dev.dit4j.models.sampling.SampleChain;
 import dev.dit4j.models.sampling.Sampler;
+import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.nn.Autocast;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
@@ -62,6 +61,13 @@ public final class Sample implements Callable<Integer> {
 
     @Option(names = {"--weights", "--ckpt"}, required = true, description = ".pt/.pth/.safetensors: a released state dict or a dit4j checkpoint (its EMA)")
     Path weights;
+
+    @Option(names = "--vae", description = "the autoencoder to decode with (diffusers or LDM layout: sd-vae-ft-ema's "
+            + "diffusion_pytorch_model.safetensors, U-ViT's autoencoder_kl.pth); without it a latent model writes latents only")
+    Path vae;
+
+    @Option(names = "--vae-scale", converter = Numbers.Positive.class, description = "latent scale factor (default: the autoencoder's, 0.18215 for SD's)")
+    Double vaeScale;
 
     @Option(names = "--image-size", converter = Numbers.PositiveInt.class, description = "image side in pixels (default: what the weights are sized for)")
     Integer imageSize;
@@ -121,17 +127,22 @@ public final class Sample implements Callable<Integer> {
         Presets.Family family = Presets.Family.of(model);
         CheckpointProbe probe = CheckpointProbe.of(weights);
         probe.requireFamily(model, weights);
-        int side = latentSide(probe, family);
+        AutoencoderKL.Config vaeConfig = vae == null ? null : autoencoder(probe);
+        int factor = vaeConfig != null ? vaeConfig.downsampling() : probe.channels() == 3 ? 1 : 8; // pixels, or an f8 autoencoder's latents
+        int side = latentSide(probe, family, factor);
         int n = count != null ? count : labels != null ? labels.length : 8;
-        boolean pixels = probe.channels() == 3; // a pixel-space model's samples are the images
-        Path latentsFile = latentsOut != null ? latentsOut : pixels ? null : outOption.dir().resolve("latents.safetensors");
+        boolean images = vae != null || probe.channels() == 3; // a pixel-space model's samples are the images
+        Path latentsFile = latentsOut != null ? latentsOut : images ? null : outOption.dir().resolve("latents.safetensors");
         checkOutputs(latentsFile);
+        if (npz != null && !images) throw new ParameterException(spec.commandLine(), "--npz holds images: pass --vae to decode the latents");
         ModelConfig<? extends DiffusionModel<?>> config = TrainLatents.config(model, depth, classes, (int) probe.channels(), side);
-        try (DiffusionModel<?> net = load(config, dev); Sampler sampler = sampler(net, family)) {
+        try (DiffusionModel<?> net = load(config, dev); Sampler sampler = sampler(net, family);
+             AutoencoderKL decoder = vaeConfig == null ? null : vaeConfig.load(vae, DType.FLOAT32, dev)) {
             double scale = cfg != null ? cfg : family == Presets.Family.UVIT ? 1.4 : 4.0;
             checkLabels(net);
-            Run run = new Run(net, sampler, new long[] {probe.channels(), side, side}, n, scale, pixels, latentsFile, dev);
-            run.checkSettings(settings(side, scale));
+            if (decoder != null) decoder.eval();
+            Run run = new Run(net, sampler, decoder, new long[] {probe.channels(), side, side}, n, scale, images, latentsFile, dev);
+            run.checkSettings(settings(side, scale, vaeConfig));
             System.out.printf("model: %s from %s, %d x %d latents; %s, %d steps, guidance %.2f; %d images in batches of %d%n",
                     net.config().name(), weights, side, side, sampler.getClass().getSimpleName(), sampler.steps(), scale, n, batchOption.batch());
             run.all();
@@ -140,9 +151,20 @@ public final class Sample implements Callable<Integer> {
         return 0;
     }
 
+    /** The autoencoder's architecture, read from its file, refused when its latents are not the model's. */
+    private AutoencoderKL.Config autoencoder(CheckpointProbe probe) {
+        AutoencoderKL.Config c = AutoencoderKL.Config.inferFrom(vae);
+        if (vaeScale != null) c = c.withScalingFactor(vaeScale);
+        if (c.embedDim() != probe.channels()) {
+            throw new IllegalArgumentException("autoencoder " + vae + " has " + c.embedDim() + " latent channels, but the weights " + weights
+                    + " take " + probe.channels() + ": pass the autoencoder the model was trained with");
+        }
+        if (c.inChannels() != 3) throw new IllegalArgumentException("autoencoder " + vae + " decodes to " + c.inChannels() + " channels, not RGB");
+        return c;
+    }
+
     /** The latent side: from --image-size (checked against the weights' position table), else the table's, else the preset's. */
-    private int latentSide(CheckpointProbe probe, Presets.Family family) {
-        int factor = probe.channels() == 3 ? 1 : 8; // pixels, or the f8 autoencoders' latents
+    private int latentSide(CheckpointProbe probe, Presets.Family family, int factor) {
         if (imageSize == null) {
             if (probe.side() > 0) return Math.toIntExact(probe.side());
             int preset = switch (family) {
@@ -240,7 +262,7 @@ public final class Sample implements Callable<Integer> {
     }
 
     /** Everything that decides the pictures: a resumed run must match them (the count may grow). */
-    private Map<String, String> settings(int side, double scale) {
+    private Map<String, String> settings(int side, double scale, AutoencoderKL.Config vaeConfig) {
         Map<String, String> s = new TreeMap<>();
         s.put("model", presetOption.name());
         s.put("weights", weights.toAbsolutePath().normalize() + " (" + size(weights) + " bytes)");
@@ -253,6 +275,7 @@ public final class Sample implements Callable<Integer> {
         s.put("sampler", String.valueOf(samplerKind) + " " + steps + " " + uvitTime);
         s.put("cfg", Double.toString(scale));
         s.put("autocast", autocast);
+        s.put("vae", vae == null ? "none" : vae.toAbsolutePath().normalize() + " (" + size(vae) + " bytes), scale " + vaeConfig.scalingFactor());
         s.put("device", deviceOption.device().toString());
         return s;
     }
@@ -278,21 +301,24 @@ public final class Sample implements Callable<Integer> {
     private final class Run {
         private final DiffusionModel<?> net;
         private final Sampler sampler;
+        private final AutoencoderKL decoder;
         private final long[] sampleShape;
         private final int count;
         private final double scale;
-        private final boolean pixels;
+        private final boolean images;
         private final Path latentsFile;
         private final Device dev;
         private final SampleFiles files;
 
-        Run(DiffusionModel<?> net, Sampler sampler, long[] sampleShape, int count, double scale, boolean pixels, Path latentsFile, Device dev) {
+        Run(DiffusionModel<?> net, Sampler sampler, AutoencoderKL decoder, long[] sampleShape, int count, double scale, boolean images,
+            Path latentsFile, Device dev) {
             this.net = net;
             this.sampler = sampler;
+            this.decoder = decoder;
             this.sampleShape = sampleShape;
             this.count = count;
             this.scale = scale;
-            this.pixels = pixels;
+            this.images = images;
             this.latentsFile = latentsFile;
             this.dev = dev;
             this.files = new SampleFiles(outOption.dir());
@@ -300,10 +326,6 @@ public final class Sample implements Callable<Integer> {
 
         void checkSettings(Map<String, String> settings) {
             files.checkSettings(settings);
-        }
-
-        boolean images() {
-            return pixels;
         }
 
         void all() {
@@ -324,14 +346,14 @@ public final class Sample implements Callable<Integer> {
                 progress.at(done);
             }
             progress.done();
-            if (images()) {
+            if (images) {
                 files.writeGrid(Math.min(count, GRID_LIMIT));
                 if (npz != null) files.writeNpz(npz, count);
             }
             if (latentsFile != null) files.joinLatents(latentsFile, batches, count);
             List<String> wrote = new ArrayList<>();
-            if (images()) wrote.add(count + " PNGs in " + files.imageDir() + ", " + files.grid());
-            if (npz != null && images()) wrote.add(npz.toString());
+            if (images) wrote.add(count + " PNGs in " + files.imageDir() + ", " + files.grid());
+            if (npz != null && images) wrote.add(npz.toString());
             if (latentsFile != null) wrote.add(latentsFile.toString());
             System.out.println("wrote " + String.join(", ", wrote));
         }
@@ -346,7 +368,7 @@ public final class Sample implements Callable<Integer> {
 
         private boolean complete(int b) {
             if (latentsFile != null && !files.hasShard(b, size(b))) return false;
-            if (images()) for (int i = first(b); i < first(b) + size(b); i++) if (!Files.exists(files.image(i))) return false;
+            if (images) for (int i = first(b); i < first(b) + size(b); i++) if (!Files.exists(files.image(i))) return false;
             return true;
         }
 
@@ -363,7 +385,10 @@ public final class Sample implements Callable<Integer> {
                 Tensor latents = out.latents().to(Device.CPU, DType.FLOAT32);
                 Tensor ys = out.labels() != null ? out.labels().to(Device.CPU) : Tensor.zeros(new long[] {size(b)}, DType.INT64, Device.CPU);
                 if (latentsFile != null) files.writeShard(b, latents, ys, Map.of("seed", Long.toString(batchSeed(seedOption.seed(), b))));
-                if (images()) files.writeImages(first(b), latents.clamp(-1, 1));
+                if (images) {
+                    Tensor pixels = decoder == null ? latents : decoder.decode(out.latents().div(decoder.scalingFactor())).to(Device.CPU, DType.FLOAT32);
+                    files.writeImages(first(b), pixels.clamp(-1, 1));
+                }
             }
         }
     }

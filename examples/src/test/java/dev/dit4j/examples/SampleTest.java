@@ -3,6 +3,7 @@ package dev.dit4j.examples;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.DiffusionModel;
+import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
@@ -201,6 +202,39 @@ class SampleTest {
         assertEquals(live, Torch.liveTensors());
     }
 
+    /** A small AutoencoderKL (f8, 4 latent channels) with random weights, as a released one is stored. */
+    static Path tinyVae(Path dir, int latentChannels) {
+        Path file = dir.resolve("vae" + latentChannels + ".safetensors");
+        var config = AutoencoderKL.SD.withChannels(32).withChannelMult(List.of(1, 1, 2, 2)).withNumResBlocks(1)
+                .withZChannels(latentChannels).withEmbedDim(latentChannels);
+        try (AutoencoderKL vae = config.create(Device.CPU, 5)) {
+            Safetensors.save(file, vae.stateDict());
+        }
+        return file;
+    }
+
+    @Test
+    void decodesWithAnAutoencoderIntoPngsAGridAndAnNpz() throws Exception {
+        long live = Torch.liveTensors();
+        Path w = randomWeights(4), vae = tinyVae(dir, 4), out = dir.resolve("decoded");
+        assertEquals(0, sample("--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(), "--vae", vae.toString(),
+                "--steps", "2", "--count", "3", "--batch", "2", "--out", out.toString(), "--npz", dir.resolve("d.npz").toString(),
+                "--latents-out", dir.resolve("d.safetensors").toString()));
+        for (int i = 0; i < 3; i++) {
+            var png = javax.imageio.ImageIO.read(out.resolve(String.format("images/%06d.png", i)).toFile());
+            assertEquals(64, png.getWidth(), "8x8 latents decode to 64 px");
+        }
+        checkNpz(dir.resolve("d.npz"), out, 3, 64);
+        try (Safetensors.Contents c = Safetensors.read(dir.resolve("d.safetensors"))) {
+            assertArrayEquals(new long[] {3, 4, 8, 8}, c.tensors().get("latents").shape(), "the latents before decoding");
+        }
+        assertRefused("16 latent channels", "--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(),
+                "--vae", tinyVae(dir, 16).toString());
+        assertRefused("holds no AutoencoderKL", "--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(),
+                "--vae", w.toString());
+        assertEquals(live, Torch.liveTensors());
+    }
+
     /** Parses the .npz as numpy does: a zip entry arr_0.npy, the .npy 1.0 header, then the PNGs' pixels, HWC. */
     private static void checkNpz(Path npz, Path out, int n, int side) throws Exception {
         try (ZipFile zip = new ZipFile(npz.toFile())) {
@@ -218,8 +252,9 @@ class SampleTest {
             assertEquals(0, (10 + headerLength) % 64, "64-byte aligned data");
             assertTrue(header.startsWith("{'descr': '|u1', 'fortran_order': False, 'shape': (" + n + ", " + side + ", " + side + ", 3), }"), header);
             assertEquals(10 + headerLength + n * side * side * 3, all.length);
-            var img = javax.imageio.ImageIO.read(out.resolve("images/000004.png").toFile());
-            int base = 10 + headerLength + 4 * side * side * 3;
+            int last = n - 1;
+            var img = javax.imageio.ImageIO.read(out.resolve(String.format("images/%06d.png", last)).toFile());
+            int base = 10 + headerLength + last * side * side * 3;
             for (int p = 0; p < side * side; p++) {
                 int rgb = img.getRGB(p % side, p / side);
                 assertEquals((rgb >> 16) & 0xff, all[base + 3 * p] & 0xff);
