@@ -70,7 +70,7 @@ public final class ExtractLatents implements Callable<Integer> {
     @Option(names = "--image-size", converter = Numbers.PositiveInt.class, description = "center-crop side in pixels (default ${DEFAULT-VALUE})")
     int imageSize = 256;
 
-    @Option(names = "--flip", converter = FlipParser.class, description = "random (fast-DiT), both (U-ViT) or none (default ${DEFAULT-VALUE})")
+    @Option(names = "--flip", converter = FlipParser.class, description = "random (fast-DiT), both (U-ViT) or none (default random)")
     Flip flip = Flip.RANDOM;
 
     @Option(names = "--shard-size", converter = Numbers.PositiveInt.class, description = "images per shard (default ${DEFAULT-VALUE})")

@@ -99,8 +99,10 @@ public final class Sample implements Callable<Integer> {
     @Option(names = "--cfg", converter = Numbers.NonNegative.class, description = "guidance scale")
     Double cfg;
 
-    @Option(names = "--uvit-time", description = "discrete or continuous (U-ViT only; see the help's footer)")
-    String uvitTime;
+    enum UViTTime { DISCRETE, CONTINUOUS }
+
+    @Option(names = "--uvit-time", converter = UViTTimeParser.class, description = "discrete or continuous (U-ViT only; see below)")
+    UViTTime uvitTime;
 
     @Option(names = "--autocast", converter = AutocastParser.class, description = "none, bfloat16 or float16 (default ${DEFAULT-VALUE})")
     String autocast = "none";
@@ -221,13 +223,7 @@ public final class Sample implements Callable<Integer> {
      * time (train_ldm_discrete.py). A dit4j checkpoint says so by its 'config' metadata.
      */
     private boolean continuousTime(UViT net) {
-        if (uvitTime != null) {
-            return switch (uvitTime.toLowerCase(Locale.ROOT)) {
-                case "continuous" -> true;
-                case "discrete" -> false;
-                default -> throw new ParameterException(spec.commandLine(), "--uvit-time '" + uvitTime + "': expected discrete or continuous");
-            };
-        }
+        if (uvitTime != null) return uvitTime == UViTTime.CONTINUOUS;
         if (net.config().inChannels() == 3) return true;
         String preset = UViT.PRESETS.get(presetOption.name()).name();
         return (preset.equals(UViT.IMAGENET256_L_2.name()) || preset.equals(UViT.IMAGENET512_L_4.name())) && !dit4jCheckpoint();
@@ -403,6 +399,18 @@ public final class Sample implements Callable<Integer> {
                 case "dpm-solver++", "dpmsolver++", "dpm-solver", "dpm" -> SamplerKind.DPM_SOLVER_PP;
                 default -> throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected ddpm, ddim or dpm-solver++");
             };
+        }
+    }
+
+    /** {@code --uvit-time}: discrete or continuous. */
+    static final class UViTTimeParser implements picocli.CommandLine.ITypeConverter<UViTTime> {
+        @Override
+        public UViTTime convert(String text) {
+            try {
+                return UViTTime.valueOf(text.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected discrete or continuous");
+            }
         }
     }
 

@@ -123,6 +123,41 @@ class ExtractLatentsTest {
         assertTrue(err.toString().contains("flip random there, both now"), err.toString());
     }
 
+    /**
+     * 512 px end to end: 64x64 latents (1024 DiT tokens of patch 2, as DiT-XL/2 at 512) through
+     * extract-latents, train-latents and sample, with a depth-1 DiT-S/2 and the small autoencoder
+     * (U-ViT's 512 presets take the same latents; a width-1024 U-ViT-L step is too slow for a test here).
+     */
+    @Test
+    void fiveTwelveEndToEnd() throws Exception {
+        long live = Torch.liveTensors();
+        Path root = dir.resolve("big");
+        for (int i = 0; i < 2; i++) {
+            BufferedImage img = new BufferedImage(600 - 40 * i, 520 + 30 * i, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) img.setRGB(x, y, (x / 3) << 16 | (y / 3) << 8 | 90 * i);
+            Path f = root.resolve("class" + i).resolve("a.png");
+            Files.createDirectories(f.getParent());
+            ImageIO.write(img, "png", f.toFile());
+        }
+        Path vae = SampleTest.tinyVae(dir, 4), shards = dir.resolve("shards512");
+        assertEquals(0, new CommandLine(new ExtractLatents()).execute("--images", root.toString(), "--vae", vae.toString(),
+                "--image-size", "512", "--flip", "none", "--out", shards.toString()));
+        try (LatentFiles latents = LatentFiles.open(shards, List.of())) {
+            assertArrayEquals(new long[] {4, 64, 64}, latents.imageShape());
+        }
+        for (String[] model : new String[][] {{"DiT-S/2", "1"}}) {
+            Path run = dir.resolve("run-" + model[1]);
+            assertEquals(0, new CommandLine(new TrainLatents()).execute("--model", model[0], "--depth", model[1], "--latents", shards.toString(),
+                    "--classes", "2", "--batch", "2", "--steps", "1", "--out", run.toString()), model[0]);
+            Path out = dir.resolve("samples-" + model[1]);
+            assertEquals(0, new CommandLine(new Sample()).execute("--model", model[0], "--depth", model[1], "--classes", "2",
+                    "--weights", run.resolve("checkpoint.safetensors").toString(), "--vae", vae.toString(), "--steps", "2", "--count", "1", "--cfg", "1",
+                    "--out", out.toString()), model[0]);
+            assertEquals(512, ImageIO.read(out.resolve("images/000000.png").toFile()).getWidth(), model[0] + " samples 512 px images");
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+
     private static double maxDiff(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
