@@ -76,6 +76,18 @@ class ExtractLatentsTest {
             }
         }
         assertEquals("cat\ndog\n", Files.readString(out.resolve("classes.txt")));
+        Path sampled = dir.resolve("sampled"), again = dir.resolve("again");
+        assertEquals(0, extract(images, vae, sampled, "--flip", "none", "--vae-sample", "--seed", "7"));
+        assertEquals(0, extract(images, vae, again, "--flip", "none", "--vae-sample", "--seed", "7"));
+        try (LatentFiles mean = LatentFiles.open(out, List.of()); LatentFiles a = LatentFiles.open(sampled, List.of());
+             LatentFiles b = LatentFiles.open(again, List.of())) {
+            float[] m = new float[256], x = new float[256], y = new float[256];
+            mean.readImage(4, m);
+            a.readImage(4, x);
+            b.readImage(4, y);
+            assertArrayEquals(x, y, "sampled latents are seeded");
+            assertTrue(maxDiff(m, x) > 1e-4, "a sample is not the mean");
+        }
         String[] train = {"--model", "DiT-S/2", "--depth", "1", "--latents", out.toString(), "--classes", "2", "--batch", "2", "--steps", "1",
                 "--out", dir.resolve("run").toString()};
         assertEquals(0, new CommandLine(new TrainLatents()).execute(train), "train-latents reads the shards");
