@@ -103,13 +103,14 @@ public final class ExtractLatents implements Callable<Integer> {
         ImageFolder data = ImageFolder.open(images, imageSize);
         AutoencoderKL.Config config = AutoencoderKL.Config.inferFrom(vae);
         if (vaeScale != null) config = config.withScalingFactor(vaeScale);
+        if (config.inChannels() != 3) throw new IllegalArgumentException("autoencoder " + vae + " encodes " + config.inChannels() + "-channel images, not RGB");
         int factor = config.downsampling();
         if (imageSize % factor != 0) {
             throw new ParameterException(spec.commandLine(), "--image-size " + imageSize + " is not divisible by " + factor + ", the autoencoder's downsampling");
         }
         int shards = (data.size() + shardSize - 1) / shardSize;
         Files.createDirectories(out);
-        RunSettings.check(out.resolve("settings.txt"), settings(config));
+        RunSettings.check(out.resolve("settings.txt"), settings(config, data));
         writeClasses(out.resolve("classes.txt"), data.classes());
         try (AutoencoderKL autoencoder = config.load(vae, DType.FLOAT32, dev);
              ExecutorService pool = Executors.newFixedThreadPool(workers != null ? workers : Runtime.getRuntime().availableProcessors())) {
@@ -246,9 +247,10 @@ public final class ExtractLatents implements Callable<Integer> {
         }
     }
 
-    private Map<String, String> settings(AutoencoderKL.Config config) {
+    /** What the shards depend on; the image and class counts stand for the folder's listing, which numbers the images. */
+    private Map<String, String> settings(AutoencoderKL.Config config, ImageFolder data) {
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("images", images.toAbsolutePath().normalize().toString());
+        s.put("images", images.toAbsolutePath().normalize() + " (" + data.size() + " images, " + data.classes().size() + " classes)");
         s.put("vae", vae.toAbsolutePath().normalize().toString());
         s.put("vae-scale", Double.toString(config.scalingFactor()));
         s.put("latent", vaeSample ? "sample" : "mean");
