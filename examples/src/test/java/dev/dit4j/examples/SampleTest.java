@@ -216,7 +216,10 @@ class SampleTest {
     @Test
     void decodesWithAnAutoencoderIntoPngsAGridAndAnNpz() throws Exception {
         long live = Torch.liveTensors();
-        Path w = randomWeights(4), vae = tinyVae(dir, 4), out = dir.resolve("decoded");
+        Path w = dir.resolve("released.pt"), vae = tinyVae(dir, 4), out = dir.resolve("decoded");
+        try (Safetensors.Contents c = Safetensors.read(randomWeights(4))) {
+            dev.dit4j.nn.io.TorchCheckpoint.write(w, c.tensors()); // a torch.save'd state dict, as the released DiT files
+        }
         assertEquals(0, sample("--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(), "--vae", vae.toString(),
                 "--steps", "2", "--count", "3", "--batch", "2", "--out", out.toString(), "--npz", dir.resolve("d.npz").toString(),
                 "--latents-out", dir.resolve("d.safetensors").toString()));
