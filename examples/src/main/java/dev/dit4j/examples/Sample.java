@@ -305,6 +305,8 @@ public final class Sample implements Callable<Integer> {
         private final Path latentsFile;
         private final Device dev;
         private final SampleFiles files;
+        /** U-ViT's eval_ldm_discrete.py draws its random labels before z; every other script z first. */
+        private final SampleChain.Draw draw;
 
         Run(DiffusionModel<?> net, Sampler sampler, AutoencoderKL decoder, long[] sampleShape, int count, double scale, boolean images,
             Path latentsFile, Device dev) {
@@ -318,6 +320,7 @@ public final class Sample implements Callable<Integer> {
             this.latentsFile = latentsFile;
             this.dev = dev;
             this.files = new SampleFiles(outOption.dir());
+            this.draw = net instanceof UViT u && !continuousTime(u) ? SampleChain.Draw.LABELS_FIRST : SampleChain.Draw.NOISE_FIRST;
         }
 
         void checkSettings(Map<String, String> settings) {
@@ -377,7 +380,7 @@ public final class Sample implements Callable<Integer> {
             }
             try (TensorScope s = TensorScope.open(); Generator g = Generator.create(batchSeed(seedOption.seed(), b), dev);
                  Autocast.Region amp = autocast.equals("none") ? null : Autocast.enable(dev, DType.valueOf(autocast.toUpperCase(Locale.ROOT)));
-                 SampleChain.Batch out = SampleChain.sample(net, sampler, shape, y, scale, g)) {
+                 SampleChain.Batch out = SampleChain.sample(net, sampler, shape, y, scale, g, draw)) {
                 Tensor latents = out.latents().to(Device.CPU, DType.FLOAT32);
                 Tensor ys = out.labels() != null ? out.labels().to(Device.CPU) : Tensor.zeros(new long[] {size(b)}, DType.INT64, Device.CPU);
                 if (latentsFile != null) files.writeShard(b, latents, ys, Map.of("seed", Long.toString(batchSeed(seedOption.seed(), b))));

@@ -40,17 +40,20 @@ class SampleTest {
         return Safetensors.read(Path.of(SampleTest.class.getResource("/fixtures/sample_dit.safetensors").toURI()));
     }
 
-    /** The fixture's weights: torch.randn in state-dict order from a CPU generator, checked against the script's sums. */
+    /** The fixture's DiT weights: torch.randn in state-dict order from a CPU generator, checked against the script's sums. */
     private Path authorsWeights(Safetensors.Contents fx) {
+        var config = TrainLatents.config("DiT-S/2", 1, null, 4, Integer.parseInt(fx.metadata().get("latent")));
+        return seededWeights(fx, config, "", dir.resolve("dit.safetensors"));
+    }
+
+    private Path seededWeights(Safetensors.Contents fx, dev.dit4j.models.ModelConfig<? extends DiffusionModel<?>> config, String prefix, Path file) {
         Map<String, String> meta = fx.metadata();
-        Path file = dir.resolve("dit.safetensors");
         long seed = Long.parseLong(meta.get("weight_seed"));
         double std = Double.parseDouble(meta.get("weight_std"));
-        double[] sums = fx.tensors().get("weight_sums").toDoubleArray();
-        var config = TrainLatents.config("DiT-S/2", 1, null, 4, Integer.parseInt(meta.get("latent")));
+        double[] sums = fx.tensors().get(prefix + "weight_sums").toDoubleArray();
         try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = config.create(Device.CPU, 0); Generator g = Generator.cpu(seed)) {
             Map<String, Tensor> own = net.stateDict();
-            List<String> keys = List.of(meta.get("keys").split(","));
+            List<String> keys = List.of(meta.get(prefix + "keys").split(","));
             assertEquals(keys, List.copyOf(own.keySet()), "state-dict keys and their order are the reference's");
             Map<String, Tensor> weights = new LinkedHashMap<>();
             for (int i = 0; i < keys.size(); i++) {
@@ -103,6 +106,26 @@ class SampleTest {
             assertTrue(sampleDdp < 1e-4, "sample_ddp.py chain (random labels after the noise): " + sampleDdp);
             assertTrue(plain < 1e-4, "unguided chain: " + plain);
             assertTrue(ddim < 1e-4, "DDIM chain: " + ddim);
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void sameSeedSameLatentsAsUViTsDiscreteChain() throws Exception {
+        long live = Torch.liveTensors();
+        try (Safetensors.Contents fx = fixture()) {
+            // U-ViT's eval_ldm_discrete.py: random labels drawn before z, DPM-Solver++ on the discrete SD schedule, its guidance form.
+            Path uvit = seededWeights(fx, TrainLatents.config("cifar10_uvit_small", 2, 10, 3, 8), "uvit.", dir.resolve("uvit.safetensors"));
+            Path latents = dir.resolve("uvit-latents.safetensors");
+            assertEquals(0, sample("--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
+                    "--count", "2", "--seed", "17", "--steps", "3", "--uvit-time", "discrete", "--cfg", "1.4",
+                    "--latents-out", latents.toString(), "--out", dir.resolve("uvit").toString()));
+            try (Safetensors.Contents got = Safetensors.read(latents)) {
+                assertArrayEquals(fx.tensors().get("uvit.labels").toLongArray(), got.tensors().get("labels").toLongArray(), "U-ViT labels");
+                double err = relativeL2(got.tensors().get("latents"), fx.tensors().get("uvit.latents"));
+                System.out.printf("sample vs U-ViT's eval_ldm_discrete.py chain, relative L2 %.2e%n", err);
+                assertTrue(err < 1e-4, "U-ViT chain: " + err);
+            }
         }
         assertEquals(live, Torch.liveTensors());
     }

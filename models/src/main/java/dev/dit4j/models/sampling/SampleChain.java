@@ -15,9 +15,10 @@ import java.util.List;
 
 /**
  * One batch of class-conditional samples drawn as the authors' scripts draw it, so that a seed
- * gives their picture. From one generator, in this order: the initial noise z [N, C, H, W]
- * ({@code randn}), then, when no labels are given, the labels ({@code randint} over the classes, as
- * DiT's sample_ddp.py and U-ViT's sample_label). With guidance (scale above 1) the batch is
+ * gives their picture. From one generator: the initial noise z [N, C, H, W] ({@code randn}) and,
+ * when no labels are given, the labels ({@code randint} over the classes), in the order of the
+ * authors' scripts: z first in DiT's sample_ddp.py and U-ViT's eval.py and eval_ldm.py, the labels
+ * first in U-ViT's eval_ldm_discrete.py ({@link Draw}). With guidance (scale above 1) the batch is
  * doubled as DiT's sample.py doubles it, {@code [z; z]} with labels {@code [y; null]}, the
  * sampler's per-step noise is drawn for the doubled batch, the network runs in its authors'
  * guided form (DiT's and U-DiT's forward_with_cfg, U-ViT's eps_c + s (eps_c - eps_u) with
@@ -28,6 +29,9 @@ import java.util.List;
  */
 public final class SampleChain {
     private SampleChain() {}
+
+    /** Which comes first from the generator when the labels are drawn too. */
+    public enum Draw { NOISE_FIRST, LABELS_FIRST }
 
     /** Latents [N, C, H, W] and the int64 labels [N] they were drawn for (null for a model without labels). */
     public record Batch(Tensor latents, Tensor labels) implements AutoCloseable {
@@ -43,6 +47,11 @@ public final class SampleChain {
      * {@code labels} (null: random classes, drawn after the noise), guided with {@code scale}.
      */
     public static Batch sample(DiffusionModel<?> model, Sampler sampler, long[] shape, long[] labels, double scale, Generator gen) {
+        return sample(model, sampler, shape, labels, scale, gen, Draw.NOISE_FIRST);
+    }
+
+    /** As {@link #sample(DiffusionModel, Sampler, long[], long[], double, Generator)}, drawing random labels and noise in {@code order}. */
+    public static Batch sample(DiffusionModel<?> model, Sampler sampler, long[] shape, long[] labels, double scale, Generator gen, Draw order) {
         int classes = model.config().numClasses();
         if (shape.length != 4) throw new IllegalArgumentException("sample shape must be [N, C, H, W], got " + Arrays.toString(shape));
         long n = shape[0];
@@ -55,9 +64,10 @@ public final class SampleChain {
         if (guided && model instanceof UViT u && !u.config().nullLabel())
             throw new IllegalArgumentException(u.config().name() + " has no null label, so it cannot be guided: use scale 1");
         try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
-            Tensor z = Tensor.randn(shape, DType.FLOAT32, gen.device(), gen);
-            Tensor y = classes <= 0 ? null
-                    : labels != null ? Tensor.of(labels, n).to(gen.device()) : Tensor.randint(0, classes, new long[] {n}, gen.device(), gen);
+            Tensor y = null, z = null;
+            if (order == Draw.NOISE_FIRST) z = Tensor.randn(shape, DType.FLOAT32, gen.device(), gen);
+            if (classes > 0) y = labels != null ? Tensor.of(labels, n).to(gen.device()) : Tensor.randint(0, classes, new long[] {n}, gen.device(), gen);
+            if (z == null) z = Tensor.randn(shape, DType.FLOAT32, gen.device(), gen);
             Tensor out;
             if (guided) {
                 Tensor both = Tensor.cat(List.of(y, Tensor.full(classes, new long[] {n}, DType.INT64, y.device())), 0);
