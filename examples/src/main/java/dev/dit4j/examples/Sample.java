@@ -140,7 +140,7 @@ public final class Sample implements Callable<Integer> {
         ModelConfig<? extends DiffusionModel<?>> config = TrainLatents.config(model, depth, classes, (int) probe.channels(), side);
         try (DiffusionModel<?> net = load(config, dev); Sampler sampler = sampler(net, family);
              AutoencoderKL decoder = vaeConfig == null ? null : vaeConfig.load(vae, DType.FLOAT32, dev)) {
-            double scale = cfg != null ? cfg : family == Presets.Family.UVIT ? 1.4 : 4.0;
+            double scale = cfg != null ? cfg : net instanceof UViT u ? (u.config().nullLabel() ? 1.4 : 1) : 4.0; // U-ViT without a null label: no guidance
             checkLabels(net);
             if (decoder != null) decoder.eval();
             Run run = new Run(net, sampler, decoder, new long[] {probe.channels(), side, side}, n, scale, images, latentsFile, dev);
