@@ -1,0 +1,147 @@
+package dev.dit4j.examples;
+
+import dev.dit4j.examples.options.BatchOption;
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.OutputDirOption;
+import dev.dit4j.examples.options.SeedOption;
+import dev.dit4j.models.data.ImageFolder;
+import dev.dit4j.models.data.Images;
+import dev.dit4j.models.vae.AutoencoderKL;
+import dev.dit4j.models.vae.AutoencoderTrainer;
+import dev.dit4j.models.vae.Chunking;
+import dev.dit4j.models.vae.DiagonalGaussian;
+import dev.dit4j.nn.Autograd;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.io.Safetensors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Trains a (reduced-width) AutoencoderKL on an image folder with {@link AutoencoderTrainer}: L1
+ * plus a small KL term, AdamW. A seeded part of the images is held out; their reconstruction
+ * PSNR is reported as training goes and at the end, with a figure of originals over
+ * reconstructions. The weights are written in the LDM layout, so {@code AutoencoderKL.load}
+ * (and {@code parity --model sd-vae}) read them back.
+ */
+@Command(name = "train-vae", mixinStandardHelpOptions = true,
+        description = "Train an AutoencoderKL (L1 + KL) on an image folder; report held-out reconstruction PSNR.")
+public final class TrainVae implements Callable<Integer> {
+    @Option(names = "--images", required = true, description = "image folder (class subfolders, PNG or JPEG)")
+    Path images;
+
+    @Option(names = "--size", converter = Numbers.PositiveInt.class, description = "images are center-cropped to this (default ${DEFAULT-VALUE})")
+    int size = 64;
+
+    @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "training steps (default ${DEFAULT-VALUE})")
+    int steps = 500;
+
+    @Mixin
+    BatchOption batchOption = new BatchOption(8);
+
+    @Option(names = "--lr", converter = Numbers.Positive.class, description = "AdamW learning rate (default ${DEFAULT-VALUE})")
+    double lr = 1e-4;
+
+    @Option(names = "--kl-weight", converter = Numbers.NonNegative.class, description = "weight of the KL term (default ${DEFAULT-VALUE}, LDM's)")
+    double klWeight = 1e-6;
+
+    @Option(names = "--channels", converter = Numbers.PositiveInt.class, description = "stem width, a multiple of 32 (default ${DEFAULT-VALUE}; SD: 128)")
+    int channels = 32;
+
+    @Option(names = "--ch-mult", split = ",", description = "width multiple per level (default ${DEFAULT-VALUE}; f = 2^(levels-1))")
+    List<Integer> channelMult = List.of(1, 2, 2, 2);
+
+    @Option(names = "--res-blocks", converter = Numbers.PositiveInt.class, description = "residual blocks per level (default ${DEFAULT-VALUE}; SD: 2)")
+    int resBlocks = 1;
+
+    @Option(names = "--z-channels", converter = Numbers.PositiveInt.class, description = "latent channels (default ${DEFAULT-VALUE})")
+    int zChannels = 4;
+
+    @Option(names = "--held-out", converter = Numbers.PositiveInt.class, description = "images kept out of training for PSNR (default ${DEFAULT-VALUE})")
+    int heldOut = 8;
+
+    @Option(names = "--report-every", converter = Numbers.PositiveInt.class, description = "steps between reports (default ${DEFAULT-VALUE})")
+    int reportEvery = 50;
+
+    @Mixin
+    OutputDirOption outOption = new OutputDirOption(Path.of("out/vae"));
+
+    @Mixin
+    SeedOption seedOption = new SeedOption();
+
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
+
+    @Override
+    public Integer call() throws Exception {
+        ImageFolder data = ImageFolder.open(images, size);
+        if (data.size() <= heldOut) throw new IllegalArgumentException(images + " has " + data.size() + " images; --held-out " + heldOut + " leaves none to train on");
+        AutoencoderKL.Config config = AutoencoderKL.SD.withName("AutoencoderKL trained on " + images.getFileName()).withChannels(channels)
+                .withChannelMult(channelMult).withNumResBlocks(resBlocks).withZChannels(zChannels).withEmbedDim(zChannels);
+        if (size % config.downsampling() != 0) throw new IllegalArgumentException("--size " + size + " is not divisible by " + config.downsampling());
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < data.size(); i++) order.add(i);
+        Collections.shuffle(order, new Random(seedOption.seed()));
+        List<Integer> test = order.subList(0, heldOut), train = order.subList(heldOut, order.size());
+        Device dev = deviceOption.device();
+        Path out = outOption.dir();
+        Files.createDirectories(out);
+        Random pick = new Random(seedOption.seed() + 1);
+        try (AutoencoderKL vae = config.create(dev, seedOption.seed()); AutoencoderTrainer trainer = new AutoencoderTrainer(vae,
+                new AutoencoderTrainer.Options(lr, klWeight, 0)); Generator g = Generator.create(seedOption.seed(), dev);
+             TensorScope scope = TensorScope.open()) {
+            Tensor heldOutImages = batch(data, test, dev);
+            System.out.printf(Locale.ROOT, "train-vae: %d training and %d held-out images at %d px, %,d parameters, f%d, %d latent channels%n",
+                    train.size(), test.size(), size, vae.parameterCount(), config.downsampling(), zChannels);
+            long start = System.nanoTime();
+            for (int step = 1; step <= steps; step++) {
+                try (TensorScope s = TensorScope.open()) {
+                    List<Integer> indices = new ArrayList<>();
+                    for (int i = 0; i < batchOption.batch(); i++) indices.add(train.get(pick.nextInt(train.size())));
+                    AutoencoderTrainer.Losses l = trainer.step(batch(data, indices, dev), g);
+                    if (step % reportEvery == 0 || step == steps) {
+                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f, held-out PSNR %.2f dB, %.1f s%n", step, steps,
+                                l.total(), l.l1(), l.kl(), AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4)),
+                                (System.nanoTime() - start) / 1e9);
+                    }
+                }
+            }
+            double psnr = AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4));
+            Safetensors.save(out.resolve("vae.safetensors"), vae.stateDict(), Map.of("config", config.toString()));
+            try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); DiagonalGaussian q = vae.encode(heldOutImages, Chunking.slices(4))) {
+                Tensor recon = vae.decode(q.mean(), Chunking.slices(4)).clamp(-1, 1);
+                Images.writeGrid(Tensor.cat(List.of(heldOutImages, recon), 0).to(DType.FLOAT32), test.size(), out.resolve("reconstructions.png"));
+            }
+            System.out.printf(Locale.ROOT, "train-vae: held-out reconstruction PSNR %.2f dB; wrote %s and %s%n", psnr,
+                    out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
+        }
+        return 0;
+    }
+
+    private static Tensor batch(ImageFolder data, List<Integer> indices, Device dev) {
+        long[] shape = data.imageShape();
+        float[] all = new float[(int) (indices.size() * shape[0] * shape[1] * shape[2])];
+        float[] one = new float[(int) (shape[0] * shape[1] * shape[2])];
+        for (int i = 0; i < indices.size(); i++) {
+            data.readImage(indices.get(i), one);
+            System.arraycopy(one, 0, all, i * one.length, one.length);
+        }
+        try (TensorScope s = TensorScope.open()) {
+            return s.keep(Tensor.of(all, indices.size(), shape[0], shape[1], shape[2]).to(dev));
+        }
+    }
+}
