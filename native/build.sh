@@ -89,18 +89,46 @@ cuda=false
 [ -f "$torch_dir/lib/libtorch_cuda.so" ] && cuda=true
 say "libtorch $version (CUDA: $cuda) from $source: $torch_dir"
 
-# ---- 3. configure and build -----------------------------------------------------------------
+# ---- 3. gloo's headers ------------------------------------------------------------------------
+# libtorch contains c10d's Gloo backend, but pip's torch wheels ship without gloo's headers, which
+# ProcessGroupGloo.hpp includes. Provision them once (headers only, the commit below) into .cache;
+# without them the shim builds without Gloo and its process groups report so.
+gloo_commit="70dc360272dfc57e3617184c78ff9b06f8cd4757"
+gloo_include=""
+if [ -f "$torch_dir/include/gloo/algorithm.h" ]; then
+  gloo_include="$torch_dir/include"
+else
+  gloo_cache="$repo/.cache/gloo-$gloo_commit/include"
+  if [ ! -f "$gloo_cache/gloo/config.h" ]; then
+    tmp_gloo=$(mktemp -d)
+    if command -v curl > /dev/null 2>&1 &&
+      curl -fsSL --max-time 60 "https://github.com/pytorch/gloo/archive/$gloo_commit.tar.gz" | tar -xz -C "$tmp_gloo" 2> /dev/null; then
+      mkdir -p "$gloo_cache"
+      (cd "$tmp_gloo"/gloo-* && find gloo -name '*.h' -exec cp --parents {} "$gloo_cache" \;)
+      # config.h as libtorch's build configures it: CPU TCP transport only.
+      sed -e 's/@GLOO_VERSION_MAJOR@/0/; s/@GLOO_VERSION_MINOR@/5/; s/@GLOO_VERSION_PATCH@/0/' \
+        -e 's/#cmakedefine01 \(GLOO_HAVE_TRANSPORT_TCP\)$/#define \1 1/' \
+        -e 's/#cmakedefine01 \(.*\)/#define \1 0/' "$tmp_gloo"/gloo-*/gloo/config.h.in > "$gloo_cache/gloo/config.h"
+    else
+      say "could not download gloo's headers (github.com/pytorch/gloo at $gloo_commit): building without Gloo process groups"
+    fi
+    rm -rf "$tmp_gloo"
+  fi
+  [ -f "$gloo_cache/gloo/config.h" ] && gloo_include="$gloo_cache"
+fi
+
+# ---- 4. configure and build -----------------------------------------------------------------
 command -v cmake > /dev/null 2>&1 || die "cmake is required to build the native shim (apt install cmake / pip install cmake)"
 generator="Unix Makefiles"
 command -v ninja > /dev/null 2>&1 && generator="Ninja"
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2> /dev/null | head -1; }
 if [ ! -f "$build/CMakeCache.txt" ] || [ "$(cache_value LIBTORCH_DIR)" != "$torch_dir" ] ||
-  [ "$(cache_value CMAKE_HOME_DIRECTORY)" != "$here" ] || [ ! -f "$build/build.ninja" -a ! -f "$build/Makefile" ]; then
+  [ "$(cache_value CMAKE_HOME_DIRECTORY)" != "$here" ] || [ "$(cache_value DIT4J_GLOO_INCLUDE)" != "$gloo_include" ] || [ ! -f "$build/build.ninja" -a ! -f "$build/Makefile" ]; then
   say "configuring (cmake, $generator) for $torch_dir"
   mkdir -p "$build"
   rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
   configure() {
-    cmake -S "$here" -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_DIR="$torch_dir" "$@" \
+    cmake -S "$here" -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_DIR="$torch_dir" -DDIT4J_GLOO_INCLUDE="$gloo_include" "$@" \
       > "$build/cmake-configure.log" 2>&1
   }
   if ! configure; then
@@ -127,7 +155,7 @@ else
   say "shim up to date: $shim"
 fi
 
-# ---- 4. dit4j-native.properties -------------------------------------------------------------
+# ---- 5. dit4j-native.properties -------------------------------------------------------------
 cudnn=""
 for dir in "$torch_dir/lib" "$torch_dir/../nvidia/cudnn/lib" "$torch_dir"/../nvidia/*/lib; do
   for lib in "$dir"/libcudnn.so.[0-9]* "$dir"/libcudnn.so; do

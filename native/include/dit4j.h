@@ -22,6 +22,8 @@ extern "C" {
 
 typedef struct dt_tensor_s* dt_tensor;
 typedef struct dt_generator_s* dt_generator;
+typedef struct dt_process_group_s* dt_process_group;
+typedef struct dt_work_s* dt_work;
 
 /* ---- dtype and device codes ---------------------------------------------------------- */
 enum dt_dtype {
@@ -35,7 +37,7 @@ enum dt_device_type { DT_DEVICE_CPU = 0, DT_DEVICE_CUDA = 1 };
 enum dt_error_kind {
   DT_ERR_NONE = 0, DT_ERR_TORCH = 1, DT_ERR_INDEX = 2, DT_ERR_VALUE = 3, DT_ERR_TYPE = 4,
   DT_ERR_NOT_IMPLEMENTED = 5, DT_ERR_OUT_OF_MEMORY = 6, DT_ERR_STD = 7, DT_ERR_UNKNOWN = 8,
-  DT_ERR_ARGUMENT = 9
+  DT_ERR_ARGUMENT = 9, DT_ERR_TIMEOUT = 10, DT_ERR_DISTRIBUTED = 11
 };
 /* Message of the last failure on this thread ("" if none); valid until the next failure. */
 const char* dt_last_error(void);
@@ -302,6 +304,45 @@ int32_t dt_fused_adamw_(const dt_tensor* params, const dt_tensor* grads, const d
 dt_tensor dt_clip_grad_norm_(const dt_tensor* params, int32_t n, double max_norm);
 /* ema = decay * ema + (1 - decay) * param for every pair (torch._foreach_lerp_). */
 int32_t dt_ema_update_(const dt_tensor* ema, const dt_tensor* params, int32_t n, double decay);
+
+/* ---- distributed (libtorch's c10d) ----------------------------------------------------- */
+/*
+ * A process group: rank `rank` of `world_size` processes that meet at a c10d TCPStore on
+ * master_addr:master_port (rank 0 serves it). Every call on a group is collective: all ranks
+ * make the same calls in the same order. Failures: DT_ERR_TIMEOUT when a peer did not answer in
+ * time (rendezvous or a collective), DT_ERR_DISTRIBUTED when a peer or the network failed.
+ */
+enum dt_dist_backend { DT_DIST_GLOO = 0, DT_DIST_NCCL = 1 };
+enum dt_reduce_op { DT_REDUCE_OP_SUM = 0, DT_REDUCE_OP_AVG = 1, DT_REDUCE_OP_MAX = 2, DT_REDUCE_OP_MIN = 3 };
+/* 1 if this shim was compiled with the backend (Gloo: libtorch's gloo headers found; NCCL: a CUDA
+ * libtorch with NCCL), else 0. */
+int32_t dt_dist_backend_available(int32_t backend);
+/* Blocks until all world_size ranks have joined or timeout_ms has passed (then DT_ERR_TIMEOUT);
+ * timeout_ms also bounds every later collective. device_index: the CUDA device for NCCL, else -1. */
+dt_process_group dt_process_group_new(int32_t backend, const char* master_addr, int32_t master_port, int32_t rank,
+                                      int32_t world_size, int64_t timeout_ms, int32_t device_index);
+/* Closes the group (waits for its pending work, at most its timeout) and frees the handle. */
+void dt_process_group_free(dt_process_group pg);
+int32_t dt_process_group_rank(dt_process_group pg);
+int32_t dt_process_group_size(dt_process_group pg);
+/* Collectives start asynchronously and return a work handle (NULL on failure to start). Tensors
+ * must be contiguous and on the group's device; they must not be touched until the work is done. */
+/* t = op over ranks of t (in place). */
+dt_work dt_all_reduce(dt_process_group pg, dt_tensor t, int32_t op);
+/* t = rank root's t (in place). */
+dt_work dt_broadcast(dt_process_group pg, dt_tensor t, int32_t root);
+/* out [world_size * n, ...] = the ranks' in [n, ...] in rank order. */
+dt_work dt_all_gather(dt_process_group pg, dt_tensor out, dt_tensor in);
+/* out [n, ...] = op over ranks of this rank's slice of in [world_size * n, ...]. */
+dt_work dt_reduce_scatter(dt_process_group pg, dt_tensor out, dt_tensor in, int32_t op);
+dt_work dt_barrier(dt_process_group pg);
+/* Waits for the work; timeout_ms <= 0 waits up to the group's timeout. 0 when it succeeded, -1
+ * with DT_ERR_TIMEOUT / DT_ERR_DISTRIBUTED otherwise. */
+int32_t dt_work_wait(dt_work w, int64_t timeout_ms);
+/* 1 when the work has finished (successfully or not), 0 while it runs. */
+int32_t dt_work_is_completed(dt_work w);
+/* Frees the handle; work still running completes on its own (its tensors stay referenced). */
+void dt_work_free(dt_work w);
 
 /* ---- benchmarking support ------------------------------------------------------------ */
 /* Runs `iters` times: r = dt_binary(op, a, b); dt_tensor_free(r). Returns elapsed nanoseconds

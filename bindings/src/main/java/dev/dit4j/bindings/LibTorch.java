@@ -117,6 +117,15 @@ public final class LibTorch extends CheckedCalls {
         }
     }
 
+    /** A c10d process group (DT_DIST_*); blocks until every rank has joined or the timeout passes. */
+    public static MemorySegment processGroupNew(int backend, String masterAddr, int masterPort, int rank, int worldSize,
+                                                long timeoutMs, int deviceIndex) {
+        try (Arena arena = Arena.ofConfined()) {
+            return checkHandle(Dit4jNative.dt_process_group_new(backend, arena.allocateFrom(masterAddr), masterPort, rank,
+                    worldSize, timeoutMs, deviceIndex));
+        }
+    }
+
     public static String cudaDeviceName(int device) {
         try (Scratch scratch = Scratch.open()) {
             MemorySegment buf = scratch.bytes(256);

@@ -3,7 +3,7 @@ package dev.dit4j.bindings;
 /** A failure inside libtorch or the shim, carrying libtorch's own message. */
 public class TorchException extends RuntimeException {
     /** What kind of failure libtorch reported (mirrors dt_error_kind in dit4j.h). */
-    public enum Kind { NONE, TORCH, INDEX, VALUE, TYPE, NOT_IMPLEMENTED, OUT_OF_MEMORY, STD, UNKNOWN, ARGUMENT }
+    public enum Kind { NONE, TORCH, INDEX, VALUE, TYPE, NOT_IMPLEMENTED, OUT_OF_MEMORY, STD, UNKNOWN, ARGUMENT, TIMEOUT, DISTRIBUTED }
 
     private final Kind kind;
 

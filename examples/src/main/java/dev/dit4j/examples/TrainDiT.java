@@ -101,21 +101,26 @@ public final class TrainDiT implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         long start = System.nanoTime();
-        Device dev = deviceOption.device();
         FashionModels kind = architecture();
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         checkOutputs();
         var config = kind.config(new FashionModels.Size(depth, hidden, patch));
-        try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
-            resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes
-            Files.createDirectories(out);
-            Path data = FashionMnist.locate();
-            try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
-                 TensorDataset test = FashionMnist.load(data, FashionMnist.Split.TEST)) {
-                System.out.printf("data: %d training and %d test images from %s%n", train.size(), test.size(), data);
-                double classifierAccuracy = trainJudge(train, test, dev, start);
-                trainAndSample(kind, net, ema, train, classifierAccuracy, dev);
+        try (DataParallelJob job = DataParallelJob.join(deviceOption.device())) {
+            Device dev = job.device();
+            try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
+                resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes
+                Files.createDirectories(out);
+                Path data = FashionMnist.locate();
+                try (TensorDataset train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+                     TensorDataset test = FashionMnist.load(data, FashionMnist.Split.TEST)) {
+                    if (job.isMain()) System.out.printf("data: %d training and %d test images from %s%n", train.size(), test.size(), data);
+                    // Data-parallel ranks would wait in a collective while rank 0 trained the judge: it comes after training there.
+                    java.util.function.DoubleSupplier judge = () -> trainJudge(train, test, dev, start);
+                    double classifierAccuracy = job.worldSize() == 1 ? judge.getAsDouble() : Double.NaN;
+                    trainAndSample(kind, net, ema, train, job.worldSize() == 1 ? () -> classifierAccuracy : judge, job);
+                }
             }
+            if (!job.isMain()) return 0;
         }
         List<Path> written = java.util.stream.Stream.of("samples.png", "loss.png", "checkpoint.safetensors")
                 .map(out::resolve).filter(Files::exists).toList();
@@ -153,21 +158,32 @@ public final class TrainDiT implements Callable<Integer> {
         }
     }
 
+    /**
+     * Trains (every rank of a data-parallel job, on its share of each global batch of --batch),
+     * then, on rank 0 only, writes the loss chart and scores guided samples with the judge.
+     */
     private void trainAndSample(FashionModels kind, DiffusionModel<?> net, DiffusionModel<?> emaModel,
-                                                                           TensorDataset train, double classifierAccuracy, Device dev) {
+                                TensorDataset train, java.util.function.DoubleSupplier judgeAccuracy, DataParallelJob job) {
+        Device dev = job.device();
         int batch = batchOption.batch();
+        int rankBatch;
+        try {
+            rankBatch = job.perRankBatch(batch);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         long seed = seedOption.seed();
         List<double[]> losses = new ArrayList<>();
-        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed));
-             BatchLoader loader = BatchLoader.builder(train, batch).seed(seed).resumeFrom(resumeOption.restore(trainer)).build()) {
-            System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed), job.group());
+             BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).resumeFrom(resumeOption.restore(trainer)).build()) {
+            if (job.isMain()) System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
             long trainStart = System.nanoTime();
             double budget = minutes * 60;
             Progress progress = new Progress(budget);
-            while (seconds(trainStart) < budget) {
+            while (job.agree(seconds(trainStart) < budget)) { // all ranks stop at the same step
                 try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
                     Tensor loss = trainer.trainStep(kind.encode(b.images().to(dev)), Conditioning.labels(b.labels().to(dev), CLASSES));
-                    if (trainer.step() % 25 == 0) {
+                    if (trainer.step() % 25 == 0 && job.isMain()) {
                         double l = loss.item(); // read back only every 25 steps
                         losses.add(new double[] {trainer.step(), l});
                         progress.update(trainer.step(), l, trainer.step() * batch / seconds(trainStart));
@@ -175,9 +191,11 @@ public final class TrainDiT implements Callable<Integer> {
                 }
                 if (trainer.step() % 1000 == 0) trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
             }
-            progress.done();
             trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
+            if (!job.isMain()) return;
+            progress.done();
             double trainSeconds = seconds(trainStart);
+            double classifierAccuracy = judgeAccuracy.getAsDouble();
             System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
                     trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
             if (losses.isEmpty()) {

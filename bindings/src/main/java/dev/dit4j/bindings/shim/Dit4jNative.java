@@ -35,6 +35,18 @@ public class Dit4jNative extends Dit4jNative$shared {
      * }
      */
     public static final AddressLayout dt_generator = Dit4jNative.C_POINTER;
+    /**
+     * {@snippet lang=c :
+     * typedef struct dt_process_group_s *dt_process_group
+     * }
+     */
+    public static final AddressLayout dt_process_group = Dit4jNative.C_POINTER;
+    /**
+     * {@snippet lang=c :
+     * typedef struct dt_work_s *dt_work
+     * }
+     */
+    public static final AddressLayout dt_work = Dit4jNative.C_POINTER;
     private static final int DT_DTYPE_UINT8 = (int)0L;
     /**
      * {@snippet lang=c :
@@ -232,6 +244,24 @@ public class Dit4jNative extends Dit4jNative$shared {
      */
     public static int DT_ERR_ARGUMENT() {
         return DT_ERR_ARGUMENT;
+    }
+    private static final int DT_ERR_TIMEOUT = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_error_kind.DT_ERR_TIMEOUT = 10
+     * }
+     */
+    public static int DT_ERR_TIMEOUT() {
+        return DT_ERR_TIMEOUT;
+    }
+    private static final int DT_ERR_DISTRIBUTED = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_error_kind.DT_ERR_DISTRIBUTED = 11
+     * }
+     */
+    public static int DT_ERR_DISTRIBUTED() {
+        return DT_ERR_DISTRIBUTED;
     }
 
     private static class dt_last_error {
@@ -10243,6 +10273,854 @@ public class Dit4jNative extends Dit4jNative$shared {
                 traceDowncall("dt_ema_update_", ema, params, n, decay);
             }
             return (int)mh$.invokeExact(ema, params, n, decay);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int DT_DIST_GLOO = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_dist_backend.DT_DIST_GLOO = 0
+     * }
+     */
+    public static int DT_DIST_GLOO() {
+        return DT_DIST_GLOO;
+    }
+    private static final int DT_DIST_NCCL = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_dist_backend.DT_DIST_NCCL = 1
+     * }
+     */
+    public static int DT_DIST_NCCL() {
+        return DT_DIST_NCCL;
+    }
+    private static final int DT_REDUCE_OP_SUM = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_reduce_op.DT_REDUCE_OP_SUM = 0
+     * }
+     */
+    public static int DT_REDUCE_OP_SUM() {
+        return DT_REDUCE_OP_SUM;
+    }
+    private static final int DT_REDUCE_OP_AVG = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_reduce_op.DT_REDUCE_OP_AVG = 1
+     * }
+     */
+    public static int DT_REDUCE_OP_AVG() {
+        return DT_REDUCE_OP_AVG;
+    }
+    private static final int DT_REDUCE_OP_MAX = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_reduce_op.DT_REDUCE_OP_MAX = 2
+     * }
+     */
+    public static int DT_REDUCE_OP_MAX() {
+        return DT_REDUCE_OP_MAX;
+    }
+    private static final int DT_REDUCE_OP_MIN = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum dt_reduce_op.DT_REDUCE_OP_MIN = 3
+     * }
+     */
+    public static int DT_REDUCE_OP_MIN() {
+        return DT_REDUCE_OP_MIN;
+    }
+
+    private static class dt_dist_backend_available {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_dist_backend_available").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_dist_backend_available"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_dist_backend_available(int32_t backend)
+     * }
+     */
+    public static FunctionDescriptor dt_dist_backend_available$descriptor() {
+        return dt_dist_backend_available.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_dist_backend_available(int32_t backend)
+     * }
+     */
+    public static MethodHandle dt_dist_backend_available$handle() {
+        return dt_dist_backend_available.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_dist_backend_available(int32_t backend)
+     * }
+     */
+    public static MemorySegment dt_dist_backend_available$address() {
+        return dt_dist_backend_available.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_dist_backend_available(int32_t backend)
+     * }
+     */
+    public static int dt_dist_backend_available(int backend) {
+        var mh$ = dt_dist_backend_available.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_dist_backend_available", backend);
+            }
+            return (int)mh$.invokeExact(backend);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_process_group_new {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_LONG,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_process_group_new").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_process_group_new"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_process_group dt_process_group_new(int32_t backend, const char *master_addr, int32_t master_port, int32_t rank, int32_t world_size, int64_t timeout_ms, int32_t device_index)
+     * }
+     */
+    public static FunctionDescriptor dt_process_group_new$descriptor() {
+        return dt_process_group_new.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_process_group dt_process_group_new(int32_t backend, const char *master_addr, int32_t master_port, int32_t rank, int32_t world_size, int64_t timeout_ms, int32_t device_index)
+     * }
+     */
+    public static MethodHandle dt_process_group_new$handle() {
+        return dt_process_group_new.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_process_group dt_process_group_new(int32_t backend, const char *master_addr, int32_t master_port, int32_t rank, int32_t world_size, int64_t timeout_ms, int32_t device_index)
+     * }
+     */
+    public static MemorySegment dt_process_group_new$address() {
+        return dt_process_group_new.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_process_group dt_process_group_new(int32_t backend, const char *master_addr, int32_t master_port, int32_t rank, int32_t world_size, int64_t timeout_ms, int32_t device_index)
+     * }
+     */
+    public static MemorySegment dt_process_group_new(int backend, MemorySegment master_addr, int master_port, int rank, int world_size, long timeout_ms, int device_index) {
+        var mh$ = dt_process_group_new.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_process_group_new", backend, master_addr, master_port, rank, world_size, timeout_ms, device_index);
+            }
+            return (MemorySegment)mh$.invokeExact(backend, master_addr, master_port, rank, world_size, timeout_ms, device_index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_process_group_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_process_group_free").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_process_group_free"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void dt_process_group_free(dt_process_group pg)
+     * }
+     */
+    public static FunctionDescriptor dt_process_group_free$descriptor() {
+        return dt_process_group_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void dt_process_group_free(dt_process_group pg)
+     * }
+     */
+    public static MethodHandle dt_process_group_free$handle() {
+        return dt_process_group_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void dt_process_group_free(dt_process_group pg)
+     * }
+     */
+    public static MemorySegment dt_process_group_free$address() {
+        return dt_process_group_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void dt_process_group_free(dt_process_group pg)
+     * }
+     */
+    public static void dt_process_group_free(MemorySegment pg) {
+        var mh$ = dt_process_group_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_process_group_free", pg);
+            }
+            mh$.invokeExact(pg);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_process_group_rank {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_process_group_rank").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_process_group_rank"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_process_group_rank(dt_process_group pg)
+     * }
+     */
+    public static FunctionDescriptor dt_process_group_rank$descriptor() {
+        return dt_process_group_rank.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_process_group_rank(dt_process_group pg)
+     * }
+     */
+    public static MethodHandle dt_process_group_rank$handle() {
+        return dt_process_group_rank.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_process_group_rank(dt_process_group pg)
+     * }
+     */
+    public static MemorySegment dt_process_group_rank$address() {
+        return dt_process_group_rank.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_process_group_rank(dt_process_group pg)
+     * }
+     */
+    public static int dt_process_group_rank(MemorySegment pg) {
+        var mh$ = dt_process_group_rank.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_process_group_rank", pg);
+            }
+            return (int)mh$.invokeExact(pg);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_process_group_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_process_group_size").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_process_group_size"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_process_group_size(dt_process_group pg)
+     * }
+     */
+    public static FunctionDescriptor dt_process_group_size$descriptor() {
+        return dt_process_group_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_process_group_size(dt_process_group pg)
+     * }
+     */
+    public static MethodHandle dt_process_group_size$handle() {
+        return dt_process_group_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_process_group_size(dt_process_group pg)
+     * }
+     */
+    public static MemorySegment dt_process_group_size$address() {
+        return dt_process_group_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_process_group_size(dt_process_group pg)
+     * }
+     */
+    public static int dt_process_group_size(MemorySegment pg) {
+        var mh$ = dt_process_group_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_process_group_size", pg);
+            }
+            return (int)mh$.invokeExact(pg);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_all_reduce {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_all_reduce").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_all_reduce"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_work dt_all_reduce(dt_process_group pg, dt_tensor t, int32_t op)
+     * }
+     */
+    public static FunctionDescriptor dt_all_reduce$descriptor() {
+        return dt_all_reduce.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_work dt_all_reduce(dt_process_group pg, dt_tensor t, int32_t op)
+     * }
+     */
+    public static MethodHandle dt_all_reduce$handle() {
+        return dt_all_reduce.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_work dt_all_reduce(dt_process_group pg, dt_tensor t, int32_t op)
+     * }
+     */
+    public static MemorySegment dt_all_reduce$address() {
+        return dt_all_reduce.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_work dt_all_reduce(dt_process_group pg, dt_tensor t, int32_t op)
+     * }
+     */
+    public static MemorySegment dt_all_reduce(MemorySegment pg, MemorySegment t, int op) {
+        var mh$ = dt_all_reduce.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_all_reduce", pg, t, op);
+            }
+            return (MemorySegment)mh$.invokeExact(pg, t, op);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_broadcast {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_broadcast").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_broadcast"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_work dt_broadcast(dt_process_group pg, dt_tensor t, int32_t root)
+     * }
+     */
+    public static FunctionDescriptor dt_broadcast$descriptor() {
+        return dt_broadcast.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_work dt_broadcast(dt_process_group pg, dt_tensor t, int32_t root)
+     * }
+     */
+    public static MethodHandle dt_broadcast$handle() {
+        return dt_broadcast.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_work dt_broadcast(dt_process_group pg, dt_tensor t, int32_t root)
+     * }
+     */
+    public static MemorySegment dt_broadcast$address() {
+        return dt_broadcast.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_work dt_broadcast(dt_process_group pg, dt_tensor t, int32_t root)
+     * }
+     */
+    public static MemorySegment dt_broadcast(MemorySegment pg, MemorySegment t, int root) {
+        var mh$ = dt_broadcast.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_broadcast", pg, t, root);
+            }
+            return (MemorySegment)mh$.invokeExact(pg, t, root);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_all_gather {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_all_gather").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_all_gather"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_work dt_all_gather(dt_process_group pg, dt_tensor out, dt_tensor in)
+     * }
+     */
+    public static FunctionDescriptor dt_all_gather$descriptor() {
+        return dt_all_gather.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_work dt_all_gather(dt_process_group pg, dt_tensor out, dt_tensor in)
+     * }
+     */
+    public static MethodHandle dt_all_gather$handle() {
+        return dt_all_gather.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_work dt_all_gather(dt_process_group pg, dt_tensor out, dt_tensor in)
+     * }
+     */
+    public static MemorySegment dt_all_gather$address() {
+        return dt_all_gather.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_work dt_all_gather(dt_process_group pg, dt_tensor out, dt_tensor in)
+     * }
+     */
+    public static MemorySegment dt_all_gather(MemorySegment pg, MemorySegment out, MemorySegment in) {
+        var mh$ = dt_all_gather.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_all_gather", pg, out, in);
+            }
+            return (MemorySegment)mh$.invokeExact(pg, out, in);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_reduce_scatter {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_reduce_scatter").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_reduce_scatter"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_work dt_reduce_scatter(dt_process_group pg, dt_tensor out, dt_tensor in, int32_t op)
+     * }
+     */
+    public static FunctionDescriptor dt_reduce_scatter$descriptor() {
+        return dt_reduce_scatter.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_work dt_reduce_scatter(dt_process_group pg, dt_tensor out, dt_tensor in, int32_t op)
+     * }
+     */
+    public static MethodHandle dt_reduce_scatter$handle() {
+        return dt_reduce_scatter.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_work dt_reduce_scatter(dt_process_group pg, dt_tensor out, dt_tensor in, int32_t op)
+     * }
+     */
+    public static MemorySegment dt_reduce_scatter$address() {
+        return dt_reduce_scatter.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_work dt_reduce_scatter(dt_process_group pg, dt_tensor out, dt_tensor in, int32_t op)
+     * }
+     */
+    public static MemorySegment dt_reduce_scatter(MemorySegment pg, MemorySegment out, MemorySegment in, int op) {
+        var mh$ = dt_reduce_scatter.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_reduce_scatter", pg, out, in, op);
+            }
+            return (MemorySegment)mh$.invokeExact(pg, out, in, op);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_barrier {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_barrier").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_barrier"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_work dt_barrier(dt_process_group pg)
+     * }
+     */
+    public static FunctionDescriptor dt_barrier$descriptor() {
+        return dt_barrier.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_work dt_barrier(dt_process_group pg)
+     * }
+     */
+    public static MethodHandle dt_barrier$handle() {
+        return dt_barrier.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_work dt_barrier(dt_process_group pg)
+     * }
+     */
+    public static MemorySegment dt_barrier$address() {
+        return dt_barrier.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_work dt_barrier(dt_process_group pg)
+     * }
+     */
+    public static MemorySegment dt_barrier(MemorySegment pg) {
+        var mh$ = dt_barrier.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_barrier", pg);
+            }
+            return (MemorySegment)mh$.invokeExact(pg);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_work_wait {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_work_wait").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_work_wait"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_work_wait(dt_work w, int64_t timeout_ms)
+     * }
+     */
+    public static FunctionDescriptor dt_work_wait$descriptor() {
+        return dt_work_wait.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_work_wait(dt_work w, int64_t timeout_ms)
+     * }
+     */
+    public static MethodHandle dt_work_wait$handle() {
+        return dt_work_wait.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_work_wait(dt_work w, int64_t timeout_ms)
+     * }
+     */
+    public static MemorySegment dt_work_wait$address() {
+        return dt_work_wait.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_work_wait(dt_work w, int64_t timeout_ms)
+     * }
+     */
+    public static int dt_work_wait(MemorySegment w, long timeout_ms) {
+        var mh$ = dt_work_wait.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_work_wait", w, timeout_ms);
+            }
+            return (int)mh$.invokeExact(w, timeout_ms);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_work_is_completed {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_work_is_completed").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_work_is_completed"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_work_is_completed(dt_work w)
+     * }
+     */
+    public static FunctionDescriptor dt_work_is_completed$descriptor() {
+        return dt_work_is_completed.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_work_is_completed(dt_work w)
+     * }
+     */
+    public static MethodHandle dt_work_is_completed$handle() {
+        return dt_work_is_completed.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_work_is_completed(dt_work w)
+     * }
+     */
+    public static MemorySegment dt_work_is_completed$address() {
+        return dt_work_is_completed.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_work_is_completed(dt_work w)
+     * }
+     */
+    public static int dt_work_is_completed(MemorySegment w) {
+        var mh$ = dt_work_is_completed.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_work_is_completed", w);
+            }
+            return (int)mh$.invokeExact(w);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_work_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_work_free").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_work_free"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void dt_work_free(dt_work w)
+     * }
+     */
+    public static FunctionDescriptor dt_work_free$descriptor() {
+        return dt_work_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void dt_work_free(dt_work w)
+     * }
+     */
+    public static MethodHandle dt_work_free$handle() {
+        return dt_work_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void dt_work_free(dt_work w)
+     * }
+     */
+    public static MemorySegment dt_work_free$address() {
+        return dt_work_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void dt_work_free(dt_work w)
+     * }
+     */
+    public static void dt_work_free(MemorySegment w) {
+        var mh$ = dt_work_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_work_free", w);
+            }
+            mh$.invokeExact(w);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

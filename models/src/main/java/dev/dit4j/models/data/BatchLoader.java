@@ -28,6 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * seed and can resume exactly from {@link #state()}: a new loader built with
  * {@link Builder#resumeFrom} or {@link #restore} yields the very batches the old one would have.
  *
+ * <p>Data-parallel training ({@link Builder#shard}): the ranks of a job share one epoch order, and
+ * each global batch of {@code batchSize x worldSize} consecutive positions splits into disjoint
+ * per-rank shares in rank order, so the ranks together see what one process with the global
+ * batch would. The state is the global position, the same on every rank: any rank's checkpointed
+ * state resumes them all.
+ *
  * <p>Ownership: the tensors of a {@link Batch} are made on the loader's thread, where no
  * {@link dev.dit4j.nn.TensorScope} is open, so no scope of the consumer owns them; the consumer
  * closes each batch (try-with-resources). Closing the loader frees the batches still queued and
@@ -89,6 +95,8 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
         private int workers = 1;
         private boolean pinMemory;
         private State resumeFrom;
+        private int rank;
+        private int worldSize = 1;
 
         private Builder(Dataset data, int batchSize) {
             this.data = data;
@@ -148,6 +156,20 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
             return this;
         }
 
+        /**
+         * Hands this process only rank {@code rank}'s share of each global batch of
+         * {@code batchSize * worldSize} (see the class comment); needs {@link #dropLast} so that
+         * every rank gets as many batches.
+         */
+        public Builder shard(int rank, int worldSize) {
+            if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+                throw new IllegalArgumentException("shard " + rank + " of " + worldSize + ": need 0 <= rank < worldSize");
+            }
+            this.rank = rank;
+            this.worldSize = worldSize;
+            return this;
+        }
+
         public BatchLoader build() {
             return new BatchLoader(this);
         }
@@ -159,6 +181,8 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
 
     private final Dataset data;
     private final int batchSize;
+    private final int rank;
+    private final int stride; // positions one step consumes: the global batch
     private final boolean shuffle;
     private final boolean randomFlip;
     private final boolean dropLast;
@@ -180,12 +204,18 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
         if (b.queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be >= 1, got " + b.queueCapacity);
         if (b.workers < 1) throw new IllegalArgumentException("workers must be >= 1, got " + b.workers);
         if (b.data.size() == 0) throw new IllegalArgumentException("the dataset is empty");
-        if (b.dropLast && b.data.size() < b.batchSize) {
-            throw new IllegalArgumentException("dataset of " + b.data.size() + " is smaller than one batch of " + b.batchSize
-                    + " and dropLast is set: there would be no batch");
+        if (b.worldSize > 1 && !b.dropLast) {
+            throw new IllegalArgumentException("a sharded loader drops the last incomplete global batch (dropLast), so that every rank steps equally often");
+        }
+        long global = (long) b.batchSize * b.worldSize;
+        if (b.dropLast && b.data.size() < global) {
+            throw new IllegalArgumentException("dataset of " + b.data.size() + " is smaller than one batch of " + global
+                    + (b.worldSize > 1 ? " (" + b.batchSize + " on each of " + b.worldSize + " ranks)" : "") + " and dropLast is set: there would be no batch");
         }
         this.data = b.data;
         this.batchSize = b.batchSize;
+        this.rank = b.rank;
+        this.stride = (int) global;
         this.shuffle = b.shuffle;
         this.randomFlip = b.randomFlip;
         this.dropLast = b.dropLast;
@@ -264,7 +294,7 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
     /** An epoch that has no full batch left (or nothing, without dropLast) is over: move to the next. */
     private State normalize(State s) {
         long left = data.size() - s.position();
-        boolean over = dropLast ? left < batchSize : left == 0;
+        boolean over = dropLast ? left < stride : left == 0;
         return over ? new State(s.seed(), s.epoch() + 1, 0) : s;
     }
 
@@ -305,9 +335,10 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
         try {
             while (s.epoch() < epochs) {
                 if (epoch == null || epoch.number != s.epoch()) epoch = new Epoch(s.seed(), s.epoch());
-                int count = (int) Math.min(batchSize, data.size() - s.position());
-                State next = normalize(new State(s.seed(), s.epoch(), s.position() + count));
-                Batch batch = assemble(epoch, (int) s.position(), count, next);
+                int count = (int) Math.min(batchSize, data.size() - s.position()); // short only unsharded, without dropLast
+                // the other ranks' shares are skipped: the step consumes the whole global batch
+                State next = normalize(new State(s.seed(), s.epoch(), s.position() + count + stride - batchSize));
+                Batch batch = assemble(epoch, (int) s.position() + rank * batchSize, count, next);
                 if (batch == null) return; // interrupted
                 try {
                     queue.put(batch);

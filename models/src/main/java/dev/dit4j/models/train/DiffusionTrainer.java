@@ -12,6 +12,8 @@ import dev.dit4j.nn.Optim;
 import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.dist.DataParallel;
+import dev.dit4j.nn.dist.ProcessGroup;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.optim.AdamW;
@@ -30,6 +32,14 @@ import java.util.Map;
  * text), optional gradient clipping and autocast (bf16 on CUDA, weights and optimizer state stay
  * float32). All randomness comes from seeded generators whose state is checkpointed, so a resumed
  * run continues exactly. A step never reads the loss back to the host.
+ *
+ * <p>Data-parallel ({@link #DiffusionTrainer(DiffusionModel, DiffusionModel, TrainingObjective,
+ * Options, ProcessGroup)}): each rank trains on its own share of every batch; the replicas start
+ * from rank 0's weights, their gradients are averaged in buckets after each backward pass
+ * ({@link DataParallel}), so all ranks take the same step and stay bit-identical. Each rank draws
+ * its own noise, timesteps and conditioning dropout (its generators are seeded from (seed, rank));
+ * {@link #save} gathers every rank's generator states and rank 0 writes the checkpoint, which all
+ * ranks {@link #load}.
  */
 public final class DiffusionTrainer<M extends DiffusionModel<?>> implements AutoCloseable {
     /**
@@ -69,6 +79,8 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
     private final Generator gen;
     private final Options options;
     private final Device device;
+    private final ProcessGroup group;
+    private final DataParallel parallel;
     private long step;
 
     /**
@@ -76,21 +88,47 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
      * {@code emaModel} is a second instance of the same config that becomes its average.
      */
     public DiffusionTrainer(M model, M emaModel, TrainingObjective objective, Options options) {
+        this(model, emaModel, objective, options, null);
+    }
+
+    /**
+     * Data-parallel training as rank {@code group.rank()} of {@code group.size()} (null: one
+     * process). Collective: every rank constructs its trainer, steps and saves in lockstep.
+     */
+    public DiffusionTrainer(M model, M emaModel, TrainingObjective objective, Options options, ProcessGroup group) {
         this.model = model;
         this.emaModel = emaModel;
         this.objective = objective;
         this.options = options;
         this.device = model.namedParameters().values().iterator().next().device();
+        this.group = group;
+        if (group != null) DataParallel.broadcastFromRankZero(group, model); // before the EMA copies it
         this.ema = new Ema(model, emaModel, options.emaDecay());
         this.trainable = List.copyOf(model.namedTrainableParameters().values());
         this.optimizer = new AdamW(trainable, options.lr(), options.beta1(), options.beta2(), 1e-8, options.weightDecay());
-        this.gen = Generator.create(options.seed(), device);
-        dev.dit4j.nn.Torch.manualSeed(options.seed()); // the default generator drives label dropout
+        this.parallel = group == null ? null : new DataParallel(group, trainable);
+        long seed = rankSeed(options.seed(), rank());
+        this.gen = Generator.create(seed, device);
+        dev.dit4j.nn.Torch.manualSeed(seed); // the default generator drives label dropout
         model.train(true);
     }
 
     public long step() {
         return step;
+    }
+
+    /** This process's rank (0 without a process group). */
+    public int rank() {
+        return group == null ? 0 : group.rank();
+    }
+
+    public int worldSize() {
+        return group == null ? 1 : group.size();
+    }
+
+    /** Rank 0 keeps the run's seed (a 1-process run is rank 0); other ranks get distinct streams. */
+    static long rankSeed(long seed, int rank) {
+        return rank == 0 ? seed : seed + 0x9E3779B97F4A7C15L * rank;
     }
 
     /** DiT's objective (the ADM hybrid loss). */
@@ -110,6 +148,7 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
             Conditioning cond = options.conditionDropout() > 0 ? c.dropped(options.conditionDropout(), gen) : c;
             Tensor loss = objective.losses((xt, t) -> forward(xt, t, cond), x0, gen).mean();
             loss.backward();
+            if (parallel != null) parallel.averageGradients();
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
             trainable.forEach(Tensor::zeroGrad); // only these have gradients; model.zeroGrad() rebuilds the name map every step
@@ -127,20 +166,47 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
         }
     }
 
-    /** Writes model, EMA, optimizer, step and RNG state atomically (a crash leaves the previous checkpoint). */
+    /**
+     * Writes model, EMA, optimizer, step and RNG state atomically (a crash leaves the previous
+     * checkpoint). Data-parallel: collective; rank 0 writes, with every rank's generator states,
+     * and all ranks return once the file is complete.
+     */
     public void save(Path file, Map<String, String> metadata) {
         try (TensorScope s = TensorScope.open()) {
-            Map<String, Tensor> all = new LinkedHashMap<>();
-            model.stateDict().forEach((k, v) -> all.put("model." + k, v));
-            emaModel.stateDict().forEach((k, v) -> all.put("ema." + k, v));
-            optimizer.stateDict().forEach((k, v) -> all.put("opt." + k, v));
-            all.put("rng.trainer", gen.state());
-            all.put("rng.default", Generator.defaultState(Device.CPU));
-            Map<String, String> meta = new LinkedHashMap<>(metadata);
-            meta.put("step", Long.toString(step));
-            meta.put("config", model.describe());
-            Safetensors.save(file, all, meta);
+            Tensor trainerStates = gathered(gen.state());
+            Tensor defaultStates = gathered(Generator.defaultState(Device.CPU));
+            if (rank() == 0) {
+                Map<String, Tensor> all = new LinkedHashMap<>();
+                model.stateDict().forEach((k, v) -> all.put("model." + k, v));
+                emaModel.stateDict().forEach((k, v) -> all.put("ema." + k, v));
+                optimizer.stateDict().forEach((k, v) -> all.put("opt." + k, v));
+                for (int r = 0; r < worldSize(); r++) {
+                    all.put(rngKey("rng.trainer", r), trainerStates.select(0, r));
+                    all.put(rngKey("rng.default", r), defaultStates.select(0, r));
+                }
+                Map<String, String> meta = new LinkedHashMap<>(metadata);
+                meta.put("step", Long.toString(step));
+                meta.put("config", model.describe());
+                if (worldSize() > 1) meta.put("world_size", Integer.toString(worldSize()));
+                Safetensors.save(file, all, meta);
+            }
+            if (group != null) group.barrier(); // no rank runs ahead of a checkpoint that may yet fail
         }
+    }
+
+    /** Rank 0's generator states keep the one-process names; rank r's get a suffix. */
+    private static String rngKey(String name, int rank) {
+        return rank == 0 ? name : name + ".rank" + rank;
+    }
+
+    /** [worldSize, n]: every rank's state (uint8 [n]), in rank order. */
+    private Tensor gathered(Tensor state) {
+        if (group == null) return state.unsqueeze(0);
+        Device on = group.backend() == ProcessGroup.Backend.NCCL ? device : Device.CPU;
+        Tensor mine = state.to(on);
+        Tensor all = Tensor.zeros(new long[] {worldSize() * state.numel()}, state.dtype(), on);
+        group.allGather(all, mine);
+        return all.to(Device.CPU).view(worldSize(), state.numel());
     }
 
     /** Restores everything {@link #save} wrote; returns the checkpoint's metadata. */
@@ -148,11 +214,12 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
         try (Safetensors.Contents c = Safetensors.read(file)) {
             Map<String, Tensor> t = c.tensors();
             long savedStep = stepOf(c.metadata(), file); // checked before anything is restored
+            checkWorldSize(c.metadata(), file);
             restore(model, Weights.section(t, "model."), file, "model");
             restore(emaModel, Weights.section(t, "ema."), file, "ema");
             optimizer.loadStateDict(Weights.section(t, "opt."));
-            gen.setState(require(t, "rng.trainer", file));
-            Generator.setDefaultState(Device.CPU, require(t, "rng.default", file));
+            gen.setState(require(t, rngKey("rng.trainer", rank()), file));
+            Generator.setDefaultState(Device.CPU, require(t, rngKey("rng.default", rank()), file));
             step = savedStep;
             return c.metadata();
         }
@@ -176,6 +243,15 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
         }
         String shown = text.length() <= 40 ? text : text.substring(0, 40) + "...";
         throw new CheckpointException("checkpoint " + file + " has metadata field 'step' = '" + shown + "', not a step count (a non-negative integer)");
+    }
+
+    /** Each rank resumes its own generators, so the world must be the one that wrote them. */
+    private void checkWorldSize(Map<String, String> metadata, Path file) {
+        String saved = metadata.getOrDefault("world_size", "1");
+        if (!saved.equals(Integer.toString(worldSize()))) {
+            throw new CheckpointException("checkpoint " + file + " was written by " + saved + " process(es) (metadata 'world_size') but this run has "
+                    + worldSize() + ": resume with the same number of processes");
+        }
     }
 
     private static Tensor require(Map<String, Tensor> t, String key, Path file) {

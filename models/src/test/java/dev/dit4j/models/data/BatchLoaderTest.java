@@ -330,4 +330,45 @@ class BatchLoaderTest {
         assertTrue(e.getMessage().contains("ckpt.safetensors") && e.getMessage().contains("7:x:1"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> BatchLoader.State.decode(null, "ckpt"));
     }
+
+    @Test
+    void shardsSplitEachGlobalBatchDisjointlyAndResumeExactly() {
+        // 23 images, 2 ranks x 4: two global batches of 8 per epoch (7 left over are dropped)
+        List<Seen> whole, rank0, rank1;
+        try (BatchLoader one = BatchLoader.builder(data, 8).seed(9).randomFlip(true).build()) {
+            whole = take(one, 5);
+        }
+        try (BatchLoader a = BatchLoader.builder(data, 4).seed(9).randomFlip(true).shard(0, 2).build();
+             BatchLoader b = BatchLoader.builder(data, 4).seed(9).randomFlip(true).shard(1, 2).build()) {
+            rank0 = take(a, 5);
+            rank1 = take(b, 5);
+        }
+        for (int i = 0; i < 5; i++) {
+            List<Integer> joined = new ArrayList<>(rank0.get(i).indices());
+            joined.addAll(rank1.get(i).indices());
+            assertEquals(whole.get(i).indices(), joined, "batch " + i + ": the ranks' shares, in rank order, are the global batch");
+            List<Boolean> flips = new ArrayList<>(rank0.get(i).flipped());
+            flips.addAll(rank1.get(i).flipped());
+            assertEquals(whole.get(i).flipped(), flips, "the same flips");
+            assertEquals(rank0.get(i).next(), rank1.get(i).next(), "one state for all ranks");
+            assertEquals(whole.get(i).next(), rank0.get(i).next(), "the global position");
+        }
+        Set<Integer> epoch = new HashSet<>();
+        for (int i = 0; i < 2; i++) {
+            epoch.addAll(rank0.get(i).indices());
+            epoch.addAll(rank1.get(i).indices());
+        }
+        assertEquals(16, epoch.size(), "disjoint within the epoch");
+        assertEquals(new BatchLoader.State(9, 1, 0), rank0.get(1).next(), "an epoch ends when no full global batch is left");
+        // resume rank 1 from the state after batch 2: it continues with batch 3's share
+        try (BatchLoader b = BatchLoader.builder(data, 4).shard(1, 2).randomFlip(true).resumeFrom(rank0.get(2).next()).build()) {
+            assertEquals(rank1.get(3).indices(), take(b, 1).get(0).indices());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchLoader.builder(data, 4).shard(0, 2).dropLast(false).build());
+        assertTrue(e.getMessage().contains("dropLast"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BatchLoader.builder(data, 4).shard(2, 2));
+        e = assertThrows(IllegalArgumentException.class, () -> BatchLoader.builder(data, 12).shard(0, 2).build());
+        assertTrue(e.getMessage().contains("12 on each of 2 ranks"), e.getMessage());
+    }
 }

@@ -1,0 +1,139 @@
+package dev.dit4j.nn.dist;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.Torch;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Gloo collectives between two ranks of this JVM (one thread each), checked against plain arithmetic. */
+class ProcessGroupTest {
+    private static ExecutorService ranks;
+
+    @BeforeAll
+    static void threads() {
+        ranks = Executors.newFixedThreadPool(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        ranks.shutdownNow();
+    }
+
+    interface RankBody {
+        void run(ProcessGroup pg) throws Exception;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Runs body on ranks 0 and 1 of a fresh Gloo group; rethrows the first failure. */
+    private static void onTwoRanks(Duration timeout, RankBody... bodies) throws Exception {
+        int port = freePort();
+        List<Future<?>> done = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            int rank = r;
+            done.add(ranks.submit(() -> {
+                long live = Torch.liveTensors();
+                try (ProcessGroup pg = ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("127.0.0.1", port, rank, 2, rank), timeout);
+                     TensorScope s = TensorScope.open()) {
+                    bodies[Math.min(rank, bodies.length - 1)].run(pg);
+                }
+                return live;
+            }));
+        }
+        for (Future<?> f : done) f.get(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void collectivesCombineBothRanks() throws Exception {
+        long live = Torch.liveTensors();
+        onTwoRanks(Duration.ofSeconds(20), pg -> {
+            int r = pg.rank();
+            Tensor a = Tensor.of(new float[] {1 + r, 10 * (r + 1), -r}, 3);
+            pg.allReduce(a, ProcessGroup.ReduceOp.SUM);
+            assertArrayEquals(new float[] {3, 30, -1}, a.toFloatArray());
+
+            Tensor avg = Tensor.of(new float[] {2 * r, 4}, 2);
+            try (Work w = pg.allReduceAsync(avg, ProcessGroup.ReduceOp.AVG)) {
+                w.await();
+                w.await(); // a second wait does not divide again
+            }
+            assertArrayEquals(new float[] {1, 4}, avg.toFloatArray());
+
+            Tensor max = Tensor.of(new float[] {r, -r}, 2);
+            pg.allReduce(max, ProcessGroup.ReduceOp.MAX);
+            assertArrayEquals(new float[] {1, 0}, max.toFloatArray());
+
+            Tensor b = Tensor.of(new long[] {r == 1 ? 7 : 0, r == 1 ? 8 : 0}, 2);
+            pg.broadcast(b, 1);
+            assertArrayEquals(new long[] {7, 8}, b.toLongArray());
+
+            Tensor gathered = Tensor.zeros(4);
+            pg.allGather(gathered, Tensor.of(new float[] {r, r + 0.5f}, 2));
+            assertArrayEquals(new float[] {0, 0.5f, 1, 1.5f}, gathered.toFloatArray());
+
+            Tensor scattered = Tensor.zeros(2);
+            pg.reduceScatter(scattered, Tensor.of(new float[] {1, 2, 3 + r, 4 + r}, 4), ProcessGroup.ReduceOp.AVG);
+            assertArrayEquals(r == 0 ? new float[] {1, 2} : new float[] {3.5f, 4.5f}, scattered.toFloatArray());
+
+            pg.barrier();
+        });
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void aPeerThatNeverAnswersIsATimeout() throws Exception {
+        onTwoRanks(Duration.ofSeconds(2), pg -> {
+            if (pg.rank() == 0) {
+                long start = System.nanoTime();
+                DistributedException e = assertThrows(DistributedException.class, () -> pg.allReduce(Tensor.ones(4), ProcessGroup.ReduceOp.SUM));
+                assertTrue(e.timedOut(), e.getMessage());
+                assertTrue(e.getMessage().contains("all-reduce on rank 0 of 2"), e.getMessage());
+                assertTrue((System.nanoTime() - start) / 1e9 < 10, "failed within the timeout");
+            } else {
+                Thread.sleep(3000); // misses the collective
+            }
+        });
+    }
+
+    @Test
+    void aRankThatNeverJoinsIsATimeout() throws Exception {
+        int port = freePort();
+        long start = System.nanoTime();
+        DistributedException e = assertThrows(DistributedException.class,
+                () -> ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("127.0.0.1", port, 0, 2, 0), Duration.ofSeconds(2)));
+        assertTrue(e.timedOut(), e.getMessage());
+        assertTrue(e.getMessage().contains("joining at 127.0.0.1:" + port), e.getMessage());
+        assertTrue((System.nanoTime() - start) / 1e9 < 10);
+    }
+
+    @Test
+    void badArgumentsAreNamed() throws Exception {
+        onTwoRanks(Duration.ofSeconds(20), pg -> {
+            var e = assertThrows(RuntimeException.class, () -> pg.allGather(Tensor.zeros(3), Tensor.zeros(2)));
+            assertTrue(e.getMessage().contains("all-gather output of 3 elements"), e.getMessage());
+            assertThrows(RuntimeException.class, () -> pg.broadcast(Tensor.zeros(2), 5));
+            pg.barrier();
+        });
+        assertThrows(IllegalArgumentException.class, () -> new Rendezvous("127.0.0.1", 29500, 2, 2, 0));
+        var env = java.util.Map.of("WORLD_SIZE", "2", "RANK", "x");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Rendezvous.fromEnvironment(env)).getMessage().contains("RANK"));
+        assertTrue(Rendezvous.fromEnvironment(java.util.Map.of()).isEmpty());
+    }
+}
