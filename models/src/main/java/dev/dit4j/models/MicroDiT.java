@@ -180,6 +180,12 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
         return forward(x, t, captionOf(c), null);
     }
 
+    /** Deferred masking: {@code keep} [N, K] token indices (see {@link TokenMask}), or null. */
+    @Override
+    public Tensor forward(Tensor x, Tensor t, Conditioning c, Tensor keep) {
+        return forward(x, t, captionOf(c), keep);
+    }
+
     /**
      * x [N, C, H, W] (c_in x_sigma), t [N] or [1] (c_noise = ln(sigma) / 4), caption tokens
      * y [N, S, D] or [N, 1, S, D]; {@code keep} [N, K] int64 token indices (see {@link TokenMask})
@@ -213,11 +219,16 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
      * F_u + scale (F_c - F_u) on every channel. t of length N is doubled, of length 1 broadcast.
      */
     public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
+        return forwardWithCfg(x, t, y, scale, null);
+    }
+
+    /** {@link #forwardWithCfg(Tensor, Tensor, Tensor, double)} deferred-masked by {@code keep} [2N, K] of the doubled batch (or null). */
+    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, Tensor keep) {
         try (TensorScope s = TensorScope.open()) {
             long n = x.size(0);
             Tensor both = Tensor.cat(List.of(y, Tensor.zeros(y.shape(), y.dtype(), y.device())), 0);
             Tensor tt = t.numel() == 1 ? t : Tensor.cat(List.of(t.reshape(-1), t.reshape(-1)), 0);
-            Tensor out = forward(Tensor.cat(List.of(x, x), 0), tt, both, null);
+            Tensor out = forward(Tensor.cat(List.of(x, x), 0), tt, both, keep);
             Tensor cond = out.narrow(0, 0, n), uncond = out.narrow(0, n, n);
             return s.keep(uncond.add(cond.sub(uncond).mul(scale)));
         }
