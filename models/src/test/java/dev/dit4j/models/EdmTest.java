@@ -14,6 +14,7 @@ import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.Safetensors;
 import java.util.List;
 import java.util.Map;
+import dev.dit4j.models.train.LrSchedule;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,6 +55,18 @@ class EdmTest {
             }
         }
         assertEquals(live, Torch.liveTensors(), "no tensor leaked");
+    }
+
+    @Test
+    void stageOneScheduleWarmsUpThenDecaysToItsFloor() {
+        LrSchedule lr = LrSchedule.microDiTStage1();
+        assertEquals(0, lr.at(0));
+        assertEquals(1.2e-4, lr.at(1_250), 1e-15);
+        assertEquals(2.4e-4, lr.at(2_500), 1e-15);
+        assertEquals(2.4e-4 * (0.33 + 0.67 * 0.5), lr.at(2_500 + 123_750), 1e-15, "halfway through the cosine");
+        assertEquals(2.4e-4 * 0.33, lr.at(250_000), 1e-15);
+        assertEquals(2.4e-4 * 0.33, lr.at(300_000), 1e-15, "held at the floor");
+        assertThrows(IllegalArgumentException.class, () -> LrSchedule.warmupCosine(1e-4, 10, 10, 0.3));
     }
 
     private static String checkLoss(MicroDiT model, EdmObjective objective, Conditioning text, Tensor x, Map<String, Tensor> t, Tensor keep,

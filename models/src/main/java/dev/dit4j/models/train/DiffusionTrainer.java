@@ -98,6 +98,11 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
         this(model, emaModel, new AdmObjective(), options);
     }
 
+    /** Sets the learning rate of the next steps (a {@link LrSchedule} sets it before each step). */
+    public void learningRate(double lr) {
+        optimizer.learningRate(lr);
+    }
+
     public M ema() {
         return emaModel;
     }
