@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+@SuppressWarnings("unchecked")
 class ParityTest {
     @TempDir
     Path dir;
@@ -51,6 +52,28 @@ class ParityTest {
                     dir.resolve("in.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::call);
             assertTrue(e.getMessage().contains("'t'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void microDiTInputsAreCheckedAgainstTheWeightsFirst() {
+        try (TensorScope s = TensorScope.open()) {
+            // only the two tensors the check reads: the inputs are refused before any model is built
+            Safetensors.save(dir.resolve("w.safetensors"), Map.of("y_embedder.y_proj.fc1.weight", Tensor.zeros(512, 1024),
+                    "x_embedder.proj.weight", Tensor.zeros(512, 4, 2, 2)));
+            Tensor x = Tensor.zeros(2, 4, 32, 32), t = Tensor.zeros(2);
+            String[] problems = {"y", "mask_noise", "mask_ratio"};
+            Map<String, Tensor>[] inputs = new Map[] {Map.of("x", x, "t", t, "y", Tensor.zeros(2, 1, 77, 768)),
+                    Map.of("x", x, "t", t, "y", Tensor.zeros(2, 1, 77, 1024), "mask_noise", Tensor.zeros(2, 100), "mask_ratio", Tensor.scalar(0.75)),
+                    Map.of("x", x, "t", t, "y", Tensor.zeros(2, 1, 77, 1024), "mask_noise", Tensor.zeros(2, 256), "mask_ratio", Tensor.scalar(1.0))};
+            for (int i = 0; i < problems.length; i++) {
+                Safetensors.save(dir.resolve("in.safetensors"), inputs[i]);
+                Parity p = new Parity();
+                new CommandLine(p).parseArgs("--model", "MicroDiT_Tiny_2", "--weights", dir.resolve("w.safetensors").toString(), "--inputs",
+                        dir.resolve("in.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString());
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::call);
+                assertTrue(e.getMessage().contains("'" + problems[i] + "'"), e.getMessage());
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.dit4j.models.flops;
 
+import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.MicroDiT;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
 import dev.dit4j.nn.DType;
@@ -71,12 +73,46 @@ public final class FlopsTable {
                 c.numClasses(), UDIT_REFERENCE.get(c.name())).withNorms();
     }
 
+    /**
+     * A MicroDiT preset at 256 px (latent 32) or 512 px (latent 64, pos_interp_scale 2), fed 77
+     * caption tokens, unmasked or with 75 % of the tokens dropped after the patch mixer. No
+     * reference column: the authors' code counts its one-hot MoE dispatch and combine einsums
+     * (2 N E k T d MACs per MoE layer, 4 T^2 d at capacity 2), which gathers replace here; see
+     * {@link #microDiTDispatchMacs}.
+     */
+    public static FlopSubject microDiT(MicroDiT.Config preset, int latent, double maskRatio) {
+        MicroDiT.Config c = preset.withInputSize(latent).withPosInterpScale(latent / 32.0);
+        String name = String.format(Locale.ROOT, "%s %dpx%s", c.name(), latent * 8, maskRatio > 0 ? " mask " + maskRatio : "");
+        return new FlopSubject(name, device -> c.create(device, 0), (model, device) -> {
+            Tensor x = Tensor.randn(new long[] {1, c.inChannels(), latent, latent}, DType.FLOAT32, device, null);
+            Tensor t = Tensor.zeros(new long[] {1}, DType.FLOAT32, device);
+            Tensor y = Tensor.randn(new long[] {1, 77, c.captionChannels()}, DType.FLOAT32, device, null);
+            long kept = maskRatio > 0 ? dev.dit4j.models.microdit.TokenMask.kept(c.tokens(), maskRatio) : 0;
+            Tensor keep = maskRatio > 0 ? Tensor.arange(0, kept, 1, DType.INT64, device).reshape(1, kept) : null;
+            ((MicroDiT) model).forward(x, t, Conditioning.text(y), keep);
+        }, null, false);
+    }
+
+    /** The MACs of the authors' one-hot dispatch and combine einsums in one forward: 2 E k T d per MoE layer. */
+    public static long microDiTDispatchMacs(MicroDiT.Config c, double maskRatio) {
+        long all = c.tokens(), kept = maskRatio > 0 ? dev.dit4j.models.microdit.TokenMask.kept(all, maskRatio) : all;
+        long macs = 0;
+        for (int i = 0; i < c.mixerDepth(); i++) if (c.mixerMoe(i)) macs += 2L * c.experts() * (long) (c.expertCapacity() * all / c.experts()) * all * c.mixerDim();
+        for (int i = 0; i < c.depth(); i++) if (c.moe(i)) macs += 2L * c.experts() * (long) (c.expertCapacity() * kept / c.experts()) * kept * c.dim();
+        return macs;
+    }
+
+    private static Stream<FlopSubject> microDiTRows(MicroDiT.Config c) {
+        return Stream.of(microDiT(c, 32, 0), microDiT(c, 32, 0.75), microDiT(c, 64, 0), microDiT(c, 64, 0.75));
+    }
+
     /** Every row, family by family. */
     public static List<FlopSubject> subjects() {
         return Stream.of(
                 DIT_REFERENCE.keySet().stream().map(name -> dit(DiT.PRESETS.get(name))),
                 UViT.PRESETS.all().stream().map(FlopsTable::uvit),
-                UDiT.PRESETS.all().stream().map(FlopsTable::udit)
+                UDiT.PRESETS.all().stream().map(FlopsTable::udit),
+                Stream.of(MicroDiT.TINY_2, MicroDiT.XL_2).flatMap(FlopsTable::microDiTRows)
         ).flatMap(s -> s).toList();
     }
 
@@ -114,7 +150,9 @@ public final class FlopsTable {
         }
         sb.append("\nFLOPs counted as multiply-accumulates of one batch-1 forward (linear, conv, attention QK^T and AV);"
                 + " elementwise ops not counted; U-DiT rows add layer norms at 4 FLOPs per element, as its published"
-                + " figures (fvcore) do. Params include frozen tables (DiT pos_embed); U-DiT's are the training form.\n");
+                + " figures (fvcore) do. Params include frozen tables (DiT pos_embed); U-DiT's are the training form."
+                + " MicroDiT rows route MoE tokens by gathers (no arithmetic), where the authors' one-hot dispatch and combine"
+                + " einsums add 4 T^2 d MACs per MoE layer; its pos_embed is a buffer, not a parameter, as in the authors' code.\n");
         return sb.toString();
     }
 
