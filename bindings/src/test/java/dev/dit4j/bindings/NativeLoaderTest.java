@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The shim's lookup rules, and the real load (this build's shim, through -Ddit4j.shim). */
+/** The shim's lookup rules, and the real load (this build's shim, through DIT4J_SHIM). */
 class NativeLoaderTest {
     @TempDir
     Path dir;
@@ -78,7 +78,7 @@ class NativeLoaderTest {
         Files.createDirectories(old.resolve("lib"));
         Files.createFile(old.resolve("lib/libtorch.so"));
         Files.writeString(old.resolve("version.py"), "__version__ = '2.5.1+cpu'\n");
-        Map<String, String> props = Map.of("dit4j.shim", System.getProperty("dit4j.shim"), "dit4j.libtorch", old.toString());
+        Map<String, String> props = Map.of("dit4j.shim", System.getenv("DIT4J_SHIM"), "dit4j.libtorch", old.toString());
         var e = assertThrows(IllegalStateException.class, () -> NativeLoader.load(props::get, System::getenv));
         assertTrue(e.getMessage().startsWith("system property dit4j.libtorch=" + old + " is libtorch 2.5.1+cpu, but dit4j's "
                 + "native library was built for libtorch 2.13.0: set LIBTORCH"), e.getMessage());
@@ -87,7 +87,7 @@ class NativeLoaderTest {
     @Test
     void theRealLoadSaysWhatItLoadedAndWhy() {
         NativeLoader.Info info = NativeLoader.load();
-        assertEquals("system property dit4j.shim", info.shimSource()); // set by this build (the parent pom)
+        assertEquals("environment variable DIT4J_SHIM", info.shimSource()); // set by this build (the parent pom)
         assertEquals("2.13.0", LibtorchLocator.base(info.libtorchVersion()));
         assertEquals("2.13.0", LibtorchLocator.base(info.shimTorchVersion()));
         List<Path> loaded = info.loaded();
