@@ -16,6 +16,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here") # main's gloo step caches headers under $repo/.cache
 build="$here/build"
 cpu_version="2.13.0"
 user_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dit4j"
