@@ -21,12 +21,11 @@ python=${PYTHON:-python3}
 rounds=${ROUNDS:-2}
 
 
-# The shim for this machine's libtorch (a no-op when up to date); its properties file tells the
-# loader where it is, overriding whatever the jar was built with.
+# The shim for this machine's libtorch (a no-op when up to date), used instead of the one packaged
+# in the jar; the loader finds libtorch by the same rules build.sh did.
 bash "$root/native/build.sh" >&2
-props="$root/native/build/dit4j-native.properties"
 source "$root/bench/java.sh"
-java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false "-Ddit4j.native.properties=$props" -cp "$jar")
+java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false "-Ddit4j.shim=$root/native/build/libdit4j.so" -cp "$jar")
 
 if $smoke; then
   device=cpu model=DiT-S/2 batch=2 peak=0 autocast=bfloat16 steps=(--warmup 1 --steps 1 --windows 1)

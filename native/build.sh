@@ -2,23 +2,24 @@
 # Builds dit4j's native shim (libdit4j.so). The one entry point the Maven build calls; run it
 # from anywhere. Rerunning it when nothing changed is a quick no-op.
 #
-#  1. finds libtorch: $LIBTORCH (a libtorch root with include/ lib/ share/cmake/Torch, or a
-#     python torch package directory, or the site-packages holding one); else the torch that
-#     python3 would import; else provisions the CPU build torch==2.13.0+cpu with pip into
-#     <repo>/.cache/torch-2.13.0;
+#  1. finds libtorch by the rules dit4j's Java loader applies at run time: $LIBTORCH (a libtorch
+#     root with include/ lib/ share/cmake/Torch, or a python torch package directory, or the
+#     site-packages holding one); else the torch that python3 would import; else the CPU build
+#     torch==2.13.0+cpu, provisioned once into the per-user cache by provision-libtorch.sh;
 #  2. configures (only when the build is not configured for that libtorch) and builds
 #     native/ with CMake into native/build;
-#  3. writes native/build/dit4j-native.properties, which dit4j's Java loader reads.
+#  3. writes native/build/dit4j-native.properties (the libtorch version the shim was built for),
+#     which the native jar carries beside the shim.
 #
 # Environment: LIBTORCH (see above), DIT4J_JOBS (parallel compile jobs, default 2),
 # DIT4J_TORCH_INDEX_URL (pip index for provisioning, default https://download.pytorch.org/whl/cpu).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(dirname "$here")
+repo=$(dirname "$here") # main's gloo step caches headers under $repo/.cache
 build="$here/build"
 cpu_version="2.13.0"
-cache="$repo/.cache/torch-$cpu_version"
+user_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dit4j"
 jobs="${DIT4J_JOBS:-2}"
 
 say() { echo "[dit4j native] $*"; }
@@ -47,28 +48,9 @@ elif command -v python3 > /dev/null 2>&1 &&
   torch_dir=$(cd "$py_torch" && pwd)
   source="python3's torch"
 else
-  if ! is_root "$cache/torch"; then
-    command -v python3 > /dev/null 2>&1 || die "no libtorch found and no python3 to provision one: set LIBTORCH to a libtorch (https://pytorch.org/get-started/locally/, LibTorch C++ zip) or to a python torch package directory"
-    say "no LIBTORCH and no python torch: installing torch==$cpu_version+cpu into $cache (once)"
-    mkdir -p "$repo/.cache"
-    tmp=$(mktemp -d "$repo/.cache/torch-$cpu_version.partial.XXXXXX")
-    chmod 755 "$tmp"
-    trap 'rm -rf "$tmp"' EXIT
-    pip_args=(-m pip install --quiet --no-deps --target "$tmp")
-    if ! python3 "${pip_args[@]}" "torch==$cpu_version+cpu" > "$tmp.log" 2>&1 &&
-      ! python3 "${pip_args[@]}" --extra-index-url "${DIT4J_TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}" "torch==$cpu_version+cpu" >> "$tmp.log" 2>&1; then
-      tail -5 "$tmp.log" >&2 || true
-      rm -f "$tmp.log"
-      die "could not install torch==$cpu_version+cpu with pip: set LIBTORCH to a libtorch install (a LibTorch zip root or a python torch package directory)"
-    fi
-    rm -f "$tmp.log"
-    is_root "$tmp/torch" || die "pip installed torch into $tmp but it has no C++ headers/CMake config: set LIBTORCH instead"
-    rm -rf "$cache"
-    mv "$tmp" "$cache"
-    trap - EXIT
-  fi
-  torch_dir="$cache/torch"
-  source="project cache"
+  torch_dir=$(bash "$here/provision-libtorch.sh" "$cpu_version" "$user_cache") ||
+    die "no libtorch found: set LIBTORCH to a libtorch (https://pytorch.org/get-started/locally/, LibTorch C++ zip) or to a python torch package directory"
+  source="the user cache"
 fi
 
 # ---- 2. its version -------------------------------------------------------------------------
@@ -176,24 +158,17 @@ else
   say "shim up to date: $shim"
 fi
 
-# ---- 5. dit4j-native.properties -------------------------------------------------------------
-cudnn=""
-for dir in "$torch_dir/lib" "$torch_dir/../nvidia/cudnn/lib" "$torch_dir"/../nvidia/*/lib; do
-  for lib in "$dir"/libcudnn.so.[0-9]* "$dir"/libcudnn.so; do
-    if [ -f "$lib" ]; then
-      cudnn="$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")"
-      break 2
-    fi
-  done
-done
+# The shim travels in a jar: it must not name a folder of this machine (no RPATH, no __FILE__ paths).
+if grep -q -a -F -e "$torch_dir" -e "$repo" "$shim"; then
+  die "$shim contains an absolute path of this machine ($torch_dir or $repo): see the -ffile-prefix-map in CMakeLists.txt"
+fi
+
+# ---- 4. dit4j-native.properties -------------------------------------------------------------
+# No absolute path of this machine goes in here: the native jar carries this file beside the shim.
 props="$build/dit4j-native.properties"
-content="# Written by native/build.sh: which libtorch dit4j's shim was built against, and where things are.
-libtorch.dir=$torch_dir
-libtorch.lib=$torch_dir/lib
+content="# Written by native/build.sh: the libtorch dit4j's shim was built against.
 libtorch.version=$version
-shim.path=$shim
-cuda=$cuda
-cudnn.lib=$cudnn"
+libtorch.cuda=$cuda"
 if [ ! -f "$props" ] || [ "$(cat "$props")" != "$content" ]; then
   printf '%s\n' "$content" > "$props.tmp"
   mv "$props.tmp" "$props"

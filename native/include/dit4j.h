@@ -46,7 +46,7 @@ void dt_clear_error(void);
 
 /* ---- runtime information ------------------------------------------------------------- */
 const char* dt_torch_version(void);        /* the libtorch version this shim was compiled against */
-int32_t dt_built_with_cuda(void);          /* 1 if this shim was compiled with CUDA support */
+int32_t dt_built_with_cuda(void);          /* 1 if the loaded libtorch has CUDA (libtorch_cuda loaded) */
 const char* dt_torch_config(void);         /* at::show_config(), static storage */
 int32_t dt_cuda_is_available(void);
 int32_t dt_cuda_device_count(void);

@@ -1,16 +1,15 @@
-// CUDA queries and controls. The shim needs no CUDA headers: it goes through libtorch's CUDA
-// hooks, its device allocator and stream interfaces, and (for device name and compute
-// capability) the CUDA driver API, loaded with dlopen. Everything device-specific is compiled
-// only when the libtorch found at build time has CUDA (DIT4J_WITH_CUDA).
+// CUDA queries and controls. The shim needs no CUDA headers and no CUDA library at link time:
+// it goes through libtorch's CUDA hooks, its device allocator and stream interfaces (all
+// declared in the CPU headers and registered by libtorch_cuda when it is loaded), and (for
+// device name and compute capability) the CUDA driver API, loaded with dlopen. So one shim
+// built against the CPU libtorch serves the CUDA build of the same version: whether CUDA is
+// there is asked at run time (has_cuda_libs), never fixed at compile time.
 #include "internal.h"
 
 #include <ATen/detail/CUDAHooksInterface.h>
-
-#ifdef DIT4J_WITH_CUDA
 #include <c10/core/CachingDeviceAllocator.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <dlfcn.h>
-#endif
 
 #include <cstring>
 
@@ -18,9 +17,13 @@ using namespace dit4j;
 
 namespace {
 
-#ifdef DIT4J_WITH_CUDA
+[[noreturn]] void no_cuda() {
+  throw std::runtime_error("this libtorch has no CUDA (libtorch_cuda is not loaded: a CPU build of libtorch)");
+}
+
 // A device index for the CUDA calls: -1 = libtorch's current device; others must exist.
 c10::DeviceIndex cuda_device(int32_t device) {
+  if (!has_cuda_libs()) no_cuda();
   const auto& hooks = at::detail::getCUDAHooks();
   const int n = hooks.getNumGPUs();
   if (n <= 0) arg_error("no CUDA device is available");
@@ -74,13 +77,9 @@ int driver_device(int32_t device) {
 }
 
 c10::DeviceAllocator* cuda_allocator() {
+  if (!has_cuda_libs()) no_cuda();
   return c10::getDeviceAllocator(c10::DeviceType::CUDA);
 }
-#else
-[[noreturn]] void no_cuda() {
-  throw std::runtime_error("dit4j was built without CUDA (the libtorch it was built against has no CUDA)");
-}
-#endif
 
 }  // namespace
 
@@ -112,23 +111,18 @@ int64_t dt_cudnn_version(void) {
 int32_t dt_cuda_device_name(int32_t device, char* buf, int32_t cap) {
   return guard_s([&]() -> int32_t {
     if (buf == nullptr || cap <= 0) arg_error("'buf' must be non-NULL with cap > 0");
-#ifdef DIT4J_WITH_CUDA
     char name[256] = {0};
     int rc = driver().cuDeviceGetName(name, sizeof(name) - 1, driver_device(device));
     if (rc != 0) throw std::runtime_error("cuDeviceGetName failed with CUresult " + std::to_string(rc));
     std::strncpy(buf, name, static_cast<size_t>(cap) - 1);
     buf[cap - 1] = '\0';
     return 0;
-#else
-    no_cuda();
-#endif
   });
 }
 
 int32_t dt_cuda_device_capability(int32_t device, int32_t* out) {
   return guard_s([&]() -> int32_t {
     if (out == nullptr) arg_error("'out' is NULL (room for 2 values is required)");
-#ifdef DIT4J_WITH_CUDA
     const int dev = driver_device(device);
     int major = 0, minor = 0;
     // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76
@@ -138,39 +132,27 @@ int32_t dt_cuda_device_capability(int32_t device, int32_t* out) {
     out[0] = major;
     out[1] = minor;
     return 0;
-#else
-    no_cuda();
-#endif
   });
 }
 
 void* dt_cuda_current_stream(int32_t device) {
   return guard<void*>(nullptr, [&]() -> void* {
-#ifdef DIT4J_WITH_CUDA
     const c10::Device dev(c10::DeviceType::CUDA, cuda_device(device));
     const auto* impl = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
     return impl->getStreamNativeHandle(impl->getStream(dev));
-#else
-    no_cuda();
-#endif
   });
 }
 
 int32_t dt_cuda_synchronize(int32_t device) {
   return guard_s([&]() -> int32_t {
-#ifdef DIT4J_WITH_CUDA
     at::detail::getCUDAHooks().deviceSynchronize(cuda_device(device));
     return 0;
-#else
-    no_cuda();
-#endif
   });
 }
 
 int32_t dt_cuda_memory_stats(int32_t device, int64_t* out) {
   return guard_s([&]() -> int32_t {
     if (out == nullptr) arg_error("'out' is NULL (room for 4 values is required)");
-#ifdef DIT4J_WITH_CUDA
     const c10::DeviceIndex dev = cuda_device(device);
     auto* alloc = cuda_allocator();
     if (!alloc->initialized()) {  // nothing allocated on CUDA yet
@@ -184,34 +166,23 @@ int32_t dt_cuda_memory_stats(int32_t device, int64_t* out) {
     out[2] = stats.reserved_bytes[agg].current;
     out[3] = stats.reserved_bytes[agg].peak;
     return 0;
-#else
-    no_cuda();
-#endif
   });
 }
 
 int32_t dt_cuda_reset_peak_memory_stats(int32_t device) {
   return guard_s([&]() -> int32_t {
-#ifdef DIT4J_WITH_CUDA
     const c10::DeviceIndex dev = cuda_device(device);
     auto* alloc = cuda_allocator();
     if (alloc->initialized()) alloc->resetPeakStats(dev);
     return 0;
-#else
-    no_cuda();
-#endif
   });
 }
 
 int32_t dt_cuda_empty_cache(void) {
   return guard_s([&]() -> int32_t {
-#ifdef DIT4J_WITH_CUDA
     auto* alloc = cuda_allocator();
     if (alloc->initialized()) alloc->emptyCache();
     return 0;
-#else
-    no_cuda();
-#endif
   });
 }
 

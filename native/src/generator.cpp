@@ -15,11 +15,8 @@ at::Generator target(dt_generator g, int32_t device_type, int32_t device_index) 
   if (g != nullptr) return g->g;
   const at::Device dev = device(device_type, device_index);
   if (dev.is_cpu()) return at::detail::getDefaultCPUGenerator();
-#ifdef DIT4J_WITH_CUDA
+  if (!has_cuda_libs()) throw std::runtime_error("this libtorch has no CUDA: there is no CUDA generator");
   return at::detail::getCUDAHooks().getDefaultGenerator(dev.index());
-#else
-  throw std::runtime_error("dit4j was built without CUDA: there is no CUDA generator");
-#endif
 }
 
 }  // namespace
@@ -30,16 +27,13 @@ dt_generator dt_generator_new(uint64_t seed, int32_t device_type, int32_t device
   return guard<dt_generator>(nullptr, [&]() -> dt_generator {
     const at::Device dev = device(device_type, device_index);
     if (dev.is_cpu()) return new dt_generator_s{at::make_generator<at::CPUGeneratorImpl>(seed)};
-#ifdef DIT4J_WITH_CUDA
+    if (!has_cuda_libs()) throw std::runtime_error("this libtorch has no CUDA: cannot create a CUDA generator");
     at::Generator g = at::detail::getCUDAHooks().getNewGenerator(dev.index());
     {
       std::lock_guard<std::mutex> lock(g.mutex());
       g.set_current_seed(seed);
     }
     return new dt_generator_s{std::move(g)};
-#else
-    throw std::runtime_error("dit4j was built without CUDA: cannot create a CUDA generator");
-#endif
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <atomic>
 #include <cstdint>
@@ -31,6 +32,13 @@ namespace dit4j {
 
 // Live dt_tensor handles (created by make, released by dt_tensor_free).
 extern std::atomic<int64_t> live_tensors;
+
+// Whether the loaded libtorch has CUDA: libtorch_cuda registers its device guard when it is
+// loaded (before the shim, by dit4j's loader). Asked at run time so that one shim serves the CPU
+// and the CUDA build of a libtorch version.
+inline bool has_cuda_libs() {
+  return c10::impl::hasDeviceGuardImpl(c10::DeviceType::CUDA);
+}
 
 // Bad arguments detected by the shim itself (NULL handles, negative counts, unknown codes).
 struct ArgumentError : std::runtime_error {

@@ -23,11 +23,7 @@ const char* dt_torch_version(void) {
 }
 
 int32_t dt_built_with_cuda(void) {
-#ifdef DIT4J_WITH_CUDA
-  return 1;
-#else
-  return 0;
-#endif
+  return has_cuda_libs() ? 1 : 0;
 }
 
 const char* dt_torch_config(void) {

@@ -3,77 +3,202 @@ package dev.dit4j.bindings;
 import dev.dit4j.bindings.shim.Dit4jNative;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Loads exactly the libtorch that the shim was built against, then the shim, by absolute path
- * (a system libtorch elsewhere on the machine is never picked up), and checks the versions.
+ * Loads libtorch, then dit4j's shim, by absolute path and in an explicit order (a libtorch
+ * elsewhere on the library path is never picked up), and checks that their versions agree.
  *
- * <p>Where to look is read from {@code dit4j-native.properties}, written by native/build.sh:
- * the system property {@code dit4j.native.properties}, else the environment variable
- * {@code DIT4J_NATIVE_PROPERTIES}, else the copy packaged in this jar.
+ * <p>The shim: the system property {@value #SHIM_PROPERTY}, else the environment variable
+ * {@value #SHIM_ENV} (a {@code libdit4j.so}; a {@code dit4j-native.properties} beside it says the
+ * libtorch version it was built for), else the one packaged for this platform in the artifact
+ * {@code dev.dit4j:dit4j-native} with classifier {@code <os>-<arch>} (e.g. {@code linux-x86_64}),
+ * extracted into the user cache ({@link NativeCache}). libtorch: see {@link LibtorchLocator}.
+ * The shim built against a CPU libtorch also serves the CUDA build of the same version: its CUDA
+ * libraries are loaded before libtorch.so when they are there.
  */
 public final class NativeLoader {
-    /** What was loaded, for {@code doctor} and error messages. */
+    /**
+     * What was loaded and why, for {@code doctor} and error messages. {@code builtWithCuda}: the
+     * loaded libtorch has CUDA (libtorch_cuda was loaded). {@code shimSource} and
+     * {@code libtorchSource} name the rule that chose each.
+     */
     public record Info(Path libtorchDir, Path libtorchLib, String libtorchVersion, String shimTorchVersion,
-                       Path shim, boolean builtWithCuda, List<Path> loaded, Path cudnnLibrary, String cudnnStatus) {}
+                       Path shim, boolean builtWithCuda, List<Path> loaded, Path cudnnLibrary, String cudnnStatus,
+                       String shimSource, String libtorchSource) {}
 
-    private static final String RESOURCE = "/dev/dit4j/bindings/dit4j-native.properties";
-    private static final Pattern VERSION = Pattern.compile("(\\d+\\.\\d+\\.\\d+)");
+    static final String SHIM_PROPERTY = "dit4j.shim";
+    static final String SHIM_ENV = "DIT4J_SHIM";
+    static final String PROPERTIES = "dit4j-native.properties";
+    private static final String PROVISION_SCRIPT = "dev/dit4j/bindings/provision-libtorch.sh";
+    /** Dependency order: each library's NEEDED entries are already loaded when it is. */
+    private static final List<String> LIBTORCH_LIBRARIES =
+            List.of("libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so");
+
     private static volatile Info info;
 
     private NativeLoader() {}
 
+    /** The shim to load: its file, the libtorch version it was built for (null: unknown), the rule. */
+    record Shim(Path path, String libtorchVersion, String rule) {}
+
     /** Loads libtorch and the shim once; later calls return what was loaded. */
     public static synchronized Info load() {
         if (info != null) return info;
-        Properties props = readProperties();
-        Path torchDir = Path.of(required(props, "libtorch.dir"));
-        Path torchLib = Path.of(required(props, "libtorch.lib"));
-        Path shim = Path.of(required(props, "shim.path"));
-        String builtVersion = required(props, "libtorch.version");
-        if (!Files.isRegularFile(shim)) {
-            throw new IllegalStateException("dit4j's native library is missing at " + shim
-                    + ": build it with 'mvn -pl native install' (native/build.sh), or point "
-                    + "dit4j.native.properties at a build of it");
+        info = load(System::getProperty, System::getenv);
+        return info;
+    }
+
+    /** Finds and loads the shim and its libtorch with these system properties and environment. */
+    static Info load(Function<String, String> properties, Function<String, String> env) {
+        NativeCache cache = NativeCache.forUser(env);
+        Shim shim = locateShim(properties, env, cache, NativeLoader.class.getClassLoader());
+        LibtorchLocator.Found torch = new LibtorchLocator(properties, env, "python3", cache,
+                version -> provision(cache, version)).locate(shim.libtorchVersion());
+        return load(shim, torch);
+    }
+
+    /** {@code <os>-<arch>}, the classifier of the native artifact for this machine (linux-x86_64, linux-aarch64, ...). */
+    public static String platform() {
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+        os = os.startsWith("linux") ? "linux" : os.startsWith("mac") ? "macos" : os.startsWith("windows") ? "windows" : os;
+        arch = switch (arch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> arch;
+        };
+        return os + "-" + arch;
+    }
+
+    static Shim locateShim(Function<String, String> properties, Function<String, String> env, NativeCache cache,
+                           ClassLoader loader) {
+        String property = properties.apply(SHIM_PROPERTY);
+        if (property != null && !property.isBlank()) return overrideShim(property, "system property " + SHIM_PROPERTY);
+        String variable = env.apply(SHIM_ENV);
+        if (variable != null && !variable.isBlank()) return overrideShim(variable, "environment variable " + SHIM_ENV);
+        String platform = platform();
+        String base = "dev/dit4j/native/" + platform + "/";
+        URL props = loader.getResource(base + PROPERTIES);
+        if (props == null) {
+            throw new IllegalStateException("dit4j's native library for " + platform + " is not on the classpath: add the "
+                    + "dependency dev.dit4j:dit4j-native with <classifier>" + platform + "</classifier> (README, \"Use dit4j "
+                    + "in your project\"), or set -D" + SHIM_PROPERTY + "=<path to " + System.mapLibraryName("dit4j") + ">");
         }
-        String installed = installedTorchVersion(torchDir);
-        if (installed != null && !base(installed).equals(base(builtVersion))) {
-            throw new IllegalStateException("libtorch at " + torchDir + " is now version " + installed
-                    + " but dit4j's shim was built against " + builtVersion
-                    + ": rebuild the shim (mvn -pl native install) or set LIBTORCH to a " + builtVersion + " install");
+        String version = readVersion(props);
+        NativeCache.Extracted file = cache.extract(loader, base + System.mapLibraryName("dit4j"), System.mapLibraryName("dit4j"));
+        String jar = props.getPath().replaceFirst("!/.*$", "").replaceFirst("^file:", "");
+        return new Shim(file.path(), version, "packaged in " + jar + ", " + (file.written() ? "extracted now" : "cached")
+                + " in " + cache.root());
+    }
+
+    private static Shim overrideShim(String value, String rule) {
+        Path path = Path.of(value).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalStateException(rule + "=" + value + " is not a file: point it at a built "
+                    + System.mapLibraryName("dit4j") + " (native/build.sh writes native/build/" + System.mapLibraryName("dit4j")
+                    + "), or unset it to use the one in the dit4j-native jar");
         }
+        Path props = path.resolveSibling(PROPERTIES);
+        String version = null;
+        if (Files.isRegularFile(props)) {
+            try {
+                version = readVersion(props.toUri().toURL());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + props + ": " + e.getMessage(), e);
+            }
+        }
+        return new Shim(path, version, rule);
+    }
+
+    private static String readVersion(URL props) {
+        Properties p = new Properties();
+        try (InputStream in = props.openStream(); Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + props + ": " + e.getMessage(), e);
+        }
+        String version = p.getProperty("libtorch.version", "").trim();
+        if (version.isEmpty()) throw new IllegalStateException(props + " has no libtorch.version: rebuild it with native/build.sh");
+        return version;
+    }
+
+    /** Runs provision-libtorch.sh (packaged in this jar, extracted into the cache) for {@code version}. */
+    private static Path provision(NativeCache cache, String version) {
+        Path script = cache.extract(NativeLoader.class.getClassLoader(), PROVISION_SCRIPT, "provision-libtorch.sh").path();
+        System.err.println("dit4j: no libtorch " + version + " found; installing the CPU build torch==" + version
+                + "+cpu with pip into " + cache.root() + " (once)...");
+        try {
+            Path log = Files.createTempFile("dit4j-provision", ".log");
+            try {
+                Process p = new ProcessBuilder("bash", script.toString(), version, cache.root().toString())
+                        .redirectError(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                int rc = p.waitFor();
+                if (rc != 0 || out.isEmpty()) {
+                    List<String> lines = Files.readAllLines(log);
+                    throw new IllegalStateException("provision-libtorch.sh exited with " + rc + ": "
+                            + String.join(" | ", lines.subList(Math.max(0, lines.size() - 6), lines.size())));
+                }
+                String[] lines = out.split("\n");
+                return Path.of(lines[lines.length - 1].trim());
+            } finally {
+                Files.deleteIfExists(log);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run bash " + script + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while provisioning libtorch", e);
+        }
+    }
+
+    private static Info load(Shim shim, LibtorchLocator.Found torch) {
+        Path torchLib = torch.root().resolve("lib");
         List<Path> loaded = new ArrayList<>();
-        for (String name : List.of("libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so")) {
+        for (String name : LIBTORCH_LIBRARIES) {
             Path lib = torchLib.resolve(name);
             if (Files.isRegularFile(lib)) {
                 System.load(lib.toString());
                 loaded.add(lib);
             } else if (!name.contains("cuda")) {
-                throw new IllegalStateException("libtorch library " + lib + " is missing: is LIBTORCH (" + torchDir
-                        + ") a complete libtorch? Rebuild with LIBTORCH set to one.");
+                throw new IllegalStateException("libtorch library " + lib + " is missing: " + torch.root() + " (from the "
+                        + torch.rule() + ") is not a complete libtorch");
             }
         }
-        System.load(shim.toString());
-        loaded.add(shim);
-        String shimVersion = Dit4jNative.dt_torch_version().getString(0);
-        if (!base(shimVersion).equals(base(builtVersion))) {
-            throw new IllegalStateException("dit4j's shim at " + shim + " was compiled against libtorch " + shimVersion
-                    + " but is configured for " + builtVersion + " at " + torchDir + ": rebuild it (mvn -pl native install)");
+        try {
+            System.load(shim.path().toString());
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("cannot load dit4j's native library " + shim.path() + " (" + shim.rule()
+                    + ", built for libtorch " + (shim.libtorchVersion() == null ? "?" : shim.libtorchVersion()) + ") with libtorch "
+                    + (torch.version() == null ? "?" : torch.version()) + " at " + torch.root() + " (" + torch.rule() + "): "
+                    + e.getMessage(), e);
         }
-        boolean cuda = Dit4jNative.dt_built_with_cuda() == 1;
+        loaded.add(shim.path());
+        String shimVersion = Dit4jNative.dt_torch_version().getString(0);
+        String torchVersion = torch.version() != null ? torch.version() : shimVersion;
+        if (!LibtorchLocator.base(shimVersion).equals(LibtorchLocator.base(torchVersion))) {
+            throw new IllegalStateException("dit4j's native library " + shim.path() + " was compiled against libtorch "
+                    + shimVersion + " but libtorch " + torchVersion + " was loaded from " + torch.root() + " (" + torch.rule()
+                    + "): set " + LibtorchLocator.ENV + " to a libtorch " + LibtorchLocator.base(shimVersion));
+        }
+        boolean cuda = loaded.contains(torchLib.resolve("libtorch_cuda.so"));
         Path cudnn = null;
         String cudnnStatus;
         try {
-            cudnn = findCudnn(props, torchDir);
+            cudnn = findCudnn(torch.root());
             if (cudnn == null) {
                 cudnnStatus = "not found (no libcudnn beside libtorch): cuDNN features are unavailable";
             } else {
@@ -84,70 +209,16 @@ public final class NativeLoader {
             cudnnStatus = "could not be loaded: " + e.getMessage();
             cudnn = null;
         }
-        info = new Info(torchDir, torchLib, installed != null ? installed : builtVersion, shimVersion, shim, cuda,
-                List.copyOf(loaded), cudnn, cudnnStatus);
-        return info;
-    }
-
-    private static Properties readProperties() {
-        Properties props = new Properties();
-        String override = System.getProperty("dit4j.native.properties", System.getenv("DIT4J_NATIVE_PROPERTIES"));
-        try {
-            if (override != null && !override.isBlank()) {
-                try (Reader r = Files.newBufferedReader(Path.of(override))) {
-                    props.load(r);
-                }
-                return props;
-            }
-            try (InputStream in = NativeLoader.class.getResourceAsStream(RESOURCE)) {
-                if (in == null) {
-                    throw new IllegalStateException("dit4j-native.properties is not on the classpath: build the project "
-                            + "with Maven (it runs native/build.sh), or set -Ddit4j.native.properties=<file>");
-                }
-                props.load(in);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read dit4j-native.properties: " + e.getMessage(), e);
-        }
-        return props;
-    }
-
-    private static String required(Properties props, String key) {
-        String value = props.getProperty(key);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException("dit4j-native.properties has no '" + key + "': rebuild with native/build.sh");
-        }
-        return value.trim();
-    }
-
-    /** The version the torch install says of itself now (python package or libtorch zip). */
-    private static String installedTorchVersion(Path torchDir) {
-        for (Path candidate : List.of(torchDir.resolve("version.py"), torchDir.resolve("build-version"))) {
-            try {
-                if (!Files.isRegularFile(candidate)) continue;
-                for (String line : Files.readAllLines(candidate)) {
-                    if (candidate.endsWith("version.py") && !line.startsWith("__version__")) continue;
-                    Matcher m = VERSION.matcher(line);
-                    if (m.find()) return line.contains("'") ? line.split("'")[1] : line.trim();
-                }
-            } catch (IOException ignored) {
-                // unreadable version file: fall back to the version recorded at build time
-            }
-        }
-        return null;
-    }
-
-    private static String base(String version) {
-        Matcher m = VERSION.matcher(version);
-        return m.find() ? m.group(1) : version;
+        return new Info(torch.root(), torchLib, torchVersion, shimVersion, shim.path(), cuda, List.copyOf(loaded), cudnn,
+                cudnnStatus, shim.rule(), torch.rule());
     }
 
     /**
      * libcudnn.so is a small front that loads libcudnn_graph and the other parts on first use, and
      * aborts the process (not an error code) when they are missing: only a complete install counts.
      */
-    private static Path findCudnn(Properties props, Path torchDir) throws IOException {
-        Path found = findCudnnFront(props, torchDir);
+    private static Path findCudnn(Path torchDir) throws IOException {
+        Path found = findCudnnFront(torchDir);
         if (found == null) return null;
         try (Stream<Path> files = Files.list(found.getParent())) {
             if (files.noneMatch(f -> f.getFileName().toString().startsWith("libcudnn_graph.so"))) {
@@ -157,9 +228,7 @@ public final class NativeLoader {
         return found;
     }
 
-    private static Path findCudnnFront(Properties props, Path torchDir) throws IOException {
-        String configured = props.getProperty("cudnn.lib", "").trim();
-        if (!configured.isEmpty() && Files.isRegularFile(Path.of(configured))) return Path.of(configured);
+    private static Path findCudnnFront(Path torchDir) throws IOException {
         List<Path> dirs = List.of(torchDir.resolve("lib"), torchDir.resolveSibling("nvidia").resolve("cudnn").resolve("lib"));
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) continue;

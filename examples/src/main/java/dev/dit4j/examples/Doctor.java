@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-/** Prints what dit4j found: libtorch, the shim, CUDA devices, cuDNN, attention kernels, the JDK. */
+/** Prints what dit4j found and which rule found it: libtorch, the shim, CUDA devices, cuDNN, attention kernels, the JDK. */
 @Command(name = "doctor", mixinStandardHelpOptions = true, description = "Report libtorch, CUDA, cuDNN and SDPA backends.")
 public final class Doctor implements Runnable {
     @Override
@@ -21,9 +21,10 @@ public final class Doctor implements Runnable {
         NativeLoader.Info info = Torch.nativeInfo();
         System.out.println("dit4j doctor");
         row("JDK", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
-        row("libtorch", info.libtorchVersion() + " at " + info.libtorchDir());
-        row("shim", info.shim() + " (compiled against " + info.shimTorchVersion() + ", CUDA "
-                + (info.builtWithCuda() ? "yes" : "no") + ")");
+        row("libtorch", info.libtorchVersion() + " at " + info.libtorchDir() + (info.builtWithCuda() ? " (CUDA build)" : " (CPU build)"));
+        row("  found by", info.libtorchSource());
+        row("shim", info.shim() + " (compiled against libtorch " + info.shimTorchVersion() + ")");
+        row("  found by", info.shimSource());
         row("CPU threads", String.valueOf(Torch.numThreads()));
         boolean cuda = Torch.cudaAvailable();
         row("CUDA", cuda ? Torch.cudaDeviceCount() + " device(s)" : "not available");

@@ -31,7 +31,7 @@ public record Device(Type type, int index) {
         if (!info.builtWithCuda()) {
             throw new IllegalStateException("cannot use cuda:" + index + ": CUDA is not available in this libtorch ("
                     + info.libtorchVersion() + " at " + info.libtorchDir() + ", a CPU build). Install a CUDA build of libtorch "
-                    + "(or PyTorch with CUDA), set LIBTORCH to it and rebuild dit4j: see README, \"How libtorch is found\"");
+                    + "(or PyTorch with CUDA) of the same version and set LIBTORCH to it: see README, \"How libtorch is found\"");
         }
         if (count == 0) {
             throw new IllegalStateException("cannot use cuda:" + index + ": libtorch " + info.libtorchVersion()
