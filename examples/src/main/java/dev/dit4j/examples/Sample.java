@@ -173,6 +173,7 @@ public final class Sample implements Callable<Integer> {
                 case DIT -> dev.dit4j.models.DiT.PRESETS.get(presetOption.name()).inputSize();
                 case UVIT -> UViT.PRESETS.get(presetOption.name()).imgSize();
                 case UDIT -> 32;
+                case MICRODIT -> dev.dit4j.models.MicroDiT.PRESETS.get(presetOption.name()).inputSize();
             };
             return preset;
         }
