@@ -5,17 +5,21 @@
 #   bench/compare-vae.sh /path/to/U-ViT-checkout [rounds]
 # PYTHON selects the interpreter (torch of dit4j's libtorch version, einops). JAVA_HOME or
 # ./dit4j's search gives the JDK. REPEATS: timed passes after the warm-up (default 2); SKIP_MEMORY=1
-# skips the memory runs, SIZES the sizes (default "256 512"). On a shared machine the CPU-time ratio is the steadier one.
+# skips the memory runs, SIZES the sizes (default "256 512"), THREADS the intra-op threads of both
+# (default 1). On a shared machine the CPU-time ratio is the steadier one.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo=${1:?usage: compare-vae.sh /path/to/U-ViT-checkout [rounds]}
 rounds=${2:-2}
 repeats=${REPEATS:-2}
+threads=${THREADS:-1}
+# Waiting OpenMP threads sleep instead of spinning, so that CPU time counts work, not waiting.
+export OMP_WAIT_POLICY=PASSIVE
 python=${PYTHON:-python3}
 source "$root/bench/java.sh"
-run_java() { "$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false -cp "$jar" dev.dit4j.bench.VaeThroughput "$@" | tail -1; }
-run_python() { "$python" "$root/bench/vae_reference.py" --uvit-repo "$repo" "$@" 2>/dev/null | tail -1; }
-echo "# $(date -u +%Y-%m-%d) $(uname -m) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+run_java() { "$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false -cp "$jar" dev.dit4j.bench.VaeThroughput --threads "$threads" "$@" | tail -1; }
+run_python() { "$python" "$root/bench/vae_reference.py" --uvit-repo "$repo" --threads "$threads" "$@" 2>/dev/null | tail -1; }
+echo "# $(date -u +%Y-%m-%d) $(uname -m) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg); $threads thread(s)"
 for size in ${SIZES:-256 512}; do
   for round in $(seq "$rounds"); do
     ref=$(run_python --size "$size" --repeats "$repeats")

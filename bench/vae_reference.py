@@ -31,11 +31,14 @@ def main():
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--memory", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     sys.path.insert(0, args.uvit_repo)
     import torch
     import torch.nn as nn
     from libs.autoencoder import Decoder, Encoder, FrozenAutoencoderKL
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     ddconfig = dict(double_z=True, z_channels=4, resolution=256, in_channels=3, out_ch=3, ch=128, ch_mult=[1, 2, 4, 4],
                     num_res_blocks=2, attn_resolutions=[], dropout=0.0)

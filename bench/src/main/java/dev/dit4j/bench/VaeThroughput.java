@@ -21,12 +21,13 @@ import java.util.Locale;
  * JSON line. With --memory SIZE it instead decodes one SIZE x SIZE image once (tiled with
  * --tile PX) and reports the process's peak resident memory (VmHWM) above what it held before.
  *
- * <p>Options: --size 256 --batch 1 --repeats 2 --device cpu | --memory 1024 [--tile 256]
+ * <p>Options: --size 256 --batch 1 --repeats 2 --threads N --device cpu | --memory 1024 [--tile 256]
  */
 public final class VaeThroughput {
     public static void main(String[] args) throws IOException {
         DiTTrainThroughput.Args a = new DiTTrainThroughput.Args(args);
         Device device = Device.parse(a.get("device", "cpu"));
+        if (a.integer("threads", 0) > 0) Torch.setNumThreads(a.integer("threads", 0));
         try (AutoencoderKL vae = AutoencoderKL.SD.create(device, 0); Generator g = Generator.create(0, device);
              TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
             vae.eval();

@@ -210,14 +210,14 @@ public final class AutoencoderKL extends Module {
     /** encoder + quant_conv, no checks: one tile or slice. */
     Tensor moments(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            return s.keep(quantConv.forward(encoder.forward(x)));
+            return s.keep(Chain.step(encoder.forward(x), quantConv::forward, x));
         }
     }
 
     /** post_quant_conv + decoder, no checks: one tile or slice. */
     Tensor pixels(Tensor z) {
         try (TensorScope s = TensorScope.open()) {
-            return s.keep(decoder.forward(postQuantConv.forward(z)));
+            return s.keep(Chain.step(postQuantConv.forward(z), decoder::forward, z));
         }
     }
 

@@ -40,9 +40,11 @@ final class Decoder extends Module {
 
     Tensor forward(Tensor z) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = mid.forward(convIn.forward(z));
-            for (int i = up.size() - 1; i >= 0; i--) h = up.get(i).forward(h);
-            return s.keep(convOut.forward(normOut.forward(h).silu()));
+            Tensor h = Chain.step(convIn.forward(z), mid::forward, z);
+            for (int i = up.size() - 1; i >= 0; i--) h = Chain.step(h, up.get(i)::forward, z);
+            h = Chain.step(h, normOut::forward, z);
+            h = Chain.step(h, Tensor::silu, z);
+            return s.keep(Chain.step(h, convOut::forward, z));
         }
     }
 }

@@ -37,9 +37,11 @@ final class Encoder extends Module {
     Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
             Tensor h = convIn.forward(x);
-            for (Level level : down) h = level.forward(h);
-            h = mid.forward(h);
-            return s.keep(convOut.forward(normOut.forward(h).silu()));
+            for (Level level : down) h = Chain.step(h, level::forward, x);
+            h = Chain.step(h, mid::forward, x);
+            h = Chain.step(h, normOut::forward, x);
+            h = Chain.step(h, Tensor::silu, x);
+            return s.keep(Chain.step(h, convOut::forward, x));
         }
     }
 }

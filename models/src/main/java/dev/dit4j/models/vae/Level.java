@@ -46,13 +46,13 @@ final class Level extends Module {
         try (TensorScope s = TensorScope.open()) {
             Tensor h = x;
             for (int j = 0; j < blocks.size(); j++) {
-                h = blocks.get(j).forward(h);
-                if (!attentions.isEmpty()) h = attentions.get(j).forward(h);
+                h = Chain.step(h, blocks.get(j)::forward, x);
+                if (!attentions.isEmpty()) h = Chain.step(h, attentions.get(j)::forward, x);
             }
             return s.keep(switch (resample) {
-                case DOWN -> resampleConv.forward(padRightBottom(h));
-                case UP -> resampleConv.forward(Functional.interpolate(h, 2 * h.size(2), 2 * h.size(3),
-                        Functional.Interpolation.NEAREST, false));
+                case DOWN -> Chain.step(Chain.step(h, Level::padRightBottom, x), resampleConv::forward, x);
+                case UP -> Chain.step(Chain.step(h, t -> Functional.interpolate(t, 2 * t.size(2), 2 * t.size(3),
+                        Functional.Interpolation.NEAREST, false), x), resampleConv::forward, x);
                 case NONE -> h;
             });
         }

@@ -19,7 +19,8 @@ final class MidBlock extends Module {
 
     Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            return s.keep(block2.forward(attn.forward(block1.forward(x))));
+            Tensor h = Chain.step(block1.forward(x), attn::forward, x);
+            return s.keep(Chain.step(h, block2::forward, x));
         }
     }
 }

@@ -27,8 +27,12 @@ final class ResnetBlock extends Module {
 
     Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = conv1.forward(norm1.forward(x).silu());
-            h = conv2.forward(norm2.forward(h).silu());
+            Tensor h = norm1.forward(x);
+            h = Chain.step(h, Tensor::silu, x);
+            h = Chain.step(h, conv1::forward, x);
+            h = Chain.step(h, norm2::forward, x);
+            h = Chain.step(h, Tensor::silu, x);
+            h = Chain.step(h, conv2::forward, x);
             return s.keep(h.add_(shortcut == null ? x : shortcut.forward(x)));
         }
     }
