@@ -7,7 +7,7 @@ import dev.dit4j.models.microdit.GeluMlp;
 import dev.dit4j.models.microdit.MicroDiTBlock;
 import dev.dit4j.models.microdit.PromptBlock;
 import dev.dit4j.models.microdit.SwiGlu;
-import dev.dit4j.models.microdit.TimeEmbedder;
+import dev.dit4j.models.embed.TimestepEmbedder;
 import dev.dit4j.models.microdit.TokenMask;
 import dev.dit4j.nn.Init;
 import dev.dit4j.nn.Module;
@@ -135,7 +135,7 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
             Map.of("MicroDiT_XL_2_16", XL_2_16CH));
 
     private final Conv2d xEmbedder;
-    private final TimeEmbedder tEmbedder;
+    private final TimestepEmbedder tEmbedder;
     private final Tensor posEmbed;
     private final GeluMlp yEmbedder;
     private final PromptBlock yPreprocess;
@@ -151,7 +151,7 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
         int d = config.dim(), grid = config.grid();
         // the stem keeps PyTorch's default bias (the authors re-zero only Linear biases)
         xEmbedder = registerModule("x_embedder.proj", Conv2d.patchify(config.inChannels(), d, config.patch()).withWeightInit(Init.xavierUniformFlat()));
-        tEmbedder = registerModule("t_embedder", p -> new TimeEmbedder(p, d));
+        tEmbedder = registerModule("t_embedder", p -> TimestepEmbedder.microDiT(p, d));
         posEmbed = registerBuffer("pos_embed", new long[] {1, config.tokens(), d}, (t, g) -> {
             try (Tensor table = Embeddings.sincos2d(d, grid, config.posInterpScale())) {
                 t.copy_(table);
