@@ -190,6 +190,10 @@ dt_tensor dt_min_all(dt_tensor t);
 dt_tensor dt_max_dim(dt_tensor t, int64_t dim, int32_t keepdim, dt_tensor* indices);
 dt_tensor dt_min_dim(dt_tensor t, int64_t dim, int32_t keepdim, dt_tensor* indices);
 dt_tensor dt_argmax(dt_tensor t, int64_t dim, int32_t keepdim);
+/* The k largest (or smallest) along dim, in order when sorted != 0; writes the indices handle into *indices when indices != NULL. */
+dt_tensor dt_topk(dt_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, dt_tensor* indices);
+/* Indices that sort t along dim (ascending unless descending != 0; stable keeps ties in index order). */
+dt_tensor dt_argsort(dt_tensor t, int64_t dim, int32_t descending, int32_t stable);
 dt_tensor dt_norm(dt_tensor t, double p, const int64_t* dims, int32_t ndims, int32_t keepdim);
 dt_tensor dt_cumsum(dt_tensor t, int64_t dim);
 dt_tensor dt_cumprod(dt_tensor t, int64_t dim);

@@ -66,6 +66,14 @@ dt_tensor dt_argmax(dt_tensor t, int64_t dim, int32_t keepdim) {
   return guard_t([&] { return make(at::argmax(DT_ARG(t), dim, keepdim != 0)); });
 }
 
+dt_tensor dt_topk(dt_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, dt_tensor* indices) {
+  return guard_t([&] { return values_indices(at::topk(DT_ARG(t), k, dim, largest != 0, sorted != 0), indices); });
+}
+
+dt_tensor dt_argsort(dt_tensor t, int64_t dim, int32_t descending, int32_t stable) {
+  return guard_t([&] { return make(at::argsort(DT_ARG(t), stable != 0, dim, descending != 0)); });
+}
+
 // Vector p-norm (torch.linalg.vector_norm) over dims (NULL/0 = all); p may be +-inf.
 dt_tensor dt_norm(dt_tensor t, double p, const int64_t* dims, int32_t ndims, int32_t keepdim) {
   return guard_t([&] { return make(at::linalg_vector_norm(DT_ARG(t), p, dims_of(dims, ndims), keepdim != 0)); });

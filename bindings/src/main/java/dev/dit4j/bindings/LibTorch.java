@@ -65,6 +65,15 @@ public final class LibTorch extends CheckedCalls {
         }
     }
 
+    /** Values and indices of the k largest (or smallest) along dim, in order when {@code sorted}. */
+    public static MemorySegment[] topk(MemorySegment t, long k, long dim, boolean largest, boolean sorted) {
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment indices = scratch.bytes(8);
+            MemorySegment values = checkHandle(Dit4jNative.dt_topk(orNull(t), k, dim, largest ? 1 : 0, sorted ? 1 : 0, indices));
+            return new MemorySegment[] {values, indices.get(ValueLayout.ADDRESS, 0)};
+        }
+    }
+
     public static MemorySegment[] chunk(MemorySegment t, long chunks, long dim) {
         return pieces(t, chunks, dim, false);
     }

@@ -68,6 +68,10 @@ public final class Parity implements Callable<Integer> {
         Device dev = deviceOption.device();
         String model = presetOption.name();
         if (TextEncoderParity.handles(model)) return TextEncoderParity.run(model, weights, inputs, out, dev);
+        if (MicroDiTParity.handles(model)) {
+            new MicroDiTParity(model, weights, inputs, out, cfg).run(dev);
+            return 0;
+        }
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             try (DiffusionModel<?> net = checkedModel(in, dev)) {
                 Tensor x = in.tensors().get("x").to(dev);

@@ -199,6 +199,7 @@ public final class TrainLatents implements Callable<Integer> {
                 if (depth != null) c = c.withDepth(depth);
                 yield classes == null ? c : c.withNumClasses(classes);
             }
+            case MICRODIT -> throw new IllegalArgumentException(model + " is conditioned on captions; train-latents trains on class labels");
         };
     }
 }

@@ -34,6 +34,16 @@ public abstract class DiffusionModel<C extends ModelConfig<?>> extends Module {
      */
     public abstract Tensor forward(Tensor x, Tensor t, Conditioning c);
 
+    /**
+     * The forward with only the tokens {@code keep} [N, K] (int64) carried past the model's
+     * masking point, the others filled in (MicroDiT's deferred masking); null keeps every token.
+     * Models without masking refuse a mask.
+     */
+    public Tensor forward(Tensor x, Tensor t, Conditioning c, Tensor keep) {
+        if (keep != null) throw new UnsupportedOperationException(config.name() + " has no token masking");
+        return forward(x, t, c);
+    }
+
     /** True when the output holds 2C channels: epsilon then the learned-range variance (DiT, U-DiT). */
     public boolean learnsSigma() {
         return config.learnSigma();

@@ -11,7 +11,7 @@ public final class Presets {
 
     /** The architecture a preset name belongs to. */
     public enum Family {
-        DIT(DiT.PRESETS), UVIT(UViT.PRESETS), UDIT(UDiT.PRESETS);
+        DIT(DiT.PRESETS), UVIT(UViT.PRESETS), UDIT(UDiT.PRESETS), MICRODIT(MicroDiT.PRESETS);
 
         private final PresetRegistry<?> registry;
 
@@ -41,6 +41,8 @@ public final class Presets {
             case DIT -> DiT.PRESETS.get(name).withInputSize(size).withInChannels(channels);
             case UDIT -> UDiT.PRESETS.get(name).withInChannels(channels);
             case UVIT -> UViT.PRESETS.get(name).withImgSize(size).withInChannels(channels);
+            // pos_embed is a buffer of the state dict: a loaded 512 px model brings its interpolated table
+            case MICRODIT -> MicroDiT.PRESETS.get(name).withInputSize(size).withInChannels(channels);
         };
     }
 

@@ -750,6 +750,15 @@ public final class Tensor implements AutoCloseable {
 
     public Tensor argmax(long dim, boolean keepdim) { return op(h -> LibTorch.argmax(h, dim, keepdim ? 1 : 0)); }
 
+    /** The k largest values along dim, in descending order, and their int64 indices (torch.topk). */
+    public ValuesIndices topk(long k, long dim) {
+        MemorySegment[] r = call(Use.COMPUTE, this, h -> LibTorch.topk(h, k, dim, true, true));
+        return new ValuesIndices(wrap(r[0]), wrap(r[1]));
+    }
+
+    /** The int64 indices that sort this along dim in ascending order (torch.argsort; ties in no set order). */
+    public Tensor argsort(long dim) { return op(h -> LibTorch.argsort(h, dim, 0, 0)); }
+
     /** p-norm over dims (all when dims is null). */
     public Tensor norm(double p, long[] dims, boolean keepdim) {
         return op(h -> LibTorch.norm(h, p, dims, keepdim ? 1 : 0));

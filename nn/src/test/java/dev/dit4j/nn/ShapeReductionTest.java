@@ -2,6 +2,7 @@ package dev.dit4j.nn;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.dit4j.bindings.TorchException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +36,17 @@ class ShapeReductionTest extends TestSupport {
         assertClose(new double[] {1, 2, 6}, x.add(1).select(0, 0).cumprod(0), 0);
         assertTrue(x.allclose(x.add(1e-9), 0, 1e-8));
         assertFalse(x.allclose(x.add(1e-3), 0, 1e-8));
+    }
+
+    @Test
+    void topkAndArgsort() {
+        Tensor x = Tensor.of(new double[] {0.3, 0.9, 0.1, 0.5, 0.7, 0.2, 0.8, 0.4}, 2, 4);
+        try (Tensor.ValuesIndices top = x.topk(2, 1)) {
+            assertClose(new double[] {0.9, 0.5, 0.8, 0.7}, top.values().flatten(), 0);
+            assertArrayEquals(new long[] {1, 3, 2, 0}, top.indices().flatten().toLongArray());
+        }
+        assertArrayEquals(new long[] {2, 0, 3, 1, 1, 3, 0, 2}, x.argsort(1).flatten().toLongArray());
+        assertThrows(TorchException.class, () -> x.topk(5, 1));
     }
 
     @Test

@@ -6467,6 +6467,134 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_topk {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_LONG,
+            Dit4jNative.C_LONG,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_topk").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_topk"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_tensor dt_topk(dt_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, dt_tensor *indices)
+     * }
+     */
+    public static FunctionDescriptor dt_topk$descriptor() {
+        return dt_topk.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_tensor dt_topk(dt_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, dt_tensor *indices)
+     * }
+     */
+    public static MethodHandle dt_topk$handle() {
+        return dt_topk.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_tensor dt_topk(dt_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, dt_tensor *indices)
+     * }
+     */
+    public static MemorySegment dt_topk$address() {
+        return dt_topk.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_tensor dt_topk(dt_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, dt_tensor *indices)
+     * }
+     */
+    public static MemorySegment dt_topk(MemorySegment t, long k, long dim, int largest, int sorted, MemorySegment indices) {
+        var mh$ = dt_topk.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_topk", t, k, dim, largest, sorted, indices);
+            }
+            return (MemorySegment)mh$.invokeExact(t, k, dim, largest, sorted, indices);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_argsort {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_LONG,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_argsort").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_argsort"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_tensor dt_argsort(dt_tensor t, int64_t dim, int32_t descending, int32_t stable)
+     * }
+     */
+    public static FunctionDescriptor dt_argsort$descriptor() {
+        return dt_argsort.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_tensor dt_argsort(dt_tensor t, int64_t dim, int32_t descending, int32_t stable)
+     * }
+     */
+    public static MethodHandle dt_argsort$handle() {
+        return dt_argsort.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_tensor dt_argsort(dt_tensor t, int64_t dim, int32_t descending, int32_t stable)
+     * }
+     */
+    public static MemorySegment dt_argsort$address() {
+        return dt_argsort.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_tensor dt_argsort(dt_tensor t, int64_t dim, int32_t descending, int32_t stable)
+     * }
+     */
+    public static MemorySegment dt_argsort(MemorySegment t, long dim, int descending, int stable) {
+        var mh$ = dt_argsort.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_argsort", t, dim, descending, stable);
+            }
+            return (MemorySegment)mh$.invokeExact(t, dim, descending, stable);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_norm {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_POINTER,

@@ -40,7 +40,7 @@ public final class Embeddings {
         for (int r = 0; r < grid; r++) {
             for (int c = 0; c < grid; c++) {
                 int base = (r * grid + c) * dim;
-                double col = c / coordinateScale, row = r / coordinateScale;
+                double col = (float) c / (float) coordinateScale, row = (float) r / (float) coordinateScale; // float32 grid, as np.arange(float32)
                 for (int j = 0; j < quarter; j++) {
                     table[base + j] = (float) Math.sin(col * omega[j]);
                     table[base + quarter + j] = (float) Math.cos(col * omega[j]);

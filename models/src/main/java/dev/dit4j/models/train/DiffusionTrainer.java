@@ -108,7 +108,7 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
             if (x0.size(0) != c.batchSize())
                 throw new IllegalArgumentException("batch of " + x0.size(0) + " inputs but " + c.batchSize() + " conditionings");
             Conditioning cond = options.conditionDropout() > 0 ? c.dropped(options.conditionDropout(), gen) : c;
-            Tensor loss = objective.losses((xt, t) -> forward(xt, t, cond), x0, gen).mean();
+            Tensor loss = objective.losses((xt, t, keep) -> forward(xt, t, cond, keep), x0, gen).mean();
             loss.backward();
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
@@ -120,10 +120,10 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
     }
 
     /** The network on x_t, inside an autocast region when one is configured; the output in float32 for the loss. */
-    private Tensor forward(Tensor xt, Tensor t, Conditioning c) {
-        if (options.autocast() == null) return model.forward(xt, t, c);
+    private Tensor forward(Tensor xt, Tensor t, Conditioning c, Tensor keep) {
+        if (options.autocast() == null) return model.forward(xt, t, c, keep);
         try (TensorScope s = TensorScope.open(); Autocast.Region r = Autocast.enable(device, options.autocast())) {
-            return s.keep(model.forward(xt, t, c).to(DType.FLOAT32));
+            return s.keep(model.forward(xt, t, c, keep).to(DType.FLOAT32));
         }
     }
 

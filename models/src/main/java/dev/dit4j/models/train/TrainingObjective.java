@@ -16,6 +16,15 @@ public interface TrainingObjective extends AutoCloseable {
      */
     Tensor losses(Denoiser net, Tensor x0, Generator gen);
 
+    /**
+     * The same with the network's masked form, which the trainer always offers: objectives that
+     * train on a subset of tokens (MicroDiT's deferred masking) override this; the others run
+     * every token.
+     */
+    default Tensor losses(MaskedDenoiser net, Tensor x0, Generator gen) {
+        return losses((x, t) -> net.apply(x, t, null), x0, gen);
+    }
+
     /** Frees device-side schedule tables. */
     @Override
     void close();

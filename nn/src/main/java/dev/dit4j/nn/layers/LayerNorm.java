@@ -8,13 +8,18 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.VarBuilder;
 import io.soabase.recordbuilder.core.RecordBuilder;
 
-/** Layer norm over the last dim, with {@code weight} and {@code bias} unless built without them. */
+/** Layer norm over the last dim, with {@code weight} and {@code bias} unless built without them (or with a weight only). */
 public final class LayerNorm extends Module {
     @RecordBuilder
-    public record Options(long dim, double eps, boolean affine) implements ModuleSpec<LayerNorm>, LayerNormOptionsBuilder.With {
+    public record Options(long dim, double eps, boolean affine, boolean bias) implements ModuleSpec<LayerNorm>, LayerNormOptionsBuilder.With {
         /** No weight and bias (DiT's norms, which adaLN modulates). */
         public Options noAffine() {
             return withAffine(false);
+        }
+
+        /** A weight but no bias (nn.LayerNorm(dim, bias=False): MicroDiT's norms). */
+        public Options noBias() {
+            return withBias(false);
         }
 
         @Override
@@ -25,7 +30,7 @@ public final class LayerNorm extends Module {
 
     /** eps 1e-5 with weight and bias, as nn.LayerNorm(dim). */
     public static Options of(long dim) {
-        return new Options(dim, 1e-5, true);
+        return new Options(dim, 1e-5, true, true);
     }
 
     private final long[] shape;
@@ -38,7 +43,7 @@ public final class LayerNorm extends Module {
         this.shape = new long[] {o.dim()};
         this.eps = o.eps();
         this.weight = o.affine() ? registerParameter("weight", shape, Init.ones()) : null;
-        this.bias = o.affine() ? registerParameter("bias", shape, Init.zeros()) : null;
+        this.bias = o.affine() && o.bias() ? registerParameter("bias", shape, Init.zeros()) : null;
     }
 
     public Tensor forward(Tensor x) {
