@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
                 + "write outputs to safetensors. CLIP text encoders (clip-vit-l-14-text, openclip-vit-h-14-text) take input_ids "
-                + "and write out (the last hidden state) and pooled.")
+                + "and write out (the last hidden state) and pooled. --model sd-vae: encode x to moments, decode z to decoded.")
 public final class Parity implements Callable<Integer> {
     @Mixin
     PresetOption presetOption = new PresetOption();
@@ -72,6 +72,7 @@ public final class Parity implements Callable<Integer> {
             new MicroDiTParity(model, weights, inputs, out, cfg).run(dev);
             return 0;
         }
+        if (VaeParity.handles(model)) return VaeParity.run(model, weights, inputs, out, cfg, dev);
         try (Safetensors.Contents in = Safetensors.read(inputs); TensorScope scope = TensorScope.open(); var g = Autograd.noGrad()) {
             try (DiffusionModel<?> net = checkedModel(in, dev)) {
                 Tensor x = in.tensors().get("x").to(dev);

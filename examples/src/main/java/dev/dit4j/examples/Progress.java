@@ -6,9 +6,11 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * A one-line progress bar for time-budgeted training: the bar fills over the time budget, then
- * step, loss, img/s and time left. On a terminal the line is redrawn in place; piped to a log it
- * prints a line at the first reading, then at most one every 30 s, and the last reading at the end.
+ * A one-line progress bar, for time-budgeted training (the bar fills over the time budget, then
+ * step, loss, img/s and time left) or for a count of items ({@link #ofCount}: the bar fills over
+ * the count, then done/total, items/s and the time left at that rate). On a terminal the line is
+ * redrawn in place; piped to a log it prints a line at the first reading, then at most one every
+ * 30 s, and the last reading at the end.
  */
 final class Progress {
     private static final long LOG_INTERVAL_NANOS = 30_000_000_000L;
@@ -28,6 +30,23 @@ final class Progress {
         this(budgetSeconds, System.out, stdoutIsTerminal(), System::nanoTime);
     }
 
+    /** Progress over {@code total} items (images, files), named {@code unit} in the line. */
+    static Progress ofCount(long total, String unit) {
+        return ofCount(total, unit, System.out, stdoutIsTerminal(), System::nanoTime);
+    }
+
+    static Progress ofCount(long total, String unit, PrintStream out, boolean terminal, LongSupplier nanoClock) {
+        Progress p = new Progress(0, out, terminal, nanoClock);
+        p.total = total;
+        p.unit = unit;
+        return p;
+    }
+
+    private long total = -1;
+    private String unit;
+    private long firstDone = -1;
+    private long firstDoneAt;
+
     Progress(double budgetSeconds, PrintStream out, boolean terminal, LongSupplier nanoClock) {
         this.budgetSeconds = budgetSeconds;
         this.out = out;
@@ -45,7 +64,31 @@ final class Progress {
 
     void update(long step, double loss, double imagesPerSecond) {
         long now = nanoClock.getAsLong();
-        latest = line(step, loss, imagesPerSecond, (now - start) / 1e9);
+        show(line(step, loss, imagesPerSecond, (now - start) / 1e9), now);
+    }
+
+    /**
+     * {@code done} of the total items are finished. The rate, and so the time left, counts the
+     * items done since the first reading, so call this once before the work starts (a resumed run
+     * starts with some done already).
+     */
+    void at(long done) {
+        if (total < 0) throw new IllegalStateException("not a count progress: use update(step, loss, img/s)");
+        long now = nanoClock.getAsLong();
+        if (firstDone < 0) {
+            firstDone = done;
+            firstDoneAt = now;
+        }
+        double seconds = (now - firstDoneAt) / 1e9;
+        double rate = seconds > 0 ? (done - firstDone) / seconds : 0;
+        int filled = (int) (total == 0 ? BAR_WIDTH : Math.min(BAR_WIDTH, BAR_WIDTH * done / total));
+        String left = rate > 0 ? minutesSeconds((total - done) / rate) : "?";
+        show(String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.2f %s/s  %s left", "#".repeat(filled), " ".repeat(BAR_WIDTH - filled),
+                done, total, unit, rate, unit, left), now);
+    }
+
+    private void show(String line, long now) {
+        latest = line;
         if (terminal) {
             // Pads over the rest of a longer previous line.
             out.print("\r" + latest + " ".repeat(Math.max(0, drawnLength - latest.length())));

@@ -112,7 +112,7 @@ public final class TrainLatents implements Callable<Integer> {
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
             System.out.printf("data: %d latents of %dx%dx%d from %s%n", data.size(), shape[0], shape[1], shape[2], latents);
             Presets.Family family = Presets.Family.of(presetOption.name());
-            ModelConfig<? extends DiffusionModel<?>> config = config(family, (int) shape[0], (int) shape[1]);
+            ModelConfig<? extends DiffusionModel<?>> config = config(presetOption.name(), depth, classes, (int) shape[0], (int) shape[1]);
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                 resumeOption.check(net);
                 Files.createDirectories(outOption.dir());
@@ -180,10 +180,12 @@ public final class TrainLatents implements Callable<Integer> {
                 .withSeed(seedOption.seed()).withAutocast(amp);
     }
 
-    /** The preset with this command's overrides, for latents of channels x size x size. */
-    private ModelConfig<? extends DiffusionModel<?>> config(Presets.Family family, int channels, int size) {
-        String model = presetOption.name();
-        return switch (family) {
+    /**
+     * The preset {@code model} with train-latents' overrides (null: the preset's), for latents of
+     * channels x size x size; {@code sample} builds the same model to load what this trains.
+     */
+    static ModelConfig<? extends DiffusionModel<?>> config(String model, Integer depth, Integer classes, int channels, int size) {
+        return switch (Presets.Family.of(model)) {
             case UDIT -> {
                 if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);
                 UDiT.Config c = UDiT.PRESETS.get(model).withInChannels(channels);

@@ -89,4 +89,16 @@ class ProgressTest {
         assertEquals("11:00", Progress.minutesSeconds(660));
         assertEquals("1:00:01", Progress.minutesSeconds(3601));
     }
+
+    @Test
+    void aCountShowsItsRateAndTimeLeftFromTheItemsDoneInThisRun() {
+        Progress p = Progress.ofCount(100, "images", new PrintStream(bytes, true, StandardCharsets.UTF_8), true, () -> now);
+        p.at(40); // resumed with 40 done: they do not count towards the rate
+        assertTrue(printed().endsWith("40/100 images  0.00 images/s  ? left"), printed());
+        after(10);
+        p.at(60);
+        assertEquals("[############        ] 60/100 images  2.00 images/s  0:20 left", printed().substring(printed().lastIndexOf('\r') + 1).strip());
+        p.done();
+        assertThrows(IllegalStateException.class, () -> progress(10, true).at(1), "a time-budget bar has no count");
+    }
 }

@@ -10,10 +10,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Images stored one class per subdirectory (torchvision's ImageFolder layout, as for ImageNet):
@@ -123,19 +126,33 @@ public final class ImageFolder implements Dataset {
         }
     }
 
-    /** Decodes a file to 8-bit RGB; an unreadable or undecodable file is an error naming it. */
+    /**
+     * Decodes a file to 8-bit RGB; an unreadable, undecodable or damaged file is an error naming
+     * it. A decoder's warnings count as damage: javax.imageio's JPEG reader returns a truncated
+     * file's image with its missing end filled in grey, and says so only by a warning.
+     */
     static PillowResize.Pixels readRgb(Path file) {
         Headless.ensure();
         BufferedImage image;
-        try {
-            image = ImageIO.read(file.toFile());
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) throw new IOException("cannot open it");
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new IllegalArgumentException(file + " is not an image that javax.imageio can read (PNG or JPEG)");
+            ImageReader reader = readers.next();
+            List<String> warnings = new ArrayList<>();
+            try {
+                reader.setInput(in, true, true);
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                image = reader.read(0);
+            } catch (RuntimeException e) { // decoders fail on corrupt data with whatever exception their code hits
+                throw new IllegalArgumentException("cannot decode image " + file + ": " + e, e);
+            } finally {
+                reader.dispose();
+            }
+            if (!warnings.isEmpty()) throw new IllegalArgumentException("image " + file + " is damaged or truncated: " + String.join("; ", warnings));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot decode image " + file + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            // Decoders fail on corrupt data with whatever exception their code hits.
-            throw new IllegalArgumentException("cannot decode image " + file + ": " + e, e);
         }
-        if (image == null) throw new IllegalArgumentException(file + " is not an image that javax.imageio can read (PNG or JPEG)");
         return toRgb(image);
     }
 

@@ -148,6 +148,19 @@ class ImageFolderTest {
     }
 
     @Test
+    void aTruncatedJpegIsRefusedNotFilledInGrey() throws IOException {
+        png(dir.resolve("c/whole.jpg"), 48, 48, 0x336699);
+        byte[] whole = Files.readAllBytes(dir.resolve("c/whole.jpg"));
+        Files.write(dir.resolve("c/cut.jpg"), java.util.Arrays.copyOf(whole, whole.length * 9 / 10)); // javax.imageio decodes this, with a warning
+        ImageFolder folder = ImageFolder.open(dir, 48);
+        assertEquals("cut.jpg", folder.file(0).getFileName().toString());
+        float[] chw = new float[3 * 48 * 48];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> folder.readImage(0, chw));
+        assertTrue(e.getMessage().contains("cut.jpg") && e.getMessage().contains("truncated"), e.getMessage());
+        folder.readImage(1, chw);
+    }
+
+    @Test
     void badLayoutsAreRejected() throws IOException {
         assertThrows(IllegalArgumentException.class, () -> ImageFolder.open(dir.resolve("absent"), 16));
         assertThrows(IllegalArgumentException.class, () -> ImageFolder.open(dir, 16), "no classes");

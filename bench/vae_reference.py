@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""SD-VAE throughput of the authors' LDM autoencoder code (U-ViT's libs/autoencoder.py), for
+comparison with bench's VaeThroughput: the real KL-f8 configuration (ch 128, mult 1,2,4,4, 2 res
+blocks, z 4) with random weights, encode_moments and decode of one batch in float32 under
+no_grad, best of --repeats after a warm-up. Prints one JSON line. With --memory SIZE it instead
+decodes one SIZE x SIZE image once and reports the peak resident memory above the start.
+
+    python vae_reference.py --uvit-repo /path/to/U-ViT [--size 256 --batch 1 | --memory 1024]
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+
+
+def resident_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(field)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--uvit-repo", required=True)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--memory", type=int, default=0)
+    args = ap.parse_args()
+    sys.path.insert(0, args.uvit_repo)
+    import torch
+    import torch.nn as nn
+    from libs.autoencoder import Decoder, Encoder, FrozenAutoencoderKL
+    torch.manual_seed(0)
+    ddconfig = dict(double_z=True, z_channels=4, resolution=256, in_channels=3, out_ch=3, ch=128, ch_mult=[1, 2, 4, 4],
+                    num_res_blocks=2, attn_resolutions=[], dropout=0.0)
+    shell = nn.Module()
+    shell.encoder, shell.decoder = Encoder(**ddconfig), Decoder(**ddconfig)
+    shell.quant_conv, shell.post_quant_conv = nn.Conv2d(8, 8, 1), nn.Conv2d(4, 4, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.save(shell.state_dict(), f"{tmp}/w.pth")
+        del shell
+        model = FrozenAutoencoderKL(ddconfig, 4, f"{tmp}/w.pth")
+    with torch.no_grad():
+        if args.memory:
+            z = torch.randn(1, 4, args.memory // 8, args.memory // 8)
+            before = resident_kb("VmRSS")
+            start = time.perf_counter()
+            model.decode(z)
+            print(json.dumps({"impl": "pytorch", "decode": args.memory, "tile": 0, "seconds": round(time.perf_counter() - start, 2),
+                              "peak_mib_above_start": round((resident_kb("VmHWM") - before) / 1024)}))
+            return
+        x = torch.rand(args.batch, 3, args.size, args.size) * 2 - 1
+        z = torch.randn(args.batch, 4, args.size // 8, args.size // 8)
+        encode = decode = float("inf")
+        for r in range(args.repeats + 1):
+            t0 = time.perf_counter()
+            model.encode_moments(x)
+            t1 = time.perf_counter()
+            model.decode(z)
+            t2 = time.perf_counter()
+            if r > 0:
+                encode, decode = min(encode, t1 - t0), min(decode, t2 - t1)
+    print(json.dumps({"impl": "pytorch", "size": args.size, "batch": args.batch, "threads": torch.get_num_threads(),
+                      "encode_img_per_s": round(args.batch / encode, 4), "decode_img_per_s": round(args.batch / decode, 4)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+package dev.dit4j.examples;
+
+import dev.dit4j.examples.options.BatchOption;
+import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.OutputDirOption;
+import dev.dit4j.examples.options.OutputPaths;
+import dev.dit4j.examples.options.SeedOption;
+import dev.dit4j.models.data.ImageFolder;
+import dev.dit4j.models.data.LatentFiles;
+import dev.dit4j.models.vae.AutoencoderKL;
+import dev.dit4j.models.vae.DiagonalGaussian;
+import dev.dit4j.nn.Autograd;
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Generator;
+import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.Torch;
+import dev.dit4j.nn.io.AtomicFiles;
+import dev.dit4j.nn.io.Safetensors;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * Encodes an ImageFolder (class subfolders) into latent shards that {@code train-latents} reads
+ * ({@link LatentFiles}: 'latents' already multiplied by the autoencoder's scale, 'labels'): each
+ * image given ADM's center crop at --image-size, decoded on several threads while the previous
+ * batch is encoded, its latent the posterior mean or a sample of it. Flips as the authors store
+ * them: fast-DiT's extract_features.py draws one random horizontal flip per image, once, and
+ * stores that latent ({@code random}); U-ViT's extract_imagenet_feature.py stores the image and
+ * its mirror as two samples ({@code both}). Shards are written atomically and numbered by their
+ * first image, so an interrupted run resumes at the first missing shard.
+ */
+@Command(name = "extract-latents", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.ExtractLatents",
+        description = "Encode an ImageFolder into latent shards (safetensors 'latents' and 'labels') for train-latents.")
+public final class ExtractLatents implements Callable<Integer> {
+    enum Flip { NONE, RANDOM, BOTH }
+
+    @Option(names = "--images", required = true, description = "ImageFolder root: one subfolder of PNG/JPEG files per class")
+    Path images;
+
+    @Option(names = "--vae", required = true, description = "the autoencoder's weights (diffusers or LDM layout)")
+    Path vae;
+
+    @Option(names = "--vae-scale", converter = Numbers.Positive.class, description = "latent scale factor (default: the autoencoder's, 0.18215 for SD's)")
+    Double vaeScale;
+
+    @Option(names = "--vae-sample", description = "store a sample of each posterior (fast-DiT) instead of its mean")
+    boolean vaeSample;
+
+    @Option(names = "--image-size", converter = Numbers.PositiveInt.class, description = "center-crop side in pixels (default ${DEFAULT-VALUE})")
+    int imageSize = 256;
+
+    @Option(names = "--flip", converter = FlipParser.class, description = "random (fast-DiT), both (U-ViT) or none (default random)")
+    Flip flip = Flip.RANDOM;
+
+    @Option(names = "--shard-size", converter = Numbers.PositiveInt.class, description = "images per shard (default ${DEFAULT-VALUE})")
+    int shardSize = 1024;
+
+    @Option(names = "--workers", converter = Numbers.PositiveInt.class, description = "image decoding threads (default: the processors)")
+    Integer workers;
+
+    @Mixin
+    BatchOption batchOption = new BatchOption(32);
+
+    @Mixin
+    SeedOption seedOption = new SeedOption();
+
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
+
+    @Mixin
+    OutputDirOption outOption = new OutputDirOption(Path.of("out", "latents-data"));
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path out = outOption.dir();
+        OutputPaths.requireFolder(spec, "--out", out);
+        OutputPaths.requireDistinct(spec, "--out", out, "--images", images);
+        Device dev = deviceOption.device();
+        ImageFolder data = ImageFolder.open(images, imageSize);
+        AutoencoderKL.Config config = AutoencoderKL.Config.inferFrom(vae);
+        if (vaeScale != null) config = config.withScalingFactor(vaeScale);
+        if (config.inChannels() != 3) throw new IllegalArgumentException("autoencoder " + vae + " encodes " + config.inChannels() + "-channel images, not RGB");
+        int factor = config.downsampling();
+        if (imageSize % factor != 0) {
+            throw new ParameterException(spec.commandLine(), "--image-size " + imageSize + " is not divisible by " + factor + ", the autoencoder's downsampling");
+        }
+        int shards = (data.size() + shardSize - 1) / shardSize;
+        Files.createDirectories(out);
+        RunSettings.check(out.resolve("settings.txt"), settings(config, data));
+        writeClasses(out.resolve("classes.txt"), data.classes());
+        try (AutoencoderKL autoencoder = config.load(vae, DType.FLOAT32, dev);
+             ExecutorService pool = Executors.newFixedThreadPool(workers != null ? workers : Runtime.getRuntime().availableProcessors())) {
+            autoencoder.eval();
+            System.out.printf("%d images in %d classes from %s at %d px -> %d x %d x %d latents (%s, scale %s, flip %s), %d shards in %s%n",
+                    data.size(), data.classes().size(), images, imageSize, config.embedDim(), imageSize / factor, imageSize / factor,
+                    vaeSample ? "sampled" : "mean", config.scalingFactor(), flip.name().toLowerCase(Locale.ROOT), shards, out);
+            Progress progress = Progress.ofCount(data.size(), "images");
+            int done = 0;
+            List<Integer> todo = new ArrayList<>();
+            for (int s = 0; s < shards; s++) {
+                if (complete(s, data.size())) done += shardLength(s, data.size());
+                else todo.add(s);
+            }
+            if (done > 0) System.out.printf("resuming: %d of %d images already encoded in %s%n", done, data.size(), out);
+            progress.at(done);
+            for (int s : todo) {
+                encodeShard(s, data, autoencoder, pool, dev);
+                done += shardLength(s, data.size());
+                progress.at(done);
+            }
+            progress.done();
+        }
+        System.out.printf("wrote %d shards to %s; train with: ./dit4j train-latents --latents %s --model ...; live tensors %d%n",
+                shards, out, out, Torch.liveTensors());
+        return 0;
+    }
+
+    private Path shard(int s) {
+        return outOption.dir().resolve(String.format("%08d.safetensors", s * shardSize));
+    }
+
+    private int shardLength(int s, int total) {
+        return Math.min(shardSize, total - s * shardSize);
+    }
+
+    private int perImage() {
+        return flip == Flip.BOTH ? 2 : 1;
+    }
+
+    private boolean complete(int s, int total) {
+        Path f = shard(s);
+        if (!Files.exists(f)) return false;
+        try (var source = Safetensors.index(f)) {
+            long[] shape = source.shape("latents");
+            return shape != null && shape[0] == (long) shardLength(s, total) * perImage();
+        }
+    }
+
+    /** One shard: its images decoded on the pool one batch ahead of the encoder, encoded batch by batch, written at once. */
+    private void encodeShard(int s, ImageFolder data, AutoencoderKL autoencoder, ExecutorService pool, Device dev) throws InterruptedException {
+        int first = s * shardSize, length = shardLength(s, data.size()), batch = batchOption.batch();
+        try (TensorScope scope = TensorScope.open(); var noGrad = Autograd.noGrad();
+             Generator gen = Generator.create(Sample.batchSeed(seedOption.seed(), s), dev)) {
+            List<Tensor> latents = new ArrayList<>();
+            List<Tensor> labels = new ArrayList<>();
+            Pending next = decode(pool, data, first, Math.min(batch, length));
+            for (int start = 0; start < length; start += batch) {
+                int n = Math.min(batch, length - start);
+                float[] pixels = await(next);
+                if (start + n < length) next = decode(pool, data, first + start + n, Math.min(batch, length - start - n));
+                try (TensorScope b = TensorScope.open()) {
+                    Tensor x = Tensor.of(pixels, n, 3, imageSize, imageSize).to(dev);
+                    long[] y = new long[n];
+                    for (int i = 0; i < n; i++) y[i] = data.label(first + start + i);
+                    Tensor ys = Tensor.of(y, n);
+                    if (flip == Flip.RANDOM) x = flipSome(x, first + start);
+                    if (flip == Flip.BOTH) { // image i, then its mirror
+                        x = Tensor.stack(List.of(x, x.flip(3)), 1).reshape(2L * n, 3, imageSize, imageSize);
+                        ys = Tensor.stack(List.of(ys, ys), 1).reshape(2L * n);
+                    }
+                    try (DiagonalGaussian posterior = autoencoder.encode(x)) {
+                        Tensor z = (vaeSample ? posterior.sample(gen) : posterior.mean()).mul(autoencoder.scalingFactor());
+                        latents.add(b.keep(z.to(Device.CPU, DType.FLOAT32)));
+                        labels.add(b.keep(ys));
+                    }
+                }
+            }
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("first_image", Integer.toString(first));
+            meta.put("images", Integer.toString(length));
+            meta.put("flip", flip.name().toLowerCase(Locale.ROOT));
+            LatentFiles.write(shard(s), Tensor.cat(latents, 0), Tensor.cat(labels, 0), meta);
+        }
+    }
+
+    /**
+     * fast-DiT's RandomHorizontalFlip, drawn once per image: image i is mirrored when bit 0 of
+     * a hash of (seed, i) is set, so a resumed run flips the same images.
+     */
+    private Tensor flipSome(Tensor x, int firstIndex) {
+        int n = (int) x.size(0);
+        boolean[] mirror = new boolean[n];
+        for (int i = 0; i < n; i++) mirror[i] = (mix(seedOption.seed() ^ (firstIndex + i) * 0x9E3779B97F4A7C15L) & 1) == 1;
+        Tensor mask = Tensor.of(mirror, n, 1, 1, 1).to(x.device());
+        return Tensor.where(mask, x.flip(3), x);
+    }
+
+    /** SplitMix64's finaliser: well-mixed bits from any 64-bit input. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** A batch being decoded: its pixels [n, 3, S, S], complete once every part is. */
+    private record Pending(float[] pixels, List<Future<?>> parts) {}
+
+    /** Starts decoding images [first, first + n) on the pool, one task per image. */
+    private Pending decode(ExecutorService pool, ImageFolder data, int first, int n) {
+        int elements = 3 * imageSize * imageSize;
+        float[] out = new float[n * elements];
+        List<Future<?>> parts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int index = first + i, offset = i * elements;
+            parts.add(pool.submit(() -> {
+                float[] chw = new float[elements];
+                data.readImage(index, chw);
+                System.arraycopy(chw, 0, out, offset, elements);
+            }));
+        }
+        return new Pending(out, parts);
+    }
+
+    /** The batch's pixels once decoded; an image that could not be decoded is reported by name (the rest are cancelled). */
+    private static float[] await(Pending pending) throws InterruptedException {
+        try {
+            for (Future<?> p : pending.parts()) p.get();
+            return pending.pixels();
+        } catch (ExecutionException e) {
+            pending.parts().forEach(p -> p.cancel(false));
+            if (e.getCause() instanceof RuntimeException r) throw r; // ImageFolder names the file
+            throw new IllegalStateException("decoding failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** What the shards depend on; the image and class counts stand for the folder's listing, which numbers the images. */
+    private Map<String, String> settings(AutoencoderKL.Config config, ImageFolder data) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("images", images.toAbsolutePath().normalize() + " (" + data.size() + " images, " + data.classes().size() + " classes)");
+        s.put("vae", vae.toAbsolutePath().normalize().toString());
+        s.put("vae-scale", Double.toString(config.scalingFactor()));
+        s.put("latent", vaeSample ? "sample" : "mean");
+        s.put("image-size", Integer.toString(imageSize));
+        s.put("flip", flip.name().toLowerCase(Locale.ROOT));
+        s.put("shard-size", Integer.toString(shardSize));
+        s.put("seed", Long.toString(seedOption.seed()));
+        return s;
+    }
+
+    private static void writeClasses(Path file, List<String> classes) {
+        byte[] bytes = (String.join("\n", classes) + "\n").getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+    }
+
+    /** {@code --flip}: none, random or both. */
+    static final class FlipParser implements picocli.CommandLine.ITypeConverter<Flip> {
+        @Override
+        public Flip convert(String text) {
+            try {
+                return Flip.valueOf(text.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected random, both or none");
+            }
+        }
+    }
+}

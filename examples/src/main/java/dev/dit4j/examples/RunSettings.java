@@ -1,0 +1,50 @@
+package dev.dit4j.examples;
+
+import dev.dit4j.nn.io.AtomicFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The settings a resumable command's outputs depend on, kept as {@code key=value} lines in its
+ * output folder: the first run writes them, a later run into the same folder must match them, so
+ * that a resumed run never mixes the outputs of two different runs.
+ */
+final class RunSettings {
+    private RunSettings() {}
+
+    /** Writes {@code settings} to {@code file} on a first run; refuses other settings than the saved ones, naming each. */
+    static void check(Path file, Map<String, String> settings) {
+        try {
+            if (!Files.exists(file)) {
+                StringBuilder text = new StringBuilder();
+                new TreeMap<>(settings).forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+                byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+                AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+                return;
+            }
+            Map<String, String> saved = new TreeMap<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                int eq = line.indexOf('=');
+                if (eq > 0) saved.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+            List<String> differ = new ArrayList<>();
+            new TreeMap<>(settings).forEach((k, v) -> {
+                if (!v.equals(saved.get(k))) differ.add(k + " " + saved.get(k) + " there, " + v + " now");
+            });
+            if (!differ.isEmpty()) {
+                throw new IllegalArgumentException(file.getParent() + " holds the outputs of another run (" + String.join("; ", differ)
+                        + "): pass another --out, or that run's options to continue it");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
