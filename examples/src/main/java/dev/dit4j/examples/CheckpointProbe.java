@@ -60,6 +60,7 @@ record CheckpointProbe(Presets.Family family, long channels, long side) {
             case DIT -> "DiT";
             case UVIT -> "U-ViT";
             case UDIT -> "U-DiT";
+            case MICRODIT -> "MicroDiT";
         };
     }
 
