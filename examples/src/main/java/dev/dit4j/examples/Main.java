@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The dit4j command line. With no command it runs the main job on its defaults. */
 @Command(name = "dit4j", mixinStandardHelpOptions = true, version = "dit4j 0.1.0",
         description = "Diffusion transformers in Java on libtorch.",
-        subcommands = {Doctor.class, TrainDiT.class, TrainLatents.class, Sample.class, ExtractLatents.class, MlpDemo.class, Parity.class, Flops.class, Tokenize.class})
+        subcommands = {Doctor.class, TrainDiT.class, TrainLatents.class, Sample.class, ExtractLatents.class, MlpDemo.class, Parity.class, Flops.class, Tokenize.class, T2iDemo.class})
 public final class Main implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
