@@ -110,9 +110,14 @@ final class ImageClassifier extends Module {
 
     /** The 1-channel, 10-class classifier saved by {@link #save}. */
     static ImageClassifier load(java.nio.file.Path file, Device device) {
+        return load(file, 10, device);
+    }
+
+    /** The 1-channel classifier of {@code classes} classes saved by {@link #save}. */
+    static ImageClassifier load(java.nio.file.Path file, int classes, Device device) {
         try (WeightSource source = Safetensors.index(file)) {
             VarBuilder vb = VarBuilder.load(source, DType.FLOAT32, device);
-            ImageClassifier c = new ImageClassifier(vb, 1, 10);
+            ImageClassifier c = new ImageClassifier(vb, 1, classes);
             vb.finish();
             return c;
         }

@@ -81,6 +81,18 @@ public final class Sample implements Callable<Integer> {
     @Option(names = "--labels", split = ",", description = "class labels, used in turn (default: random classes)")
     long[] labels;
 
+    @Option(names = "--prompt", description = "a caption to sample (repeatable): MicroDiT or a U-ViT text model, with --text-encoder")
+    List<String> prompt;
+
+    @Option(names = "--prompts", description = "a UTF-8 file of captions, one a line")
+    Path promptsFile;
+
+    @Option(names = "--text-encoder", description = "the CLIP text encoder (.safetensors/.pt: transformers' or open_clip's layout) for --prompt")
+    Path textEncoder;
+
+    @Option(names = "--vocab", description = "the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, vocab.json + merges.txt, tokenizer.json) (default: open_clip's)")
+    Path vocab;
+
     @Option(names = "--count", converter = Numbers.PositiveInt.class, description = "images to sample (default: one per --labels, else 8)")
     Integer count;
 
@@ -124,6 +136,7 @@ public final class Sample implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (prompt != null || promptsFile != null) return new PromptSample(this).run();
         Device dev = deviceOption.device();
         String model = presetOption.name();
         Presets.Family family = Presets.Family.of(model);
