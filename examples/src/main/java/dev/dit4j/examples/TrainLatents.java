@@ -105,46 +105,47 @@ public final class TrainLatents implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
-        Device dev = deviceOption.device();
         checkOutputs();
-        try (LatentFiles data = LatentFiles.open(latents, List.of())) {
+        try (DataParallelJob job = DataParallelJob.join(deviceOption.device()); LatentFiles data = LatentFiles.open(latents, List.of())) {
+            Device dev = job.device();
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
-            System.out.printf("data: %d latents of %dx%dx%d from %s%n", data.size(), shape[0], shape[1], shape[2], latents);
+            if (job.isMain()) System.out.printf("data: %d latents of %dx%dx%d from %s%n", data.size(), shape[0], shape[1], shape[2], latents);
             Presets.Family family = Presets.Family.of(presetOption.name());
             ModelConfig<? extends DiffusionModel<?>> config = config(presetOption.name(), depth, classes, (int) shape[0], (int) shape[1]);
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                 resumeOption.check(net);
                 Files.createDirectories(outOption.dir());
-                train(net, ema, data, dev, family);
+                train(net, ema, data, job, family);
             }
         }
         return 0;
     }
 
-    /** Trains a model of any family with its authors' objective and optimiser settings. */
-    private void train(DiffusionModel<?> net, DiffusionModel<?> ema, LatentFiles data, Device dev, Presets.Family family) {
+    /** Trains a model of any family with its authors' objective and optimiser settings; data-parallel under the launcher (--batch is global). */
+    private void train(DiffusionModel<?> net, DiffusionModel<?> ema, LatentFiles data, DataParallelJob job, Presets.Family family) {
+        Device dev = job.device();
         int numClasses = net.config().numClasses();
         TrainingObjective objective = family == Presets.Family.UVIT ? NoisePredictionObjective.uvit() : new AdmObjective();
         DiffusionTrainer.Options options = family == Presets.Family.UVIT
                 ? options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03) : options(1e-4);
-        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options);
-             BatchLoader loader = BatchLoader.builder(data, batchOption.batch()).seed(seedOption.seed()).pinMemory(dev.isCuda())
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options, job.group());
+             BatchLoader loader = job.shard(BatchLoader.builder(data, job.perRankBatch(batchOption.batch()))).seed(seedOption.seed()).pinMemory(dev.isCuda())
                      .resumeFrom(resumeOption.restore(trainer)).build()) {
-            System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
+            if (job.isMain()) System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
             long start = System.nanoTime(), startStep = trainer.step();
             while (trainer.step() < steps) {
                 try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
                     Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses));
-                    if (trainer.step() % logEvery == 0) {
+                    if (trainer.step() % logEvery == 0 && job.isMain()) {
                         double seconds = (System.nanoTime() - start) / 1e9;
                         System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", trainer.step(), loss.item(),
                                 (trainer.step() - startStep) * batchOption.batch() / seconds);
                     }
                 }
-                if (trainer.step() % saveEvery == 0) save(trainer, loader);
+                if (trainer.step() % saveEvery == 0) save(trainer, loader, job);
             }
-            save(trainer, loader);
+            save(trainer, loader, job);
         }
     }
 
@@ -168,10 +169,11 @@ public final class TrainLatents implements Callable<Integer> {
         }
     }
 
-    private void save(DiffusionTrainer<?> trainer, BatchLoader loader) {
+    /** Collective under data parallelism: every rank calls it, rank 0 writes. */
+    private void save(DiffusionTrainer<?> trainer, BatchLoader loader, DataParallelJob job) {
         Path checkpoint = outOption.dir().resolve("checkpoint.safetensors");
         trainer.save(checkpoint, Map.of("loader", loader.state().encode()));
-        System.out.printf("saved %s at step %d%n", checkpoint, trainer.step());
+        if (job.isMain()) System.out.printf("saved %s at step %d%n", checkpoint, trainer.step());
     }
 
     private DiffusionTrainer.Options options(double defaultLr) {
