@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Launcher {
     static final String FLAG = "--nproc-per-node";
+    /** The commands that train data-parallel from the launcher's environment (no command: the main job, train). */
+    static final List<String> DATA_PARALLEL_COMMANDS = List.of("train", "train-dit", "train-latents");
 
     private Launcher() {}
 
@@ -61,6 +63,10 @@ final class Launcher {
     /** Starts the workers, relays their output, returns the job's exit status. */
     static int launch(String[] args, Map<String, String> env) throws IOException, InterruptedException {
         int perNode = processesRequested(args);
+        String subcommand = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("train");
+        if (!DATA_PARALLEL_COMMANDS.contains(subcommand)) {
+            throw new IllegalArgumentException(subcommand + " runs in one process: " + FLAG + " is for " + String.join(", ", DATA_PARALLEL_COMMANDS));
+        }
         int nodes = positive(env, "NNODES", 1);
         int nodeRank = positive(env, "NODE_RANK", 0);
         if (nodeRank >= nodes) throw new IllegalArgumentException("NODE_RANK " + nodeRank + " must be below NNODES " + nodes);

@@ -28,4 +28,11 @@ class LauncherTest {
         e = assertThrows(IllegalArgumentException.class, () -> Launcher.launch(args, Map.of("NNODES", "2", "NODE_RANK", "2", "MASTER_ADDR", "n0")));
         assertTrue(e.getMessage().contains("NODE_RANK 2 must be below NNODES 2"), e.getMessage());
     }
+
+    @Test
+    void commandsThatDoNotTrainDataParallelAreRefused() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Launcher.launch(new String[] {"sample", "--count", "4", "--nproc-per-node", "2"}, Map.of()));
+        assertTrue(e.getMessage().contains("sample runs in one process: --nproc-per-node is for train, train-dit, train-latents"), e.getMessage());
+    }
 }
