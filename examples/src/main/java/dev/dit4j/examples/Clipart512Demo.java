@@ -46,14 +46,14 @@ import picocli.CommandLine.Option;
 public final class Clipart512Demo implements Callable<Integer> {
     /** The latent model when --model is not given: DiT-S/4 at {@value #DEFAULT_DEPTH} blocks, 256 tokens of a 64x64 latent. */
     static final String DEFAULT_MODEL = "DiT-S/4";
-    static final int DEFAULT_DEPTH = 4;
+    static final int DEFAULT_DEPTH = 2;
 
     @Option(names = "--images", description = "a folder of PNG clip art, any depth (default: $" + ClipArt.ENV + ", else Debian's "
             + ClipArt.DEBIAN_PACKAGE + " in /usr/share/openclipart/png)")
     Path images;
 
     @Option(names = "--count", converter = Numbers.PositiveInt.class, description = "images to prepare (default ${DEFAULT-VALUE})")
-    int count = 400;
+    int count = 100;
 
     @Option(names = "--size", converter = Numbers.PositiveInt.class, description = "image side in pixels (default ${DEFAULT-VALUE})")
     int size = 512;
@@ -68,19 +68,22 @@ public final class Clipart512Demo implements Callable<Integer> {
     Integer depth;
 
     @Option(names = "--vae-minutes", converter = Numbers.Positive.class, description = "autoencoder training budget (default ${DEFAULT-VALUE})")
-    double vaeMinutes = 11;
+    double vaeMinutes = 10;
 
     @Option(names = "--vae-steps", converter = Numbers.PositiveInt.class, description = "autoencoder steps at most (default ${DEFAULT-VALUE})")
     int vaeSteps = 1_000_000;
 
     @Option(names = "--vae-crop", converter = Numbers.PositiveInt.class, description = "autoencoder training crop side (default ${DEFAULT-VALUE})")
-    int vaeCrop = 128;
+    int vaeCrop = 64;
 
     @Option(names = "--vae-batch", converter = Numbers.PositiveInt.class, description = "autoencoder batch (default ${DEFAULT-VALUE})")
     int vaeBatch = 8;
 
     @Option(names = "--vae-channels", converter = Numbers.PositiveInt.class, description = "autoencoder stem width, a multiple of 32 (default ${DEFAULT-VALUE}; SD: 128)")
     int vaeChannels = 32;
+
+    @Option(names = "--vae-ch-mult", split = ",", description = "autoencoder width multiple per level (default ${DEFAULT-VALUE}; 4 levels: f8)")
+    List<Integer> vaeChannelMult = List.of(1, 1, 2, 2);
 
     @Option(names = "--vae-lr", converter = Numbers.Positive.class, description = "autoencoder learning rate (default ${DEFAULT-VALUE})")
     double vaeLr = 5e-4;
@@ -89,16 +92,19 @@ public final class Clipart512Demo implements Callable<Integer> {
     int heldOut = 8;
 
     @Option(names = "--minutes", converter = Numbers.Positive.class, description = "latent model training budget (default ${DEFAULT-VALUE})")
-    double minutes = 10;
+    double minutes = 9;
 
     @Option(names = "--steps", converter = Numbers.PositiveLong.class, description = "latent model steps at most (default ${DEFAULT-VALUE})")
     long steps = 1_000_000;
 
     @Option(names = "--batch", converter = Numbers.PositiveInt.class, description = "latent model batch (default ${DEFAULT-VALUE})")
-    int batch = 16;
+    int batch = 8;
 
-    @Option(names = "--ema", converter = Numbers.Fraction.class, description = "EMA decay (default ${DEFAULT-VALUE}: the short run's)")
-    double ema = 0.999;
+    @Option(names = "--lr", converter = Numbers.Positive.class, description = "latent model learning rate (default ${DEFAULT-VALUE}: DiT's 1e-4 is for 400K steps)")
+    double lr = 5e-4;
+
+    @Option(names = "--ema", converter = Numbers.Fraction.class, description = "EMA decay (default ${DEFAULT-VALUE}: a horizon of ~200 of the short run's steps)")
+    double ema = 0.995;
 
     @Option(names = "--samples", converter = Numbers.PositiveInt.class, description = "images in the grid (default ${DEFAULT-VALUE})")
     int samples = 16;
@@ -137,7 +143,7 @@ public final class Clipart512Demo implements Callable<Integer> {
         if (vaeFile == null) {
             t = System.nanoTime();
             vaeRun = run(new TrainVae(), "--images", imageDir, "--size", size, "--crop", vaeCrop, "--minutes", vaeMinutes, "--steps", vaeSteps,
-                    "--batch", vaeBatch, "--lr", vaeLr, "--channels", vaeChannels, "--held-out", heldOut, "--report-every", 100,
+                    "--batch", vaeBatch, "--lr", vaeLr, "--channels", vaeChannels, "--ch-mult", join(vaeChannelMult), "--held-out", heldOut, "--report-every", 50, "--psnr-every", Integer.MAX_VALUE,
                     "--out", out.resolve("vae"));
             vaeFile = out.resolve("vae").resolve("vae.safetensors");
             phase("train the autoencoder (" + vaeRun.trainedSteps + " steps)", t);
@@ -150,7 +156,7 @@ public final class Clipart512Demo implements Callable<Integer> {
 
         t = System.nanoTime();
         List<Object> train = new ArrayList<>(List.of("--latents", latents, "--model", preset, "--classes", 1, "--batch", batch, "--steps", steps,
-                "--minutes", minutes, "--ema", ema, "--log-every", 50, "--save-every", Integer.MAX_VALUE, "--out", clear(out.resolve("model"))));
+                "--minutes", minutes, "--lr", lr, "--grad-clip", 1, "--ema", ema, "--log-every", 50, "--save-every", Integer.MAX_VALUE, "--out", clear(out.resolve("model"))));
         if (blocks != null) train.addAll(List.of("--depth", blocks));
         TrainLatents modelRun = run(new TrainLatents(), train.toArray());
         phase("train " + preset + (blocks != null ? " depth " + blocks : "") + " (" + modelRun.trainedSteps + " steps)", t);
@@ -261,6 +267,10 @@ public final class Clipart512Demo implements Callable<Integer> {
             }
         }
         return Files.createDirectories(dir);
+    }
+
+    private static String join(List<Integer> values) {
+        return String.join(",", values.stream().map(String::valueOf).toList());
     }
 
     private void phase(String what, long since) {

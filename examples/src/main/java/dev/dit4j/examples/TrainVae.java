@@ -86,6 +86,9 @@ public final class TrainVae implements Callable<Integer> {
     @Option(names = "--report-every", converter = Numbers.PositiveInt.class, description = "steps between reports (default ${DEFAULT-VALUE})")
     int reportEvery = 50;
 
+    @Option(names = "--psnr-every", converter = Numbers.PositiveInt.class, description = "steps between held-out PSNRs in the reports (default: every report)")
+    Integer psnrEvery;
+
     @Mixin
     OutputDirOption outOption = new OutputDirOption(Path.of("out/vae"));
 
@@ -130,20 +133,24 @@ public final class TrainVae implements Callable<Integer> {
                     AutoencoderTrainer.Losses l = trainer.step(crops(batch(data, indices, dev), side, pick), g);
                     trainedSteps = step;
                     if (step % reportEvery == 0 || step == steps) {
-                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f, held-out PSNR %.2f dB, %.1f s%n", step, steps,
-                                l.total(), l.l1(), l.kl(), AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4)), seconds(start));
+                        String psnr = step % (psnrEvery != null ? psnrEvery : reportEvery) == 0 || step == steps ? String.format(Locale.ROOT,
+                                ", held-out PSNR %.2f dB", AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4))) : "";
+                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f%s, %.1f s%n", step, steps, l.total(), l.l1(), l.kl(),
+                                psnr, seconds(start));
                     }
                 }
             }
-            double psnr = AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4));
+            vae.eval();
+            double psnr;
+            try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); DiagonalGaussian q = vae.encode(heldOutImages, Chunking.slices(4))) {
+                Tensor recon = vae.decode(q.mean(), Chunking.slices(4)).clamp(-1, 1);
+                psnr = AutoencoderTrainer.psnr(recon, heldOutImages);
+                Images.writeGrid(Tensor.cat(List.of(heldOutImages, recon), 0).to(DType.FLOAT32), test.size(), out.resolve("reconstructions.png"));
+            }
             heldOutPsnr = psnr;
             latentScale = unitVarianceScale(vae, data, train, dev);
             Safetensors.save(out.resolve("vae.safetensors"), vae.stateDict(), Map.of("config", config.withScalingFactor(latentScale).toString()));
             writeDiffusersConfig(out.resolve("config.json"), latentScale, zChannels);
-            try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); DiagonalGaussian q = vae.encode(heldOutImages, Chunking.slices(4))) {
-                Tensor recon = vae.decode(q.mean(), Chunking.slices(4)).clamp(-1, 1);
-                Images.writeGrid(Tensor.cat(List.of(heldOutImages, recon), 0).to(DType.FLOAT32), test.size(), out.resolve("reconstructions.png"));
-            }
             System.out.printf(Locale.ROOT, "train-vae: %d steps in %.0f s; held-out reconstruction PSNR %.2f dB; latent scale %.5f; wrote %s and %s%n",
                     trainedSteps, seconds(start), psnr, latentScale, out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
         }
