@@ -11,6 +11,7 @@ import dev.dit4j.nn.io.WeightSource;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Released or trained weights, from safetensors or PyTorch .pt files: a plain state dict (the
@@ -48,10 +49,21 @@ public final class Weights {
 
     /** Copies the weights of {@code file} into {@code model} (strict: every key must match by name and shape). */
     public static void load(Module model, Path file) {
+        load(model, file, Set.of());
+    }
+
+    /**
+     * As {@link #load(Module, Path)}, except that the keys in {@code computed} (a buffer computed
+     * from the configuration, such as a position table at another resolution) keep the model's own
+     * values: they are neither read nor required.
+     */
+    public static void load(Module model, Path file, Set<String> computed) {
         Map<String, Tensor> own = model.stateDict();
         Map<String, Tensor> state = new LinkedHashMap<>();
         try (WeightSource source = open(file)) {
+            for (String k : computed) if (own.containsKey(k)) state.put(k, TensorScope.release(own.get(k).detach()));
             for (String k : source.keys()) {
+                if (computed.contains(k)) continue;
                 Tensor target = own.get(k);
                 // an unexpected key only has to be named, so it is not read
                 state.put(k, target == null ? TensorScope.release(Tensor.zeros(0)) : source.take(k, target.dtype(), target.device()));
