@@ -318,6 +318,7 @@ public final class TrainLatents implements Callable<Integer> {
         String model = presetOption.name();
         long[] caption = data.captionShape();
         String encoder = data.metadata().getOrDefault("text_encoder", "unknown");
+        if (classes != null) throw new IllegalArgumentException("--classes applies to class-conditional presets; " + latents + " holds captions");
         if (captionWidth != null && captionWidth != caption[1])
             throw new IllegalArgumentException("--caption-width " + captionWidth + " but " + latents + " holds " + caption[1] + "-wide caption embeddings");
         return switch (Presets.Family.of(model)) {
@@ -327,11 +328,15 @@ public final class TrainLatents implements Callable<Integer> {
                 if (width != null) c = c.withDim(width).withMixerDim(width);
                 if (captionWidth != null) c = c.withCaptionChannels(captionWidth);
                 requireWidth(model, c.captionChannels(), caption[1], encoder);
+                if (size != stage().latentSize()) System.out.printf("note: stage %d is the authors' %d px (%dx%d latents at 8x); these latents are %dx%d%n",
+                        stage().number(), stage().imageSize(), stage().latentSize(), stage().latentSize(), size, size);
                 yield c;
             }
             case UVIT -> {
                 UViT.Config c = UViT.PRESETS.get(model);
                 if (!c.textConditional()) throw new IllegalArgumentException(model + " is class-conditional; captioned latents train a U-ViT text preset (e.g. mscoco_uvit_small) or MicroDiT");
+                for (String o : List.of("--stage", "--mask-ratio"))
+                    if (given(o)) throw new IllegalArgumentException(o + " applies to MicroDiT, not to " + model);
                 c = c.withImgSize(size).withInChannels(channels);
                 if (depth != null) c = c.withDepth(depth);
                 if (width != null) c = c.withWidth(width, Math.max(1, width / 64));

@@ -170,10 +170,22 @@ class CaptionedLatentsTest {
         }
     }
 
+    /** The same images listed in a JSON-lines manifest instead (image 1 with its three captions). */
+    private Path manifest() throws Exception {
+        Path folder = captionedImages(), file = dir.resolve("manifest.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 5; i++) {
+            String captions = Files.readString(folder.resolve("img" + i + ".txt")).strip().replace("\n", "\", \"");
+            lines.append("{\"file\": \"images/img").append(i).append(".png\", \"captions\": [\"").append(captions).append("\"]}\n");
+        }
+        Files.writeString(file, lines);
+        return file;
+    }
+
     @Test
-    void uvitTextTrainsOnTheSameShardsAndSamples() throws Exception {
+    void uvitTextTrainsOnManifestShardsAndSamples() throws Exception {
         long live = Torch.liveTensors();
-        Path images = captionedImages(), vae = SampleTest.tinyVae(dir, 4), text = textEncoder(WIDTH), shards = dir.resolve("shards");
+        Path images = manifest(), vae = SampleTest.tinyVae(dir, 4), text = textEncoder(WIDTH), shards = dir.resolve("shards");
         assertEquals(0, extract(images, vae, text, shards, "--flip", "both"));
         try (LatentFiles data = LatentFiles.open(shards, List.of())) {
             assertEquals(10, data.size(), "each image and its mirror");
@@ -212,6 +224,8 @@ class CaptionedLatentsTest {
         assertTrue(noCaptions.contains("holds no caption embeddings: extract them with extract-latents --captions"), noCaptions);
         String badStage = run(new TrainLatents(), train(shards, dir.resolve("o"), "--model", "MicroDiT_Tiny_2", "--stage", "7"));
         assertTrue(badStage.contains("expected 1, 2, 3 or 4"), badStage);
+        String uvitStage = run(new TrainLatents(), train(shards, dir.resolve("o"), "--model", "mscoco_uvit_small", "--caption-width", "32", "--stage", "1"));
+        assertTrue(uvitStage.contains("--stage applies to MicroDiT"), uvitStage);
     }
 
     /** What {@code body} prints to stdout. */
