@@ -205,11 +205,11 @@ public final class TrainLatents implements Callable<Integer> {
         Recipe recipe = micro ? microDiTRecipe((MicroDiT) net, dev) : uvitTextRecipe(dev);
         long total = given("--steps") || !micro ? steps : stage().steps();
         int batch = given("--batch") || !micro ? batchOption.batch() : stage().batch();
-        LrSchedule schedule = recipe.schedule(total);
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, recipe.objective(), recipe.options(), job.group());
              BatchLoader loader = job.shard(BatchLoader.builder(data.byIndex(), job.perRankBatch(batch))).seed(seedOption.seed()).pinMemory(dev.isCuda())
                      .resumeFrom(resumeOption.restore(trainer)).build();
              TensorScope runScope = TensorScope.open()) {
+            LrSchedule schedule = recipe.schedule(total); // after the trainer, which owns the objective, so a refusal frees it
             Tensor empty = data.emptyCaption().to(dev);
             if (job.isMain()) System.out.printf("model: %s, %,d parameters; %s; from step %d to %d, batch %d%n", net.describe(), net.parameterCount(),
                     recipe.describe(), trainer.step(), total, batch);

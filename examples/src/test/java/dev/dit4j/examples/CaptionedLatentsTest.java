@@ -205,6 +205,7 @@ class CaptionedLatentsTest {
 
     @Test
     void mismatchesAreNamed() throws Exception {
+        long live = Torch.liveTensors();
         Path images = captionedImages(), vae = SampleTest.tinyVae(dir, 4), text = textEncoder(WIDTH), shards = dir.resolve("shards");
         String noEncoder = run(new ExtractLatents(), "--images", images.toString(), "--vae", vae.toString(), "--image-size", "64", "--captions",
                 "--out", dir.resolve("x").toString());
@@ -224,8 +225,12 @@ class CaptionedLatentsTest {
         assertTrue(noCaptions.contains("holds no caption embeddings: extract them with extract-latents --captions"), noCaptions);
         String badStage = run(new TrainLatents(), train(shards, dir.resolve("o"), "--model", "MicroDiT_Tiny_2", "--stage", "7"));
         assertTrue(badStage.contains("expected 1, 2, 3 or 4"), badStage);
+        String warmup = run(new TrainLatents(), train(shards, dir.resolve("o"), "--model", "MicroDiT_Tiny_2", "--width", "64", "--depth", "1",
+                "--caption-width", "32", "--steps", "2"));
+        assertTrue(warmup.contains("warms up for 2500 steps") && warmup.contains("pass --warmup below --steps"), warmup);
         String uvitStage = run(new TrainLatents(), train(shards, dir.resolve("o"), "--model", "mscoco_uvit_small", "--caption-width", "32", "--stage", "1"));
         assertTrue(uvitStage.contains("--stage applies to MicroDiT"), uvitStage);
+        assertEquals(live, Torch.liveTensors(), "refusals free what they made");
     }
 
     /** What {@code body} prints to stdout. */
