@@ -218,7 +218,7 @@ public final class TrainLatents implements Callable<Integer> {
                 long epoch = loader.state().epoch(); // the batch's: each epoch shows another of an image's captions
                 try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
                     trainer.learningRate(schedule.at(trainer.step()));
-                    Tensor captions = data.captions(b.labels().toLongArray(), epoch, seedOption.seed()).to(dev);
+                    Tensor captions = data.captions(b.labels().toLongArray(), epoch, seedOption.seed()).to(dev).to(DType.FLOAT32);
                     Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), CaptionConditioning.of(net, captions, empty));
                     if (trainer.step() % logEvery == 0 && job.isMain()) {
                         double seconds = (System.nanoTime() - start) / 1e9;

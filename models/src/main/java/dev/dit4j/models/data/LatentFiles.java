@@ -207,7 +207,8 @@ public final class LatentFiles implements Dataset, AutoCloseable {
     }
 
     /**
-     * One caption embedding per sample of {@code indices}, float32 [n, T, D] on the CPU: of each
+     * One caption embedding per sample of {@code indices}, [n, T, D] on the CPU in the stored dtype
+     * (float16 from extract-latents: half the bytes to move; convert on the device): of each
      * sample's captions the one {@link CaptionedImages#draw} picks for (seed, epoch, sample), so each
      * epoch may show an image with another of its captions, and a run repeats.
      */
@@ -222,7 +223,7 @@ public final class LatentFiles implements Dataset, AutoCloseable {
                 int count = Math.toIntExact(c.start()[image + 1] - c.start()[image]);
                 rows.add(c.embeddings().narrow(0, c.start()[image] + CaptionedImages.draw(count, i, epoch, seed), 1));
             }
-            return scope.keep(Tensor.cat(rows, 0).to(DType.FLOAT32));
+            return scope.keep(Tensor.cat(rows, 0));
         }
     }
 
