@@ -15,8 +15,11 @@ import java.util.Locale;
  * <p>{@code steps} is where the stage ends in the authors' step count: stages 2 and 4 continue
  * the previous stage's run (composer's load_path restores optimizer and timestamp), so stage 2
  * trains 30,000 steps to 280,000 and stage 4 5,000 to 55,000; stage 3 loads weights only and
- * counts from 0. {@code emaStart} is -1 where the stage keeps no EMA (its checkpoint's EMA is the
- * weights themselves).
+ * counts from 0. (res_512_finetune.yaml names the 256 px fine-tuning run as its load_path, whose
+ * 256-token position table cannot load into the 512 px model; stage 4 continues stage 3.)
+ * {@code emaStart} is -1 where the stage keeps no EMA (its checkpoint's EMA is the weights
+ * themselves); the EMA's start follows composer's ema_start (see
+ * {@link DiffusionTrainer.Options#emaStart()}).
  */
 public record MicroDiTStage(int number, String name, int imageSize, double posInterpScale, double maskRatio, double pMean, double pStd,
                             double lr, long warmup, boolean cosine, double floor, long steps, double gradClip, double emaDecay,

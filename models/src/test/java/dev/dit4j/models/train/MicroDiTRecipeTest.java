@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
+import dev.dit4j.models.MicroDiT;
+import dev.dit4j.models.Weights;
+import dev.dit4j.models.embed.Embeddings;
+import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
@@ -11,6 +15,7 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** MicroDiT's training recipe: the authors' four stages, their learning-rate schedules, an EMA that starts at a step. */
@@ -88,6 +93,28 @@ class MicroDiTRecipeTest {
         double q = (1 + Math.cos(Math.PI / 4)) / 2; // tau = 1/4 and 3/4 of the cosine give q and 1 - q of the way down
         assertArrayEquals(new double[] {0, 5e-4, 1e-3, 1e-3 * (0.33 + 0.67 * q), 1e-3 * (0.33 + 0.67 * 0.5), 1e-3 * (0.33 + 0.67 * (1 - q)), 1e-3 * 0.33},
                 java.util.stream.LongStream.range(0, 7).mapToDouble(short1::at).toArray(), 1e-15, "a short run's cosine ends at its own length");
+    }
+
+    @Test
+    void stageThreeLoadsLowResolutionWeightsWithThePositionTableRecomputed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        long live = Torch.liveTensors();
+        MicroDiT.Config at256 = MicroDiT.TINY_2.with(b -> b.inputSize(8).dim(32).depth(2).headDim(16).multipleOf(32).captionChannels(16)
+                .mixerDepth(2).mixerDim(32));
+        MicroDiT.Config at512 = at256.withInputSize(16).withPosInterpScale(MicroDiTStage.PRETRAIN_512.posInterpScale());
+        java.nio.file.Path file = dir.resolve("stage2.safetensors");
+        try (TensorScope s = TensorScope.open(); MicroDiT low = at256.create(Device.CPU, 1); MicroDiT high = at512.create(Device.CPU, 2)) {
+            dev.dit4j.nn.io.Safetensors.save(file, low.stateDict());
+            StateDictMismatch e = assertThrows(StateDictMismatch.class, () -> Weights.load(high, file));
+            assertTrue(e.getMessage().contains("pos_embed"), "the 16-token table does not fit 64 tokens: " + e.getMessage());
+            Weights.load(high, file, Set.of("pos_embed"));
+            var lowState = low.stateDict();
+            high.stateDict().forEach((k, v) -> {
+                if (!k.equals("pos_embed")) assertArrayEquals(lowState.get(k).toFloatArray(), v.toFloatArray(), 0, k);
+            });
+            assertArrayEquals(Embeddings.sincos2d(32, 8, 2.0).toFloatArray(), high.stateDict().get("pos_embed").toFloatArray(), 0,
+                    "the 8x8 grid's table at pos_interp_scale 2, as the authors' stage 3 computes it");
+        }
+        assertEquals(live, Torch.liveTensors());
     }
 
     private static final DiT.Config TINY = new DiT.Config("tiny", 2, 32, 1, 2, 2.0, 1, 8, 4, false, 0.1);
