@@ -50,15 +50,20 @@ public interface ModelConfig<M extends Module> {
 
     default M load(Path file, DType dtype, Device device) {
         try (WeightSource source = Weights.open(file)) {
-            VarBuilder vb = VarBuilder.load(source, dtype, device);
-            M model = build(vb);
-            try {
-                vb.finish();
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            return model;
+            return load(source, dtype, device);
         }
+    }
+
+    /** A model built from an open source (which the caller still owns), e.g. one already probed for its shapes. */
+    default M load(WeightSource source, DType dtype, Device device) {
+        VarBuilder vb = VarBuilder.load(source, dtype, device);
+        M model = build(vb);
+        try {
+            vb.finish();
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
     }
 }
