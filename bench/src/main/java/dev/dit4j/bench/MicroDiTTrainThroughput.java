@@ -21,13 +21,13 @@ import java.util.Locale;
  * in windows after a warm-up; prints one JSON line with img/s. The PyTorch side is
  * bench/microdit_train_reference.py; bench/compare-microdit-train.sh runs both, alternating.
  *
- * <p>Options: --mask-ratio 0.75 --batch 8 --warmup 2 --steps 2 --windows 3 --device cpu
+ * <p>Options: --mask-ratio 0.75 --batch 8 --warmup 1 --steps 1 --windows 3 --device cpu
  */
 public final class MicroDiTTrainThroughput {
     public static void main(String[] args) {
         DiTTrainThroughput.Args a = new DiTTrainThroughput.Args(args);
         double maskRatio = Double.parseDouble(a.get("mask-ratio", "0.75"));
-        int batch = a.integer("batch", 8), warmup = a.integer("warmup", 2), steps = a.integer("steps", 2), windows = a.integer("windows", 3);
+        int batch = a.integer("batch", 8), warmup = a.integer("warmup", 1), steps = a.integer("steps", 1), windows = a.integer("windows", 3);
         Device device = Device.parse(a.get("device", "cpu"));
         MicroDiT.Config cfg = MicroDiT.TINY_2;
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withLr(2.4e-4).withWeightDecay(0.1).withGradClip(0.5);
