@@ -29,8 +29,8 @@ import java.util.Set;
  * {@link LinkedHashMap}, lists to {@link ArrayList}, tuples to unmodifiable lists, sets to
  * {@link LinkedHashSet}, ints to {@link Long} (or {@link BigInteger}), floats to {@link Double},
  * bytes to byte arrays, namespace-like objects to the map of their attributes, and data types to
- * {@link PythonObject}s. Cyclic or absurdly deep results are
- * rejected, since Java's equals, hashCode and toString would overflow the stack on them.
+ * {@link PythonObject}s. Cyclic or absurdly deep results are rejected, since Java's equals,
+ * hashCode and toString would overflow the stack on them.
  */
 final class PickleReader {
     static final int MAX_DEPTH = 256;

@@ -24,9 +24,9 @@ import java.util.zip.ZipFile;
  * and training checkpoints hold: dicts, lists, tuples, sets, numbers, strings, bytes, tensors,
  * argparse namespaces, and the few plain values composer's checkpoints add (wall-clock times,
  * numpy arrays, torch's version), kept as {@link PythonObject}s without being made. Anything
- * else, such as a reference to {@code os.system}, is rejected, so
- * an untrusted file can at worst fail to load. Tensors load on the CPU whatever device they were
- * saved from; Parameters load as plain tensors.
+ * else, such as a reference to {@code os.system}, is rejected, so an untrusted file can at worst
+ * fail to load. Tensors load on the CPU whatever device they were saved from; Parameters load as
+ * plain tensors.
  */
 public final class TorchCheckpoint {
     private TorchCheckpoint() {}
