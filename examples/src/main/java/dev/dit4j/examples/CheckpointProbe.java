@@ -28,6 +28,9 @@ record CheckpointProbe(Presets.Family family, long channels, long side) {
         long[] stem = w.shape("x_embedder.proj.weight");
         long[] positions = w.shape("pos_embed");
         if (w.shape("t_embedder_1.mlp.0.weight") != null && stem != null) return new CheckpointProbe(Presets.Family.UDIT, stem[1], -1);
+        if (w.shape("mask_token") != null && stem != null && stem.length == 4) { // MicroDiT: DiT's stem, plus the un-masking token
+            return new CheckpointProbe(Presets.Family.MICRODIT, stem[1], side(positions, 0, stem[3]));
+        }
         if (stem != null && stem.length == 4) return new CheckpointProbe(Presets.Family.DIT, stem[1], side(positions, 0, stem[3]));
         long[] uvitStem = w.shape("patch_embed.proj.weight");
         if (uvitStem != null && uvitStem.length == 4) {

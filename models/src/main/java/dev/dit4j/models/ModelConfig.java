@@ -41,8 +41,9 @@ public interface ModelConfig<M extends Module> {
 
     /**
      * A float32 model built from {@code file} ({@code .safetensors}, or {@code .pt}/{@code .pth}/
-     * {@code .bin} from torch.save; a training checkpoint's EMA weights are preferred). Missing,
-     * unexpected and mis-shaped keys are reported together in one exception.
+     * {@code .bin} from torch.save; a training checkpoint's EMA weights are preferred; a composer
+     * checkpoint gives its {@code state/model/dit.*}). Missing, unexpected and mis-shaped keys are
+     * reported together in one exception.
      */
     default M load(Path file, Device device) {
         return load(file, DType.FLOAT32, device);
