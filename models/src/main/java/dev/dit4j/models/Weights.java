@@ -15,9 +15,11 @@ import java.util.Set;
 
 /**
  * Released or trained weights, from safetensors or PyTorch .pt files: a plain state dict (the
- * official DiT-XL-2-256x256.pt), or a training checkpoint whose EMA weights are preferred (as the
- * reference's find_model does). {@link ModelConfig#load} builds a model from them;
- * {@link #load(Module, Path)} copies them into a model that exists already.
+ * official DiT-XL-2-256x256.pt, MicroDiT's dit_4_channel_37M_real_and_synthetic_data.pt), a
+ * training checkpoint whose EMA weights are preferred (as the reference's find_model does), or a
+ * composer Trainer checkpoint (MicroDiT's train.py), whose DiT is {@code state/model/dit.*}.
+ * {@link ModelConfig#load} builds a model from them; {@link #load(Module, Path)} copies them into
+ * a model that exists already.
  */
 public final class Weights {
     private Weights() {}
@@ -76,16 +78,45 @@ public final class Weights {
         }
     }
 
-    /** A torch.save'd dict: its "ema" state dict when present (train.py checkpoints), else "model", else itself. */
+    /**
+     * A torch.save'd dict: a composer checkpoint's DiT ({@link #composerDiT}); else its "ema" state
+     * dict when present (train.py checkpoints), else "model", else itself.
+     */
     static Map<String, Tensor> stateDictOf(Object root, Path file) {
         if (!(root instanceof Map<?, ?> map)) throw new CheckpointException(file + " does not hold a dict of weights");
+        if (map.get("state") instanceof Map<?, ?> state && state.get("model") instanceof Map<?, ?> model) return composerDiT(model, file);
         Object chosen = map.get("ema") instanceof Map<?, ?> ema ? ema : map.get("model") instanceof Map<?, ?> m ? m : map;
+        return tensors(chosen, "", file);
+    }
+
+    /**
+     * Composer's Trainer saves {"state": {"model": the ComposerModel's state dict, "optimizers", ...},
+     * "rng": ...}. MicroDiT's model keeps the network as "dit" beside its frozen VAE and text
+     * encoder, so the DiT is the "dit." entries, prefix removed. That is also the EMA when one
+     * ran: composer's EMA swaps its weights into the model before each checkpoint (the training
+     * weights then sit in the algorithm's state), and the authors' train.py applies none.
+     */
+    private static Map<String, Tensor> composerDiT(Map<?, ?> model, Path file) {
+        Map<String, Tensor> dit = tensors(model, COMPOSER_DIT, file);
+        if (dit.isEmpty()) {
+            throw new CheckpointException("composer checkpoint " + file + " holds no DiT: none of the " + model.size()
+                    + " keys of state/model starts with '" + COMPOSER_DIT + "'");
+        }
+        return dit;
+    }
+
+    private static final String COMPOSER_DIT = "dit.";
+
+    /** The entries of a state dict whose keys start with {@code prefix}, prefix removed; each must be a tensor. */
+    private static Map<String, Tensor> tensors(Object stateDict, String prefix, Path file) {
         Map<String, Tensor> state = new LinkedHashMap<>();
-        for (var e : ((Map<?, ?>) chosen).entrySet()) {
+        for (var e : ((Map<?, ?>) stateDict).entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (!key.startsWith(prefix)) continue;
             if (!(e.getValue() instanceof Tensor t)) {
-                throw new CheckpointException(file + ": entry '" + e.getKey() + "' is not a tensor, so this is not a state dict");
+                throw new CheckpointException(file + ": entry '" + key + "' is not a tensor, so this is not a state dict");
             }
-            state.put(String.valueOf(e.getKey()), t);
+            state.put(key.substring(prefix.length()), t);
         }
         return state;
     }
