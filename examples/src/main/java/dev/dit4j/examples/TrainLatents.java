@@ -109,6 +109,9 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--steps", converter = Numbers.PositiveLong.class, description = "train until this many steps in all (default ${DEFAULT-VALUE})")
     long steps = 1000;
 
+    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "stop after this long if --steps are not done first")
+    Double minutes;
+
     @Mixin
     LrOption lrOption = LrOption.recipeDefault(); // the family's, see TrainLatents.properties
 
@@ -179,7 +182,8 @@ public final class TrainLatents implements Callable<Integer> {
                      .resumeFrom(resumeOption.restore(trainer)).build()) {
             if (job.isMain()) System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
             long start = System.nanoTime(), startStep = trainer.step();
-            while (trainer.step() < steps) {
+            double budget = minutes != null ? minutes * 60 : Double.POSITIVE_INFINITY;
+            while (trainer.step() < steps && job.agree((System.nanoTime() - start) / 1e9 < budget)) { // all ranks stop at the same step
                 try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
                     Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses));
                     if (trainer.step() % logEvery == 0 && job.isMain()) {
@@ -191,8 +195,12 @@ public final class TrainLatents implements Callable<Integer> {
                 if (trainer.step() % saveEvery == 0) save(trainer, loader, job);
             }
             save(trainer, loader, job);
+            trainedSteps = trainer.step();
         }
     }
+
+    /** Set by a run: the step it ended at. */
+    long trainedSteps;
 
     /**
      * A text model on captioned latents: MicroDiT in its stage's recipe, or U-ViT's MS-COCO recipe;

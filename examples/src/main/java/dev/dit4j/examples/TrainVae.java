@@ -33,10 +33,13 @@ import picocli.CommandLine.Option;
 
 /**
  * Trains a (reduced-width) AutoencoderKL on an image folder with {@link AutoencoderTrainer}: L1
- * plus a small KL term, AdamW. A seeded part of the images is held out; their reconstruction
- * PSNR is reported as training goes and at the end, with a figure of originals over
- * reconstructions. The weights are written in the LDM layout, so {@code AutoencoderKL.load}
- * (and {@code parity --model sd-vae}) read them back.
+ * plus a small KL term, AdamW, on whole images or on random crops of them ({@code --crop}, what
+ * fits a CPU at 512 px), for a number of steps or minutes. A seeded part of the images is held
+ * out; their reconstruction PSNR at the full size is reported as training goes and at the end,
+ * with a figure of originals over reconstructions. The weights are written in the LDM layout, so
+ * {@code AutoencoderKL.load} (and {@code parity --model sd-vae}) read them back, with a diffusers
+ * config.json beside them giving the latent scale that brings the training images' latents to
+ * unit variance (LDM's scale_by_std), which {@code extract-latents} and {@code sample} then use.
  */
 @Command(name = "train-vae", mixinStandardHelpOptions = true,
         description = "Train an AutoencoderKL (L1 + KL) on an image folder; report held-out reconstruction PSNR.")
@@ -49,6 +52,12 @@ public final class TrainVae implements Callable<Integer> {
 
     @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "training steps (default ${DEFAULT-VALUE})")
     int steps = 500;
+
+    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "stop after this long if --steps are not done first")
+    Double minutes;
+
+    @Option(names = "--crop", converter = Numbers.PositiveInt.class, description = "train on random crops of this side (default: whole images)")
+    Integer crop;
 
     @Mixin
     BatchOption batchOption = new BatchOption(8);
@@ -77,6 +86,9 @@ public final class TrainVae implements Callable<Integer> {
     @Option(names = "--report-every", converter = Numbers.PositiveInt.class, description = "steps between reports (default ${DEFAULT-VALUE})")
     int reportEvery = 50;
 
+    @Option(names = "--psnr-every", converter = Numbers.PositiveInt.class, description = "steps between held-out PSNRs in the reports (default: every report)")
+    Integer psnrEvery;
+
     @Mixin
     OutputDirOption outOption = new OutputDirOption(Path.of("out/vae"));
 
@@ -93,6 +105,10 @@ public final class TrainVae implements Callable<Integer> {
         AutoencoderKL.Config config = AutoencoderKL.SD.withName("AutoencoderKL trained on " + images.getFileName()).withChannels(channels)
                 .withChannelMult(channelMult).withNumResBlocks(resBlocks).withZChannels(zChannels).withEmbedDim(zChannels);
         if (size % config.downsampling() != 0) throw new IllegalArgumentException("--size " + size + " is not divisible by " + config.downsampling());
+        int side = crop != null ? crop : size;
+        if (side > size || side % config.downsampling() != 0) {
+            throw new IllegalArgumentException("--crop " + side + " must be at most --size " + size + " and divisible by " + config.downsampling());
+        }
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < data.size(); i++) order.add(i);
         Collections.shuffle(order, new Random(seedOption.seed()));
@@ -105,31 +121,82 @@ public final class TrainVae implements Callable<Integer> {
                 new AutoencoderTrainer.Options(lr, klWeight, 0)); Generator g = Generator.create(seedOption.seed(), dev);
              TensorScope scope = TensorScope.open()) {
             Tensor heldOutImages = batch(data, test, dev);
-            System.out.printf(Locale.ROOT, "train-vae: %d training and %d held-out images at %d px, %,d parameters, f%d, %d latent channels%n",
-                    train.size(), test.size(), size, vae.parameterCount(), config.downsampling(), zChannels);
+            System.out.printf(Locale.ROOT, "train-vae: %d training and %d held-out images at %d px%s, %,d parameters, f%d, %d latent channels%n",
+                    train.size(), test.size(), size, side < size ? " (trained on " + side + " px crops)" : "", vae.parameterCount(),
+                    config.downsampling(), zChannels);
             long start = System.nanoTime();
-            for (int step = 1; step <= steps; step++) {
+            double budget = minutes != null ? minutes * 60 : Double.POSITIVE_INFINITY;
+            for (int step = 1; step <= steps && seconds(start) < budget; step++) {
                 try (TensorScope s = TensorScope.open()) {
                     List<Integer> indices = new ArrayList<>();
                     for (int i = 0; i < batchOption.batch(); i++) indices.add(train.get(pick.nextInt(train.size())));
-                    AutoencoderTrainer.Losses l = trainer.step(batch(data, indices, dev), g);
+                    AutoencoderTrainer.Losses l = trainer.step(crops(batch(data, indices, dev), side, pick), g);
+                    trainedSteps = step;
                     if (step % reportEvery == 0 || step == steps) {
-                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f, held-out PSNR %.2f dB, %.1f s%n", step, steps,
-                                l.total(), l.l1(), l.kl(), AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4)),
-                                (System.nanoTime() - start) / 1e9);
+                        String psnr = step % (psnrEvery != null ? psnrEvery : reportEvery) == 0 || step == steps ? String.format(Locale.ROOT,
+                                ", held-out PSNR %.2f dB", AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4))) : "";
+                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f%s, %.1f s%n", step, steps, l.total(), l.l1(), l.kl(),
+                                psnr, seconds(start));
                     }
                 }
             }
-            double psnr = AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4));
-            Safetensors.save(out.resolve("vae.safetensors"), vae.stateDict(), Map.of("config", config.toString()));
+            vae.eval();
+            double psnr;
             try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); DiagonalGaussian q = vae.encode(heldOutImages, Chunking.slices(4))) {
                 Tensor recon = vae.decode(q.mean(), Chunking.slices(4)).clamp(-1, 1);
+                psnr = AutoencoderTrainer.psnr(recon, heldOutImages);
                 Images.writeGrid(Tensor.cat(List.of(heldOutImages, recon), 0).to(DType.FLOAT32), test.size(), out.resolve("reconstructions.png"));
             }
-            System.out.printf(Locale.ROOT, "train-vae: held-out reconstruction PSNR %.2f dB; wrote %s and %s%n", psnr,
-                    out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
+            heldOutPsnr = psnr;
+            latentScale = unitVarianceScale(vae, data, train, dev);
+            Safetensors.save(out.resolve("vae.safetensors"), vae.stateDict(), Map.of("config", config.withScalingFactor(latentScale).toString()));
+            writeDiffusersConfig(out.resolve("config.json"), latentScale, zChannels);
+            System.out.printf(Locale.ROOT, "train-vae: %d steps in %.0f s; held-out reconstruction PSNR %.2f dB; latent scale %.5f; wrote %s and %s%n",
+                    trainedSteps, seconds(start), psnr, latentScale, out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
         }
         return 0;
+    }
+
+    /** Set by a run: the steps taken, the held-out PSNR in dB and the latent scale written to config.json. */
+    int trainedSteps;
+    double heldOutPsnr;
+    double latentScale;
+
+    /** Training images (the first in the seeded order) whose latents set the scale. */
+    private static final int SCALE_IMAGES = 8;
+
+    /**
+     * LDM's scale_by_std: one over the standard deviation of the posterior means of up to
+     * {@value #SCALE_IMAGES} training images, so that diffusion sees latents of unit variance.
+     */
+    private static double unitVarianceScale(AutoencoderKL vae, ImageFolder data, List<Integer> train, Device dev) {
+        vae.eval();
+        try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad();
+             DiagonalGaussian q = vae.encode(batch(data, train.subList(0, Math.min(SCALE_IMAGES, train.size())), dev), Chunking.slices(4))) {
+            return 1 / Math.sqrt(q.mean().var(new long[] {0, 1, 2, 3}, 1, false).item());
+        }
+    }
+
+    /** The scale where diffusers keeps it (and {@code AutoencoderKL.Config.inferFrom} reads it). */
+    private static void writeDiffusersConfig(Path file, double scale, int latentChannels) throws java.io.IOException {
+        Files.writeString(file, String.format(Locale.ROOT, "{\"_class_name\": \"AutoencoderKL\", \"latent_channels\": %d, \"scaling_factor\": %s}%n",
+                latentChannels, Double.toString(scale)));
+    }
+
+    /** A random {@code side} x {@code side} window of each image (the images themselves when they are that size). */
+    private static Tensor crops(Tensor images, int side, Random pick) {
+        long size = images.size(2);
+        if (side == size) return images;
+        List<Tensor> parts = new ArrayList<>();
+        for (int i = 0; i < images.size(0); i++) {
+            int top = pick.nextInt((int) size - side + 1), left = pick.nextInt((int) size - side + 1);
+            parts.add(images.narrow(0, i, 1).narrow(2, top, side).narrow(3, left, side));
+        }
+        return Tensor.cat(parts, 0);
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
     }
 
     private static Tensor batch(ImageFolder data, List<Integer> indices, Device dev) {

@@ -132,6 +132,11 @@ public final class ImageFolder implements Dataset {
      * file's image with its missing end filled in grey, and says so only by a warning.
      */
     static PillowResize.Pixels readRgb(Path file) {
+        return toRgb(decode(file));
+    }
+
+    /** Decodes a file as {@link #readRgb} does, keeping its colour model (alpha included). */
+    static BufferedImage decode(Path file) {
         Headless.ensure();
         BufferedImage image;
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
@@ -153,7 +158,7 @@ public final class ImageFolder implements Dataset {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot decode image " + file + ": " + e.getMessage(), e);
         }
-        return toRgb(image);
+        return image;
     }
 
     /**

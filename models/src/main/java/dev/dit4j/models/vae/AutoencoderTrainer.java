@@ -65,8 +65,14 @@ public final class AutoencoderTrainer implements AutoCloseable {
     public static double psnr(AutoencoderKL vae, Tensor images, Chunking chunking) {
         vae.eval();
         try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); DiagonalGaussian q = vae.encode(images, chunking)) {
-            Tensor recon = vae.decode(q.mean(), chunking).clamp(-1, 1);
-            double mse = recon.sub(images).square().mean().item();
+            return psnr(vae.decode(q.mean(), chunking).clamp(-1, 1), images);
+        }
+    }
+
+    /** PSNR in dB of {@code reconstructed} against {@code images}, both in [-1, 1]. */
+    public static double psnr(Tensor reconstructed, Tensor images) {
+        try (TensorScope s = TensorScope.open()) {
+            double mse = reconstructed.sub(images).square().mean().item();
             return 10 * Math.log10(4 / mse); // the peak-to-peak range is 2
         }
     }
