@@ -83,6 +83,14 @@ final class EmojiCaptions implements AutoCloseable {
         }
     }
 
+    /** The first image [1, 3, S, S] with {@code caption} among its captions, or null when none has it. */
+    Tensor imageCaptioned(String caption) {
+        for (int i = 0; i < size(); i++) {
+            if (captions.subList(first[i], first[i + 1]).contains(caption)) return images.narrow(0, i, 1);
+        }
+        return null;
+    }
+
     @Override
     public void close() {
         images.close();

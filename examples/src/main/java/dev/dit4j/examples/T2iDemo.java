@@ -215,7 +215,7 @@ public final class T2iDemo implements Callable<Integer> {
      * "heavy black heart").
      */
     static final List<String> EMOJI_PROMPTS = List.of("grinning face", "blue heart", "large red circle", "pizza", "rocket", "cat face",
-            "sun with face", "green apple", "red heart", "blue apple", "green cat face", "purple circle face", "yellow rocket",
+            "sun with face", "green apple", "red heart", "blue apple", "green cat face", "orange cat face", "yellow rocket",
             "red pizza", "blue sun", "grinning cat face with heart");
 
     /** Real captioned images (emoji with their names): trains, then samples a grid of seen and novel prompts. */
@@ -230,9 +230,27 @@ public final class T2iDemo implements Callable<Integer> {
             try (DiffusionModel<?> net = config.create(dev, seed); DiffusionModel<?> ema = config.create(dev, seed)) {
                 System.out.printf("model: %s, %,d parameters%n", net.describe(), net.parameterCount());
                 train(net, ema, micro, text, emojis::batch, dev, seed);
-                for (String p : EMOJI_PROMPTS) System.out.printf("prompt '%s': %s%n", p, emojis.captions().contains(p) ? "a training caption" : "novel");
+                List<String> seen = EMOJI_PROMPTS.stream().filter(emojis.captions()::contains).toList();
+                List<String> novel = EMOJI_PROMPTS.stream().filter(p -> !seen.contains(p)).toList();
+                System.out.printf("prompts: %d training captions %s, %d novel %s%n", seen.size(), seen, novel.size(), novel);
                 try (TensorScope s = TensorScope.open()) {
-                    CaptionedGrid.write(sample(ema, micro, w, text, EMOJI_PROMPTS, dev, seed), EMOJI_PROMPTS, 8, out.resolve("grid.png"));
+                    // rows: samples of training captions, the real emoji they name, samples of novel prompts
+                    Tensor samples = sample(ema, micro, w, text, EMOJI_PROMPTS, dev, seed);
+                    List<Tensor> cells = new ArrayList<>();
+                    List<String> captions = new ArrayList<>();
+                    for (int i = 0; i < seen.size(); i++) {
+                        cells.add(samples.narrow(0, EMOJI_PROMPTS.indexOf(seen.get(i)), 1));
+                        captions.add(seen.get(i));
+                    }
+                    for (String p : seen) {
+                        cells.add(emojis.imageCaptioned(p));
+                        captions.add("real: " + p);
+                    }
+                    for (String p : novel) {
+                        cells.add(samples.narrow(0, EMOJI_PROMPTS.indexOf(p), 1));
+                        captions.add(p);
+                    }
+                    CaptionedGrid.write(Tensor.cat(cells, 0), captions, Math.max(seen.size(), novel.size()), out.resolve("grid.png"));
                 }
             }
         }

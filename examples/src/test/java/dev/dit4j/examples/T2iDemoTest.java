@@ -27,7 +27,7 @@ class T2iDemoTest {
     @TempDir
     Path dir;
 
-    /** Four 8x8 images of flat colours, each with two captions. */
+    /** Four 8x8 images of flat colours, each with two captions; one ("blue heart") is a prompt of the grid. */
     private Path captionedFolder() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("emoji"));
         String[] names = {"red", "green", "blue", "yellow"};
@@ -36,7 +36,7 @@ class T2iDemoTest {
             BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
             for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) image.setRGB(x, y, rgb[i]);
             ImageIO.write(image, "png", folder.resolve(names[i] + ".png").toFile());
-            Files.write(folder.resolve(names[i] + ".txt"), List.of(names[i] + " square", "large " + names[i] + " square"));
+            Files.write(folder.resolve(names[i] + ".txt"), List.of(names[i] + " square", i == 2 ? "blue heart" : "large " + names[i] + " square"));
         }
         return folder;
     }
@@ -57,7 +57,7 @@ class T2iDemoTest {
             assertEquals(0, new CommandLine(new T2iDemo()).execute(tiny(run.get(0), out, run.subList(1, run.size()).toArray(String[]::new))), run.toString());
             for (String f : List.of("grid.png", "checkpoint.safetensors", "text-encoder.safetensors")) assertTrue(Files.isRegularFile(out.resolve(f)), out + "/" + f);
             BufferedImage grid = ImageIO.read(out.resolve("grid.png").toFile());
-            assertTrue(grid.getWidth() > 8 * 128 && grid.getHeight() > 2 * 128, "a grid of 16 captioned cells, 8 across");
+            assertTrue(grid.getWidth() > 15 * 128 && grid.getHeight() > 3 * 128, "rows of 1 seen prompt, its real image and 15 novel prompts");
         }
         assertEquals(live, Torch.liveTensors(), "t2i-demo frees every tensor it made");
     }
