@@ -234,25 +234,36 @@ public final class T2iDemo implements Callable<Integer> {
                 List<String> novel = EMOJI_PROMPTS.stream().filter(p -> !seen.contains(p)).toList();
                 System.out.printf("prompts: %d training captions %s, %d novel %s%n", seen.size(), seen, novel.size(), novel);
                 try (TensorScope s = TensorScope.open()) {
-                    // rows: samples of training captions, the real emoji they name, samples of novel prompts
+                    // rows: samples of training captions, the real emoji they name, samples of novel prompts (blank cells fill short rows)
                     Tensor samples = sample(ema, micro, w, text, EMOJI_PROMPTS, dev, seed);
+                    int columns = Math.max(1, Math.max(seen.size(), novel.size()));
                     List<Tensor> cells = new ArrayList<>();
                     List<String> captions = new ArrayList<>();
-                    for (int i = 0; i < seen.size(); i++) {
-                        cells.add(samples.narrow(0, EMOJI_PROMPTS.indexOf(seen.get(i)), 1));
-                        captions.add(seen.get(i));
+                    for (String p : seen) {
+                        cells.add(samples.narrow(0, EMOJI_PROMPTS.indexOf(p), 1));
+                        captions.add(p);
                     }
+                    blanks(cells, captions, columns);
                     for (String p : seen) {
                         cells.add(emojis.imageCaptioned(p));
                         captions.add("real: " + p);
                     }
+                    blanks(cells, captions, columns);
                     for (String p : novel) {
                         cells.add(samples.narrow(0, EMOJI_PROMPTS.indexOf(p), 1));
                         captions.add(p);
                     }
-                    CaptionedGrid.write(Tensor.cat(cells, 0), captions, Math.max(seen.size(), novel.size()), out.resolve("grid.png"));
+                    CaptionedGrid.write(Tensor.cat(cells, 0), captions, columns, out.resolve("grid.png"));
                 }
             }
+        }
+    }
+
+    /** White uncaptioned cells up to the end of the grid's current row. */
+    private static void blanks(List<Tensor> cells, List<String> captions, int columns) {
+        while (cells.size() % columns != 0) {
+            cells.add(Tensor.ones(new long[] {1, 3, FashionScenes.SIZE, FashionScenes.SIZE}, DType.FLOAT32, Device.CPU));
+            captions.add("");
         }
     }
 
