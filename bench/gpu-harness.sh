@@ -5,6 +5,8 @@
 #
 #   bench/gpu-harness.sh /path/to/facebookresearch-DiT            # on a CUDA machine
 #   bench/gpu-harness.sh /path/to/facebookresearch-DiT --smoke    # tiny sizes on the CPU: checks the harness
+#   bench/gpu-harness.sh [--smoke]                                # with what bench/device-pack.sh packed
+#                                                                 # (the JDK, the jar, DiT's code, timm)
 #
 # Needs: python with torch (CUDA build on a GPU machine; its libtorch is what dit4j's shim is built
 # against unless LIBTORCH says otherwise), numpy and timm for the reference; a JDK >= 22 (JAVA_HOME,
@@ -14,9 +16,13 @@
 # bf16), PYTHON (python3), ROUNDS (2).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-repo=${1:?usage: gpu-harness.sh /path/to/DiT-checkout [--smoke]}
+repo="$root/.cache/device/dit-reference"
+if [ $# -gt 0 ] && [ "$1" != "--smoke" ]; then repo=$1; shift; fi
+[ -f "$repo/models.py" ] || { echo "usage: gpu-harness.sh [/path/to/DiT-checkout] [--smoke] (or run bench/device-pack.sh first)" >&2; exit 1; }
 smoke=false
-[ "${2:-}" = "--smoke" ] && smoke=true
+[ "${1:-}" = "--smoke" ] && smoke=true
+# timm for DiT's models.py: the wheel device-pack.sh fetched, imported from the zip (an installed timm also serves)
+for whl in "$root"/.cache/device/timm-*.whl; do [ -f "$whl" ] && export PYTHONPATH="$whl${PYTHONPATH:+:$PYTHONPATH}"; done
 python=${PYTHON:-python3}
 rounds=${ROUNDS:-2}
 

@@ -19,18 +19,26 @@ import java.util.Arrays;
 record CheckpointProbe(Presets.Family family, long channels, long side) {
     static CheckpointProbe of(Path weights) {
         try (WeightSource w = Weights.open(weights)) {
-            long[] stem = w.shape("x_embedder.proj.weight");
-            long[] positions = w.shape("pos_embed");
-            if (w.shape("t_embedder_1.mlp.0.weight") != null && stem != null) return new CheckpointProbe(Presets.Family.UDIT, stem[1], -1);
-            if (stem != null && stem.length == 4) return new CheckpointProbe(Presets.Family.DIT, stem[1], side(positions, 0, stem[3]));
-            long[] uvitStem = w.shape("patch_embed.proj.weight");
-            if (uvitStem != null && uvitStem.length == 4) {
-                long[] context = w.shape("context_embed.weight");
-                long extras = w.keys().contains("label_emb.weight") ? 2 : context != null ? -1 : 1; // text: 1 + tokens, unknown here
-                return new CheckpointProbe(Presets.Family.UVIT, uvitStem[1], extras < 0 ? -1 : side(positions, extras, uvitStem[3]));
-            }
-            return new CheckpointProbe(null, -1, -1);
+            return of(w);
         }
+    }
+
+    /** Reads shapes only, so {@code w} can then build the model (a .pt file is read once). */
+    static CheckpointProbe of(WeightSource w) {
+        long[] stem = w.shape("x_embedder.proj.weight");
+        long[] positions = w.shape("pos_embed");
+        if (w.shape("t_embedder_1.mlp.0.weight") != null && stem != null) return new CheckpointProbe(Presets.Family.UDIT, stem[1], -1);
+        if (w.shape("mask_token") != null && stem != null && stem.length == 4) { // MicroDiT: DiT's stem, plus the un-masking token
+            return new CheckpointProbe(Presets.Family.MICRODIT, stem[1], side(positions, 0, stem[3]));
+        }
+        if (stem != null && stem.length == 4) return new CheckpointProbe(Presets.Family.DIT, stem[1], side(positions, 0, stem[3]));
+        long[] uvitStem = w.shape("patch_embed.proj.weight");
+        if (uvitStem != null && uvitStem.length == 4) {
+            long[] context = w.shape("context_embed.weight");
+            long extras = w.keys().contains("label_emb.weight") ? 2 : context != null ? -1 : 1; // text: 1 + tokens, unknown here
+            return new CheckpointProbe(Presets.Family.UVIT, uvitStem[1], extras < 0 ? -1 : side(positions, extras, uvitStem[3]));
+        }
+        return new CheckpointProbe(null, -1, -1);
     }
 
     /** sqrt(tokens - extras) patches of {@code patch}, or -1 when the table is not [1, T, D] with a square T - extras. */

@@ -6,8 +6,15 @@ import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.SeedOption;
+import dev.dit4j.models.data.CaptionedImages;
+import dev.dit4j.models.data.Dataset;
 import dev.dit4j.models.data.ImageFolder;
 import dev.dit4j.models.data.LatentFiles;
+import dev.dit4j.models.text.ClipTextConfig;
+import dev.dit4j.models.text.ClipTextEncoder;
+import dev.dit4j.models.text.ClipTextWeights;
+import dev.dit4j.models.text.ClipTokenizer;
+import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.models.vae.DiagonalGaussian;
 import dev.dit4j.nn.Autograd;
@@ -49,14 +56,34 @@ import picocli.CommandLine.Spec;
  * stores that latent ({@code random}); U-ViT's extract_imagenet_feature.py stores the image and
  * its mirror as two samples ({@code both}). Shards are written atomically and numbered by their
  * first image, so an interrupted run resumes at the first missing shard.
+ *
+ * <p>With {@code --captions} (text-to-image, as MicroDiT's and U-ViT's authors precompute their
+ * data), --images is a folder of images with same-stem .txt captions (one a line: several lines,
+ * several captions) or a JSONL/CSV manifest ({@link CaptionedImages}), and each shard also holds
+ * every caption's hidden states from a CLIP text encoder, float16, and the empty caption's
+ * ({@link LatentFiles}: 'captions', 'caption_counts', 'empty_caption'); train-latents draws one
+ * caption per image per epoch.
  */
 @Command(name = "extract-latents", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.ExtractLatents",
-        description = "Encode an ImageFolder into latent shards (safetensors 'latents' and 'labels') for train-latents.")
+        description = "Encode an ImageFolder into latent shards (safetensors 'latents' and 'labels'; with --captions, also caption embeddings) for train-latents.")
 public final class ExtractLatents implements Callable<Integer> {
     enum Flip { NONE, RANDOM, BOTH }
 
-    @Option(names = "--images", required = true, description = "ImageFolder root: one subfolder of PNG/JPEG files per class")
+    @Option(names = "--images", required = true, description = "ImageFolder root: one subfolder of PNG/JPEG files per class"
+            + " (with --captions: images with same-stem .txt captions, or a .jsonl/.csv manifest)")
     Path images;
+
+    @Option(names = "--captions", description = "store each image's caption embeddings beside its latent (needs --text-encoder)")
+    boolean captions;
+
+    @Option(names = "--text-encoder", description = "the CLIP text encoder for --captions (.safetensors/.pt: transformers' or open_clip's layout)")
+    Path textEncoder;
+
+    @Option(names = "--vocab", description = "the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, vocab.json + merges.txt, tokenizer.json) (default: open_clip's)")
+    Path vocab;
+
+    @Option(names = "--text-preset", description = "clip-vit-l-14-text or openclip-vit-h-14-text (default: by the weights' layout)")
+    String textPreset;
 
     @Option(names = "--vae", required = true, description = "the autoencoder's weights (diffusers or LDM layout)")
     Path vae;
@@ -100,7 +127,11 @@ public final class ExtractLatents implements Callable<Integer> {
         OutputPaths.requireFolder(spec, "--out", out);
         OutputPaths.requireDistinct(spec, "--out", out, "--images", images);
         Device dev = deviceOption.device();
-        ImageFolder data = ImageFolder.open(images, imageSize);
+        if (captions && textEncoder == null) throw new ParameterException(spec.commandLine(), "--captions needs --text-encoder: the CLIP text encoder to embed them with");
+        if (!captions && textEncoder != null) throw new ParameterException(spec.commandLine(), "--text-encoder is for --captions");
+        CaptionedImages captioned = captions ? CaptionedImages.open(images, imageSize) : null;
+        Dataset data = captions ? captioned : ImageFolder.open(images, imageSize);
+        ClipTextConfig textConfig = captions ? textConfig() : null;
         AutoencoderKL.Config config = AutoencoderKL.Config.inferFrom(vae);
         if (vaeScale != null) config = config.withScalingFactor(vaeScale);
         if (config.inChannels() != 3) throw new IllegalArgumentException("autoencoder " + vae + " encodes " + config.inChannels() + "-channel images, not RGB");
@@ -110,11 +141,14 @@ public final class ExtractLatents implements Callable<Integer> {
         }
         int shards = (data.size() + shardSize - 1) / shardSize;
         Files.createDirectories(out);
-        RunSettings.check(out.resolve("settings.txt"), settings(config, data));
-        writeClasses(out.resolve("classes.txt"), data.classes());
+        RunSettings.check(out.resolve("settings.txt"), settings(config, data, textConfig));
+        if (!captions) writeClasses(out.resolve("classes.txt"), data.classes());
         try (AutoencoderKL autoencoder = config.load(vae, DType.FLOAT32, dev);
-             ExecutorService pool = Executors.newFixedThreadPool(workers != null ? workers : Runtime.getRuntime().availableProcessors())) {
+             ExecutorService pool = Executors.newFixedThreadPool(workers != null ? workers : Runtime.getRuntime().availableProcessors());
+             CaptionEmbedder text = captions ? new CaptionEmbedder(textConfig, dev) : null) {
             autoencoder.eval();
+            if (text != null) System.out.printf("captions: %d for %d images, embedded by %s (%d tokens x %d)%n", captioned.captionCount(), data.size(),
+                    textEncoder, text.tokens(), textConfig.width());
             System.out.printf("%d images in %d classes from %s at %d px -> %d x %d x %d latents (%s, scale %s, flip %s), %d shards in %s%n",
                     data.size(), data.classes().size(), images, imageSize, config.embedDim(), imageSize / factor, imageSize / factor,
                     vaeSample ? "sampled" : "mean", config.scalingFactor(), flip.name().toLowerCase(Locale.ROOT), shards, out);
@@ -128,7 +162,7 @@ public final class ExtractLatents implements Callable<Integer> {
             if (done > 0) System.out.printf("resuming: %d of %d images already encoded in %s%n", done, data.size(), out);
             progress.at(done);
             for (int s : todo) {
-                encodeShard(s, data, autoencoder, pool, dev);
+                encodeShard(s, data, autoencoder, pool, dev, text);
                 done += shardLength(s, data.size());
                 progress.at(done);
             }
@@ -156,12 +190,13 @@ public final class ExtractLatents implements Callable<Integer> {
         if (!Files.exists(f)) return false;
         try (var source = Safetensors.index(f)) {
             long[] shape = source.shape("latents");
-            return shape != null && shape[0] == (long) shardLength(s, total) * perImage();
+            return shape != null && shape[0] == (long) shardLength(s, total) * perImage() && (!captions || source.shape(LatentFiles.CAPTIONS) != null);
         }
     }
 
     /** One shard: its images decoded on the pool one batch ahead of the encoder, encoded batch by batch, written at once. */
-    private void encodeShard(int s, ImageFolder data, AutoencoderKL autoencoder, ExecutorService pool, Device dev) throws InterruptedException {
+    private void encodeShard(int s, Dataset data, AutoencoderKL autoencoder, ExecutorService pool, Device dev, CaptionEmbedder text)
+            throws InterruptedException {
         int first = s * shardSize, length = shardLength(s, data.size()), batch = batchOption.batch();
         try (TensorScope scope = TensorScope.open(); var noGrad = Autograd.noGrad();
              Generator gen = Generator.create(Sample.batchSeed(seedOption.seed(), s), dev)) {
@@ -193,7 +228,13 @@ public final class ExtractLatents implements Callable<Integer> {
             meta.put("first_image", Integer.toString(first));
             meta.put("images", Integer.toString(length));
             meta.put("flip", flip.name().toLowerCase(Locale.ROOT));
-            LatentFiles.write(shard(s), Tensor.cat(latents, 0), Tensor.cat(labels, 0), meta);
+            if (text == null) {
+                LatentFiles.write(shard(s), Tensor.cat(latents, 0), Tensor.cat(labels, 0), meta);
+            } else {
+                meta.put("text_encoder", textEncoder.toAbsolutePath().normalize().toString());
+                meta.put("text_width", Integer.toString(text.config().width()));
+                LatentFiles.write(shard(s), Tensor.cat(latents, 0), Tensor.cat(labels, 0), text.shard((CaptionedImages) data, first, length), meta);
+            }
         }
     }
 
@@ -220,7 +261,7 @@ public final class ExtractLatents implements Callable<Integer> {
     private record Pending(float[] pixels, List<Future<?>> parts) {}
 
     /** Starts decoding images [first, first + n) on the pool, one task per image. */
-    private Pending decode(ExecutorService pool, ImageFolder data, int first, int n) {
+    private Pending decode(ExecutorService pool, Dataset data, int first, int n) {
         int elements = 3 * imageSize * imageSize;
         float[] out = new float[n * elements];
         List<Future<?>> parts = new ArrayList<>();
@@ -248,9 +289,14 @@ public final class ExtractLatents implements Callable<Integer> {
     }
 
     /** What the shards depend on; the image and class counts stand for the folder's listing, which numbers the images. */
-    private Map<String, String> settings(AutoencoderKL.Config config, ImageFolder data) {
+    private Map<String, String> settings(AutoencoderKL.Config config, Dataset data, ClipTextConfig text) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("images", images.toAbsolutePath().normalize() + " (" + data.size() + " images, " + data.classes().size() + " classes)");
+        if (text != null) {
+            s.put("captions", Integer.toString(((CaptionedImages) data).captionCount()));
+            s.put("text-encoder", textEncoder.toAbsolutePath().normalize() + " (" + text.name() + ", width " + text.width() + ")");
+            s.put("vocab", vocab == null ? "open_clip's" : vocab.toAbsolutePath().normalize().toString());
+        }
         s.put("vae", vae.toAbsolutePath().normalize().toString());
         s.put("vae-scale", Double.toString(config.scalingFactor()));
         s.put("latent", vaeSample ? "sample" : "mean");
@@ -259,6 +305,64 @@ public final class ExtractLatents implements Callable<Integer> {
         s.put("shard-size", Integer.toString(shardSize));
         s.put("seed", Long.toString(seedOption.seed()));
         return s;
+    }
+
+    /** The text encoder's configuration: --text-preset's, else the preset of the weights' layout, sized as the weights are. */
+    private ClipTextConfig textConfig() {
+        if (textPreset != null) return ClipTextWeights.configFor(ClipTextConfig.PRESETS.get(textPreset), textEncoder);
+        ClipTextConfig cfg = ClipTextWeights.configFor(ClipTextConfig.OPENCLIP_VIT_H_14, textEncoder);
+        return cfg.layout() == ClipTextConfig.Layout.TRANSFORMERS ? ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, textEncoder) : cfg;
+    }
+
+    /** The text encoder and its tokenizer: every caption of a shard's images to hidden states [M, T, D], float16 on the CPU. */
+    private final class CaptionEmbedder implements AutoCloseable {
+        private final ClipTextEncoder encoder;
+        private final ClipTokenizer tokenizer;
+        private final Tensor empty;
+
+        CaptionEmbedder(ClipTextConfig config, Device dev) {
+            int context = Math.min(ClipTokenizer.CONTEXT_LENGTH, config.contextLength());
+            tokenizer = ClipTokenizer.open(vocab != null ? vocab : OpenClipVocabularyFile.path()).withContextLength(context);
+            encoder = config.load(textEncoder, DType.FLOAT32, dev);
+            encoder.eval();
+            try (TensorScope s = TensorScope.open(); var g = Autograd.noGrad()) {
+                empty = s.keep(encoder.encode(tokenizer, List.of("")).to(Device.CPU, DType.FLOAT16));
+            }
+        }
+
+        ClipTextConfig config() {
+            return encoder.config();
+        }
+
+        int tokens() {
+            return tokenizer.contextLength();
+        }
+
+        /** The captions of images [first, first + n): their embeddings in image order, each image's count, the empty caption's. */
+        LatentFiles.Captions shard(CaptionedImages data, int first, int n) {
+            List<String> all = new ArrayList<>();
+            long[] counts = new long[n];
+            for (int i = 0; i < n; i++) {
+                List<String> c = data.captions(first + i);
+                counts[i] = c.size();
+                all.addAll(c);
+            }
+            try (TensorScope s = TensorScope.open(); var g = Autograd.noGrad()) {
+                List<Tensor> parts = new ArrayList<>();
+                for (int from = 0; from < all.size(); from += batchOption.batch()) {
+                    List<String> chunk = all.subList(from, Math.min(all.size(), from + batchOption.batch()));
+                    parts.add(encoder.encode(tokenizer, chunk).to(Device.CPU, DType.FLOAT16));
+                }
+                Tensor embeddings = s.keep(Tensor.cat(parts, 0));
+                return new LatentFiles.Captions(embeddings, s.keep(Tensor.of(counts, n)), empty);
+            }
+        }
+
+        @Override
+        public void close() {
+            encoder.close();
+            empty.close();
+        }
     }
 
     private static void writeClasses(Path file, List<String> classes) {

@@ -123,13 +123,26 @@ final class PromptSample {
         }
     }
 
+    /**
+     * The --model preset at the latent side and channels of the weights (the authors' released files are
+     * 512 px: a 64 x 64 latent, position table at pos_interp_scale 2), so they load unchanged.
+     */
+    private MicroDiT.Config sizedByFile(MicroDiT.Config preset) {
+        if (preset == null) return null;
+        CheckpointProbe probe = CheckpointProbe.of(s.weights);
+        if (probe.family() != Presets.Family.MICRODIT || probe.side() <= 0) return preset; // the strict load names what differs
+        int side = Math.toIntExact(probe.side());
+        return preset.withInputSize(side).withInChannels(Math.toIntExact(probe.channels()))
+                .withPosInterpScale(preset.posInterpScale() * side / preset.inputSize());
+    }
+
     /** The checkpoint's own configuration where it records one, else the --model preset; a model without text conditioning is refused by name. */
     private ModelConfig<? extends DiffusionModel<?>> config(Map<String, String> meta) {
         String model = s.presetOption.name();
         Presets.Family family = Presets.Family.of(model);
         String recorded = meta.get("config");
         ModelConfig<? extends DiffusionModel<?>> config = switch (family) {
-            case MICRODIT -> recorded != null ? ConfigText.parse(MicroDiT.Config.class, recorded, s.weights.toString()) : MicroDiT.PRESETS.get(model);
+            case MICRODIT -> recorded != null ? ConfigText.parse(MicroDiT.Config.class, recorded, s.weights.toString()) : sizedByFile(MicroDiT.PRESETS.get(model));
             case UVIT -> recorded != null ? ConfigText.parse(UViT.Config.class, recorded, s.weights.toString()) : UViT.PRESETS.get(model);
             default -> null;
         };

@@ -12,6 +12,7 @@ import dev.dit4j.models.ModelConfig;
 import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
+import dev.dit4j.models.Weights;
 import dev.dit4j.models.sampling.DpmSolverPP;
 import dev.dit4j.models.sampling.GaussianSampler;
 import dev.dit4j.models.sampling.SampleChain;
@@ -26,6 +27,7 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.Safetensors;
+import dev.dit4j.nn.io.WeightSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -140,7 +142,13 @@ public final class Sample implements Callable<Integer> {
         Device dev = deviceOption.device();
         String model = presetOption.name();
         Presets.Family family = Presets.Family.of(model);
-        CheckpointProbe probe = CheckpointProbe.of(weights);
+        try (WeightSource source = Weights.open(weights)) { // a .pt file is unpickled once, for the probe and the model
+            return sample(source, dev, model, family);
+        }
+    }
+
+    private int sample(WeightSource source, Device dev, String model, Presets.Family family) {
+        CheckpointProbe probe = CheckpointProbe.of(source);
         probe.requireFamily(model, weights);
         AutoencoderKL.Config vaeConfig = vae == null ? null : autoencoder(probe);
         int factor = vaeConfig != null ? vaeConfig.downsampling() : probe.channels() == 3 ? 1 : 8; // pixels, or an f8 autoencoder's latents
@@ -151,7 +159,7 @@ public final class Sample implements Callable<Integer> {
         checkOutputs(latentsFile);
         if (npz != null && !images) throw new ParameterException(spec.commandLine(), "--npz holds images: pass --vae to decode the latents");
         ModelConfig<? extends DiffusionModel<?>> config = TrainLatents.config(model, depth, classes, (int) probe.channels(), side);
-        try (DiffusionModel<?> net = load(config, dev); Sampler sampler = sampler(net, family);
+        try (DiffusionModel<?> net = load(config, source, dev); Sampler sampler = sampler(net, family);
              AutoencoderKL decoder = vaeConfig == null ? null : vaeConfig.load(vae, DType.FLOAT32, dev)) {
             double scale = cfg != null ? cfg : net instanceof UViT u ? (u.config().nullLabel() ? 1.4 : 1) : 4.0; // U-ViT without a null label: no guidance
             checkLabels(net);
@@ -202,10 +210,10 @@ public final class Sample implements Callable<Integer> {
         return side;
     }
 
-    private DiffusionModel<?> load(ModelConfig<? extends DiffusionModel<?>> config, Device dev) {
+    private DiffusionModel<?> load(ModelConfig<? extends DiffusionModel<?>> config, WeightSource source, Device dev) {
         DiffusionModel<?> net;
         try {
-            net = config.load(weights, dev);
+            net = config.load(source, DType.FLOAT32, dev);
         } catch (StateDictMismatch e) {
             throw new IllegalArgumentException(e.in("weights file " + weights).getMessage()
                     + " (--depth and --classes must be those the weights were trained with)", e);

@@ -16,9 +16,9 @@ import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import javax.imageio.ImageIO;
 
 /**
@@ -135,18 +135,15 @@ final class SampleFiles {
     /** The batches' shards joined into one latent file of the first {@code n} latents, in image order. */
     void joinLatents(Path file, int batches, int n) {
         List<Safetensors.Contents> shards = new ArrayList<>();
-        try (TensorScope s = TensorScope.open()) {
+        try {
             List<Tensor> latents = new ArrayList<>(), labels = new ArrayList<>();
             for (int b = 0; b < batches; b++) {
-                Safetensors.Contents shard = Safetensors.read(shard(b));
+                Safetensors.Contents shard = Safetensors.map(shard(b)); // streamed to the file, never joined in memory
                 shards.add(shard);
                 latents.add(shard.tensors().get("latents"));
                 labels.add(shard.tensors().get("labels"));
             }
-            Tensor all = Tensor.cat(latents, 0);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("count", Integer.toString(n));
-            LatentFiles.write(file, all.narrow(0, 0, n).contiguous(), Tensor.cat(labels, 0).narrow(0, 0, n).contiguous(), meta);
+            Safetensors.saveConcatenated(file, new TreeMap<>(Map.of("latents", latents, "labels", labels)), Map.of("count", Integer.toString(n)));
         } finally {
             shards.forEach(Safetensors.Contents::close);
         }

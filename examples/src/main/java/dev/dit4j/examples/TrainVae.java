@@ -2,6 +2,7 @@ package dev.dit4j.examples;
 
 import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
+import dev.dit4j.examples.options.LrOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
@@ -41,7 +42,7 @@ import picocli.CommandLine.Option;
  * config.json beside them giving the latent scale that brings the training images' latents to
  * unit variance (LDM's scale_by_std), which {@code extract-latents} and {@code sample} then use.
  */
-@Command(name = "train-vae", mixinStandardHelpOptions = true,
+@Command(name = "train-vae", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.TrainVae",
         description = "Train an AutoencoderKL (L1 + KL) on an image folder; report held-out reconstruction PSNR.")
 public final class TrainVae implements Callable<Integer> {
     @Option(names = "--images", required = true, description = "image folder (class subfolders, PNG or JPEG)")
@@ -62,8 +63,8 @@ public final class TrainVae implements Callable<Integer> {
     @Mixin
     BatchOption batchOption = new BatchOption(8);
 
-    @Option(names = "--lr", converter = Numbers.Positive.class, description = "AdamW learning rate (default ${DEFAULT-VALUE})")
-    double lr = 1e-4;
+    @Mixin
+    LrOption lrOption = new LrOption(1e-4);
 
     @Option(names = "--kl-weight", converter = Numbers.NonNegative.class, description = "weight of the KL term (default ${DEFAULT-VALUE}, LDM's)")
     double klWeight = 1e-6;
@@ -118,7 +119,7 @@ public final class TrainVae implements Callable<Integer> {
         Files.createDirectories(out);
         Random pick = new Random(seedOption.seed() + 1);
         try (AutoencoderKL vae = config.create(dev, seedOption.seed()); AutoencoderTrainer trainer = new AutoencoderTrainer(vae,
-                new AutoencoderTrainer.Options(lr, klWeight, 0)); Generator g = Generator.create(seedOption.seed(), dev);
+                new AutoencoderTrainer.Options(lrOption.lr(), klWeight, 0)); Generator g = Generator.create(seedOption.seed(), dev);
              TensorScope scope = TensorScope.open()) {
             Tensor heldOutImages = batch(data, test, dev);
             System.out.printf(Locale.ROOT, "train-vae: %d training and %d held-out images at %d px%s, %,d parameters, f%d, %d latent channels%n",

@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import static dev.dit4j.examples.SampleRefusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.DiffusionModel;
@@ -15,7 +16,6 @@ import dev.dit4j.nn.io.Safetensors;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -73,26 +73,15 @@ class PromptSampleTest {
         try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = TrainLatents.config("cifar10_uvit_small", 2, null, 3, 8).create(Device.CPU, 0)) {
             Safetensors.save(dit, net.stateDict());
         }
-        assertRefused("has no text conditioning", "--model", "DiT-S/2", "--weights", dit.toString(), "--prompt", "a cat");
-        assertRefused("has no text conditioning", "--model", "cifar10_uvit_small", "--weights", dit.toString(), "--prompt", "a cat",
+        assertRefused(dir, "has no text conditioning", "--model", "DiT-S/2", "--weights", dit.toString(), "--prompt", "a cat");
+        assertRefused(dir, "has no text conditioning", "--model", "cifar10_uvit_small", "--weights", dit.toString(), "--prompt", "a cat",
                 "--text-encoder", text.toString());
-        assertRefused("use a text encoder of width 32", "--model", "MicroDiT_XL_2", "--weights", micro.toString(), "--prompt", "a cat",
+        assertRefused(dir, "use a text encoder of width 32", "--model", "MicroDiT_XL_2", "--weights", micro.toString(), "--prompt", "a cat",
                 "--text-encoder", textEncoder(16).toString());
-        assertRefused("needs --text-encoder", "--model", "MicroDiT_XL_2", "--weights", micro.toString(), "--prompt", "a cat");
+        assertRefused(dir, "needs --text-encoder", "--model", "MicroDiT_XL_2", "--weights", micro.toString(), "--prompt", "a cat");
         Path badUtf8 = dir.resolve("prompts.txt");
         Files.write(badUtf8, new byte[] {'a', '\n', (byte) 0xC3, '(', '\n'});
-        assertRefused("line 2: not valid UTF-8", "--model", "MicroDiT_XL_2", "--weights", micro.toString(), "--prompts", badUtf8.toString(),
+        assertRefused(dir, "line 2: not valid UTF-8", "--model", "MicroDiT_XL_2", "--weights", micro.toString(), "--prompts", badUtf8.toString(),
                 "--text-encoder", text.toString());
-    }
-
-    private void assertRefused(String expected, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--out", dir.resolve("out").toString()));
-        java.io.StringWriter err = new java.io.StringWriter();
-        CommandLine cl = new CommandLine(new Sample());
-        cl.setErr(new java.io.PrintWriter(err));
-        int code = cl.execute(all.toArray(String[]::new));
-        assertNotEquals(0, code, String.join(" ", args));
-        assertTrue(err.toString().contains(expected), "expected '" + expected + "' in: " + err);
     }
 }

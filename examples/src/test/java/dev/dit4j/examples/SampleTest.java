@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import static dev.dit4j.examples.SampleRefusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.DiffusionModel;
@@ -211,7 +212,7 @@ class SampleTest {
                     "--steps", "3", "--count", "2", "--uvit-time", time, "--out", out.toString()), time);
             assertTrue(Files.exists(out.resolve("images/000001.png")), "a pixel U-ViT's samples are images");
         }
-        assertRefused("predicts noise only", "--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
+        assertRefused(dir, "predicts noise only", "--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
                 "--sampler", "ddpm");
         Path udit = dir.resolve("udit.safetensors");
         try (DiffusionModel<?> net = TrainLatents.config("U-DiT-S", null, 10, 4, 8).create(Device.CPU, 1)) {
@@ -254,9 +255,9 @@ class SampleTest {
         try (Safetensors.Contents c = Safetensors.read(dir.resolve("d.safetensors"))) {
             assertArrayEquals(new long[] {3, 4, 8, 8}, c.tensors().get("latents").shape(), "the latents before decoding");
         }
-        assertRefused("16 latent channels", "--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(),
+        assertRefused(dir, "16 latent channels", "--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(),
                 "--vae", tinyVae(dir, 16).toString());
-        assertRefused("holds no AutoencoderKL", "--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(),
+        assertRefused(dir, "holds no AutoencoderKL", "--model", "DiT-S/2", "--depth", "1", "--classes", "10", "--weights", w.toString(),
                 "--vae", w.toString());
         assertEquals(live, Torch.liveTensors());
     }
@@ -297,29 +298,18 @@ class SampleTest {
         try (DiffusionModel<?> net = TrainLatents.config("cifar10_uvit_small", 2, null, 3, 8).create(Device.CPU, 0)) {
             Safetensors.save(uvit, net.stateDict());
         }
-        assertRefused("hold a U-ViT model", "--model", "DiT-S/2", "--weights", uvit.toString());
-        assertRefused("not divisible by 8", "--model", "DiT-S/2", "--depth", "1", "--weights", randomWeights(4).toString(), "--image-size", "60",
+        assertRefused(dir, "hold a U-ViT model", "--model", "DiT-S/2", "--weights", uvit.toString());
+        assertRefused(dir, "not divisible by 8", "--model", "DiT-S/2", "--depth", "1", "--weights", randomWeights(4).toString(), "--image-size", "60",
                 "--classes", "10");
-        assertRefused("sized for 8x8", "--model", "DiT-S/2", "--depth", "1", "--weights", pixel.toString(), "--image-size", "16",
+        assertRefused(dir, "sized for 8x8", "--model", "DiT-S/2", "--depth", "1", "--weights", pixel.toString(), "--image-size", "16",
                 "--classes", "10");
-        assertRefused("--depth", "--model", "DiT-S/2", "--depth", "2", "--weights", pixel.toString(), "--classes", "10");
-        assertRefused("not a class", "--model", "DiT-S/2", "--depth", "1", "--weights", pixel.toString(), "--classes", "10", "--labels", "10");
+        assertRefused(dir, "--depth", "--model", "DiT-S/2", "--depth", "2", "--weights", pixel.toString(), "--classes", "10");
+        assertRefused(dir, "not a class", "--model", "DiT-S/2", "--depth", "1", "--weights", pixel.toString(), "--classes", "10", "--labels", "10");
         Path notWeights = dir.resolve("x.safetensors");
         try (Tensor t = Tensor.zeros(2)) {
             Safetensors.save(notWeights, Map.of("encoder.conv_in.weight", t));
         }
-        assertRefused("hold no DiT, U-ViT or U-DiT", "--model", "DiT-S/2", "--weights", notWeights.toString());
+        assertRefused(dir, "hold no DiT, U-ViT or U-DiT", "--model", "DiT-S/2", "--weights", notWeights.toString());
         assertFalse(Files.exists(dir.resolve("out")), "nothing written for refused input");
-    }
-
-    private void assertRefused(String expected, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--out", dir.resolve("out").toString()));
-        java.io.StringWriter err = new java.io.StringWriter();
-        CommandLine cl = new CommandLine(new Sample());
-        cl.setErr(new java.io.PrintWriter(err));
-        int code = cl.execute(all.toArray(String[]::new));
-        assertNotEquals(0, code, String.join(" ", args));
-        assertTrue(err.toString().contains(expected), "expected '" + expected + "' in: " + err);
     }
 }

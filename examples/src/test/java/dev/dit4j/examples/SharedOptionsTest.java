@@ -36,6 +36,18 @@ class SharedOptionsTest {
         MlpDemo mlp = new MlpDemo();
         new CommandLine(mlp).parseArgs();
         assertEquals(1e-2, mlp.lrOption.lr());
+
+        T2iDemo t2i = new T2iDemo();
+        new CommandLine(t2i).parseArgs();
+        assertEquals(64, t2i.batchOption.batch());
+        assertEquals(1e-3, t2i.lrOption.lr());
+        assertEquals(Path.of("out", "t2i-demo"), t2i.outOption.dir());
+
+        TrainVae vae = new TrainVae();
+        new CommandLine(vae).parseArgs("--images", "x");
+        assertEquals(8, vae.batchOption.batch());
+        assertEquals(1e-4, vae.lrOption.lr());
+        assertEquals(Path.of("out/vae"), vae.outOption.dir());
     }
 
     @Test
@@ -73,6 +85,9 @@ class SharedOptionsTest {
         assertTrue(latents.contains("--seed=<seed>         seed (default 0)"), latents);
 
         assertTrue(new CommandLine(new MlpDemo()).getUsageMessage().contains("Adam learning rate (default 0.01)"));
+        assertTrue(new CommandLine(new TrainVae()).getUsageMessage().contains("AdamW learning rate (default 1.0E-4)"));
+        String t2i = new CommandLine(new T2iDemo()).getUsageMessage();
+        assertTrue(t2i.contains("batch size (default 64)") && t2i.contains("learning rate (default 0.001)"), t2i);
         for (Object command : new Object[] {new Flops(), new Parity(), new MlpDemo(), new TrainDiT(), new TrainLatents()}) {
             String help = new CommandLine(command).getUsageMessage();
             assertTrue(help.contains("--device=<device>") && help.contains("cpu or cuda:N (default cpu)"), help);

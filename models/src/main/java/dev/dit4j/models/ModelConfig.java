@@ -41,8 +41,9 @@ public interface ModelConfig<M extends Module> {
 
     /**
      * A float32 model built from {@code file} ({@code .safetensors}, or {@code .pt}/{@code .pth}/
-     * {@code .bin} from torch.save; a training checkpoint's EMA weights are preferred). Missing,
-     * unexpected and mis-shaped keys are reported together in one exception.
+     * {@code .bin} from torch.save; a training checkpoint's EMA weights are preferred; a composer
+     * checkpoint gives its {@code state/model/dit.*}). Missing, unexpected and mis-shaped keys are
+     * reported together in one exception.
      */
     default M load(Path file, Device device) {
         return load(file, DType.FLOAT32, device);
@@ -50,15 +51,20 @@ public interface ModelConfig<M extends Module> {
 
     default M load(Path file, DType dtype, Device device) {
         try (WeightSource source = Weights.open(file)) {
-            VarBuilder vb = VarBuilder.load(source, dtype, device);
-            M model = build(vb);
-            try {
-                vb.finish();
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            return model;
+            return load(source, dtype, device);
         }
+    }
+
+    /** A model built from an open source (which the caller still owns), e.g. one already probed for its shapes. */
+    default M load(WeightSource source, DType dtype, Device device) {
+        VarBuilder vb = VarBuilder.load(source, dtype, device);
+        M model = build(vb);
+        try {
+            vb.finish();
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
     }
 }

@@ -57,6 +57,14 @@ public final class Numbers {
         }
     }
 
+    /** A long count of at least 0 (warm-up steps, a start step). */
+    public static final class NonNegativeLong implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String text) {
+            return text.trim().equals("0") ? 0L : positive(text, Long.MAX_VALUE);
+        }
+    }
+
     private static double finite(String text) {
         try {
             double v = Double.parseDouble(text.trim());

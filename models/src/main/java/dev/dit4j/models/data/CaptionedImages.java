@@ -149,6 +149,11 @@ public final class CaptionedImages implements Dataset {
         return files.get(index);
     }
 
+    /** Captions of all images together. */
+    public int captionCount() {
+        return captions.stream().mapToInt(List::size).sum();
+    }
+
     /** Every caption of image {@code index}. */
     public List<String> captions(int index) {
         return captions.get(index);
@@ -157,9 +162,14 @@ public final class CaptionedImages implements Dataset {
     /** The caption of image {@code index} for {@code epoch}: one of its captions, drawn from (seed, epoch, index), so runs repeat. */
     public String caption(int index, long epoch, long seed) {
         List<String> c = captions.get(index);
-        if (c.size() == 1) return c.get(0);
+        return c.get(draw(c.size(), index, epoch, seed));
+    }
+
+    /** Which of {@code count} captions sample {@code index} shows in {@code epoch}: drawn from (seed, epoch, index), so runs repeat. */
+    public static int draw(int count, long index, long epoch, long seed) {
+        if (count == 1) return 0;
         long key = (seed * 0x9E3779B97F4A7C15L + epoch) * 0x9E3779B97F4A7C15L + index;
-        return c.get(new SplittableRandom(key).nextInt(c.size()));
+        return new SplittableRandom(key).nextInt(count);
     }
 
     @Override

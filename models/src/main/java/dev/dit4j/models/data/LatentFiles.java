@@ -25,6 +25,14 @@ import java.util.stream.Stream;
  * samples are copied straight from the mapping. The hazard of mapping: a shard truncated or
  * overwritten in place while it is open kills the JVM with SIGBUS (or changes the samples), so
  * replace shards by renaming ({@link #write} does), never with {@code cp} over an open one.
+ *
+ * <p>Captioned shards (text-to-image, as MicroDiT and U-ViT precompute them) also hold the caption
+ * embeddings of a text encoder: {@code captions} [M, T, D] (float16), every caption of the shard's
+ * images one after another, {@code caption_counts} int64 [I] (image i has that many, at least one;
+ * I = N, or N / 2 when each image is stored with its mirror, latents 2i and 2i + 1), and
+ * {@code empty_caption} [1, T, D], the empty caption's embedding (U-ViT's null condition; small, so
+ * each shard carries it and any shard stands alone). {@link #captions} draws one caption per
+ * sample per epoch.
  */
 public final class LatentFiles implements Dataset, AutoCloseable {
     private final List<Shard> shards = new ArrayList<>();
@@ -34,7 +42,19 @@ public final class LatentFiles implements Dataset, AutoCloseable {
     private final List<String> classes;
     private final int size;
 
-    private record Shard(Path file, Safetensors.Contents contents, Tensor latents, MemorySegment floats, long[] labels) {}
+    /** Tensor names of a captioned shard. */
+    public static final String CAPTIONS = "captions", CAPTION_COUNTS = "caption_counts", EMPTY_CAPTION = "empty_caption";
+
+    /**
+     * The caption embeddings of a shard's images: {@code embeddings} [M, T, D], {@code counts}
+     * int64 [I] summing to M, {@code emptyCaption} [1, T, D].
+     */
+    public record Captions(Tensor embeddings, Tensor counts, Tensor emptyCaption) {}
+
+    /** A shard's captions as read: image i's are rows [start[i], start[i + 1]); {@code perImage} latents per image. */
+    private record CaptionRows(Tensor embeddings, long[] start, int perImage, Tensor emptyCaption) {}
+
+    private record Shard(Path file, Safetensors.Contents contents, Tensor latents, MemorySegment floats, long[] labels, CaptionRows captions) {}
 
     private LatentFiles(List<Path> files, List<String> classes) {
         long[] common = null;
@@ -47,6 +67,12 @@ public final class LatentFiles implements Dataset, AutoCloseable {
                 long[] s = shard.latents().shape();
                 if (s[0] == 0) throw new IllegalArgumentException("latent file " + files.get(i) + " holds no samples");
                 long[] sampleShape = {s[1], s[2], s[3]};
+                if (i > 0 && (shard.captions() == null) != (shards.get(0).captions() == null))
+                    throw new IllegalArgumentException("latent file " + files.get(i) + (shard.captions() == null ? " has no" : " has")
+                            + " caption embeddings but " + files.get(0) + (shard.captions() == null ? " has" : " has none") + ": do not mix captioned and plain shards");
+                if (i > 0 && shard.captions() != null && !Arrays.equals(captionShape(shard), captionShape(shards.get(0))))
+                    throw new IllegalArgumentException("latent file " + files.get(i) + " holds caption embeddings of shape [T, D] = "
+                            + Arrays.toString(captionShape(shard)) + " but " + files.get(0) + " holds " + Arrays.toString(captionShape(shards.get(0))));
                 if (common == null) common = sampleShape;
                 else if (!Arrays.equals(common, sampleShape))
                     throw new IllegalArgumentException("latent file " + files.get(i) + " holds samples of shape " + Arrays.toString(sampleShape)
@@ -83,13 +109,21 @@ public final class LatentFiles implements Dataset, AutoCloseable {
         Safetensors.save(file, Map.of("latents", latents, "labels", labels), metadata);
     }
 
+    /** Writes one captioned shard atomically: latents, labels and their images' caption embeddings. */
+    public static void write(Path file, Tensor latents, Tensor labels, Captions captions, Map<String, String> metadata) {
+        check(file, latents, labels);
+        checkCaptions(file, latents, captions.embeddings(), captions.counts(), captions.emptyCaption());
+        Safetensors.save(file, Map.of("latents", latents, "labels", labels, CAPTIONS, captions.embeddings(), CAPTION_COUNTS, captions.counts(),
+                EMPTY_CAPTION, captions.emptyCaption()), metadata);
+    }
+
     private static Shard open(Path file) {
         Safetensors.Contents c = Safetensors.map(file); // zero-copy: see the hazard above
         try {
             Tensor latents = c.tensors().get("latents"), labels = c.tensors().get("labels");
             check(file, latents, labels);
             MemorySegment floats = latents.dtype() == DType.FLOAT32 && latents.isContiguous() ? latents.asSegment() : null;
-            return new Shard(file, c, latents, floats, labels.toLongArray());
+            return new Shard(file, c, latents, floats, labels.toLongArray(), captionRows(file, c.tensors(), latents));
         } catch (RuntimeException e) {
             c.close();
             throw e;
@@ -105,6 +139,137 @@ public final class LatentFiles implements Dataset, AutoCloseable {
         if (labels.dim() != 1 || labels.size(0) != latents.size(0) || labels.dtype() != DType.INT64)
             throw new IllegalArgumentException("latent file " + file + ": 'labels' must be int64 [" + latents.size(0) + "], got "
                     + labels.dtype() + " " + Arrays.toString(labels.shape()));
+    }
+
+    /** A shard's caption rows, or null for a shard without captions; a partial set of caption tensors is refused by name. */
+    private static CaptionRows captionRows(Path file, Map<String, Tensor> t, Tensor latents) {
+        Tensor embeddings = t.get(CAPTIONS), counts = t.get(CAPTION_COUNTS), empty = t.get(EMPTY_CAPTION);
+        if (embeddings == null && counts == null && empty == null) return null;
+        checkCaptions(file, latents, embeddings, counts, empty);
+        long[] n = counts.toLongArray(), start = new long[n.length + 1];
+        for (int i = 0; i < n.length; i++) start[i + 1] = start[i] + n[i];
+        return new CaptionRows(embeddings, start, Math.toIntExact(latents.size(0) / n.length), empty);
+    }
+
+    private static void checkCaptions(Path file, Tensor latents, Tensor embeddings, Tensor counts, Tensor empty) {
+        if (embeddings == null || counts == null || empty == null)
+            throw new IllegalArgumentException("latent file " + file + " has caption embeddings but not all of '" + CAPTIONS + "' [M, T, D], '"
+                    + CAPTION_COUNTS + "' [images] and '" + EMPTY_CAPTION + "' [1, T, D]");
+        if (embeddings.dim() != 3 || !embeddings.dtype().isFloatingPoint())
+            throw new IllegalArgumentException("latent file " + file + ": '" + CAPTIONS + "' must be floating-point [M, T, D], got "
+                    + embeddings.dtype() + " " + Arrays.toString(embeddings.shape()));
+        long images = counts.dim() == 1 ? counts.size(0) : 0;
+        if (counts.dtype() != DType.INT64 || images == 0 || latents.size(0) % images != 0 || latents.size(0) / images > 2)
+            throw new IllegalArgumentException("latent file " + file + ": '" + CAPTION_COUNTS + "' must be int64 [images] with " + latents.size(0)
+                    + " or " + latents.size(0) / 2 + " images (one per latent, or per latent and its mirror), got "
+                    + counts.dtype() + " " + Arrays.toString(counts.shape()));
+        long[] n = counts.toLongArray();
+        long total = 0;
+        for (int i = 0; i < n.length; i++) {
+            if (n[i] < 1) throw new IllegalArgumentException("latent file " + file + ": image " + i + " has " + n[i] + " captions; each needs one at least");
+            total += n[i];
+        }
+        if (total != embeddings.size(0))
+            throw new IllegalArgumentException("latent file " + file + ": '" + CAPTION_COUNTS + "' sum to " + total + " captions but '" + CAPTIONS
+                    + "' holds " + embeddings.size(0));
+        if (empty.dim() != 3 || empty.size(0) != 1 || empty.size(1) != embeddings.size(1) || empty.size(2) != embeddings.size(2))
+            throw new IllegalArgumentException("latent file " + file + ": '" + EMPTY_CAPTION + "' must be [1, " + embeddings.size(1) + ", "
+                    + embeddings.size(2) + "], got " + Arrays.toString(empty.shape()));
+    }
+
+    private static long[] captionShape(Shard shard) {
+        return new long[] {shard.captions().embeddings().size(1), shard.captions().embeddings().size(2)};
+    }
+
+    /** True when the shards hold caption embeddings. */
+    public boolean captioned() {
+        return shards.get(0).captions() != null;
+    }
+
+    /** [T, D]: the caption embeddings' tokens and width. */
+    public long[] captionShape() {
+        requireCaptions();
+        return captionShape(shards.get(0));
+    }
+
+    /** The first shard's metadata (extract-latents records its settings there, e.g. the text encoder). */
+    public Map<String, String> metadata() {
+        return shards.get(0).contents().metadata();
+    }
+
+    /** How many captions sample {@code index} has. */
+    public int captionCount(int index) {
+        requireCaptions();
+        int s = shardOf(index);
+        CaptionRows c = shards.get(s).captions();
+        int image = (index - firstIndex[s]) / c.perImage();
+        return Math.toIntExact(c.start()[image + 1] - c.start()[image]);
+    }
+
+    /**
+     * One caption embedding per sample of {@code indices}, [n, T, D] on the CPU in the stored dtype
+     * (float16 from extract-latents: half the bytes to move; convert on the device): of each
+     * sample's captions the one {@link CaptionedImages#draw} picks for (seed, epoch, sample), so each
+     * epoch may show an image with another of its captions, and a run repeats.
+     */
+    public Tensor captions(long[] indices, long epoch, long seed) {
+        requireCaptions();
+        try (TensorScope scope = TensorScope.open()) {
+            List<Tensor> rows = new ArrayList<>(indices.length);
+            for (long index : indices) {
+                int i = Math.toIntExact(index), s = shardOf(i);
+                CaptionRows c = shards.get(s).captions();
+                int image = (i - firstIndex[s]) / c.perImage();
+                int count = Math.toIntExact(c.start()[image + 1] - c.start()[image]);
+                rows.add(c.embeddings().narrow(0, c.start()[image] + CaptionedImages.draw(count, i, epoch, seed), 1));
+            }
+            return scope.keep(Tensor.cat(rows, 0));
+        }
+    }
+
+    /** The empty caption's embedding, float32 [1, T, D] on the CPU (U-ViT's null condition). */
+    public Tensor emptyCaption() {
+        requireCaptions();
+        return shards.get(0).captions().emptyCaption().to(DType.FLOAT32);
+    }
+
+    private void requireCaptions() {
+        if (!captioned()) throw new IllegalStateException("latent files " + shards.get(0).file() + "... hold no caption embeddings (extract them with --captions)");
+    }
+
+    /**
+     * This dataset with each sample's index as its label, so that a batch's labels name its
+     * samples (to look their captions up with {@link #captions}).
+     */
+    public Dataset byIndex() {
+        LatentFiles self = this;
+        return new Dataset() {
+            @Override
+            public int size() {
+                return self.size();
+            }
+
+            @Override
+            public long[] imageShape() {
+                return self.imageShape();
+            }
+
+            @Override
+            public List<String> classes() {
+                return List.of();
+            }
+
+            @Override
+            public long label(int index) {
+                if (index < 0 || index >= size) throw new IndexOutOfBoundsException("latent " + index + " of " + size);
+                return index;
+            }
+
+            @Override
+            public void readImage(int index, float[] chw) {
+                self.readImage(index, chw);
+            }
+        };
     }
 
     @Override

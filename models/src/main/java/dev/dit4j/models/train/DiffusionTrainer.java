@@ -27,7 +27,7 @@ import java.util.Map;
 /**
  * Diffusion training as the authors do it, for any {@link DiffusionModel} and any
  * {@link Conditioning}: the model's own objective (DiT and U-DiT: the ADM hybrid loss; U-ViT:
- * noise MSE), AdamW, EMA after every step, conditioning dropout for guidance (inside the model for
+ * noise MSE), AdamW, EMA after every step (from a given step on), conditioning dropout for guidance (inside the model for
  * DiT, U-DiT and the class U-ViT, as their authors; by the trainer's {@code conditionDropout} for
  * text), optional gradient clipping and autocast (bf16 on CUDA, weights and optimizer state stay
  * float32). All randomness comes from seeded generators whose state is checkpointed, so a resumed
@@ -47,22 +47,26 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
      * precision, else the dtype (bfloat16 / float16) the forward pass runs in.
      * {@code conditionDropout} replaces each sample's conditioning by its null form with that
      * probability before the forward (U-ViT's text models: 0.1; 0 where the model drops labels itself).
+     * {@code emaStart}: the EMA starts at that step, as composer's EMA with {@code ema_start}
+     * (MicroDiT's 512 px stages): up to and including step {@code emaStart} it is a copy of the
+     * weights, after every later step it decays; 0 decays from the first step.
      */
     @RecordBuilder
     public record Options(double lr, double beta1, double beta2, double weightDecay, double emaDecay, double gradClip,
-                          long seed, DType autocast, double conditionDropout) implements DiffusionTrainerOptionsBuilder.With {
+                          long seed, DType autocast, double conditionDropout, long emaStart) implements DiffusionTrainerOptionsBuilder.With {
         public Options {
             if (conditionDropout < 0 || conditionDropout >= 1) throw new IllegalArgumentException("condition dropout must lie in [0, 1), got " + conditionDropout);
+            if (emaStart < 0) throw new IllegalArgumentException("EMA start step must be >= 0, got " + emaStart);
         }
 
         /** DiT and U-DiT: AdamW lr 1e-4, betas (0.9, 0.999), no weight decay, EMA 0.9999. */
         public static Options dit() {
-            return new Options(1e-4, 0.9, 0.999, 0, 0.9999, 0, 0, null, 0);
+            return new Options(1e-4, 0.9, 0.999, 0, 0.9999, 0, 0, null, 0, 0);
         }
 
         /** U-ViT's ImageNet-256 recipe: lr 2e-4, betas (0.99, 0.99), weight decay 0.03, EMA 0.9999. */
         public static Options uvit() {
-            return new Options(2e-4, 0.99, 0.99, 0.03, 0.9999, 0, 0, null, 0);
+            return new Options(2e-4, 0.99, 0.99, 0.03, 0.9999, 0, 0, null, 0, 0);
         }
 
         public Options withBetas(double b1, double b2) {
@@ -157,8 +161,8 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
             trainable.forEach(Tensor::zeroGrad); // only these have gradients; model.zeroGrad() rebuilds the name map every step
-            ema.update();
             step++;
+            ema.update(step <= options.emaStart() ? 0 : options.emaDecay()); // not started yet: the EMA copies the weights
             return s.keep(loss.detach());
         }
     }

@@ -4,7 +4,8 @@ package dev.dit4j.models.train;
  * A learning rate per optimisation step. MicroDiT's stages use composer's
  * CosineAnnealingWithWarmupScheduler: linear warm-up from 0 over {@code warmup} steps, then
  * peak (f + (1 - f) (1 + cos(pi tau)) / 2) with tau = (step - warmup) / (total - warmup), down to
- * the floor f peak at {@code total}; stages 2 and 4 hold a constant rate.
+ * the floor f peak at {@code total}; stage 3 warms up over 500 steps then holds (composer's
+ * ConstantWithWarmupScheduler, as U-ViT's "customized" schedule), stages 2 and 4 hold a constant rate.
  */
 @FunctionalInterface
 public interface LrSchedule {
@@ -13,6 +14,12 @@ public interface LrSchedule {
 
     static LrSchedule constant(double lr) {
         return step -> lr;
+    }
+
+    /** Linear warm-up from 0 over {@code warmup} steps, then {@code peak}. */
+    static LrSchedule warmupConstant(double peak, long warmup) {
+        if (!(peak > 0) || warmup < 0) throw new IllegalArgumentException("need peak > 0 and warmup >= 0; got " + peak + ", " + warmup);
+        return step -> step < warmup ? peak * step / warmup : peak;
     }
 
     static LrSchedule warmupCosine(double peak, long warmup, long total, double floor) {

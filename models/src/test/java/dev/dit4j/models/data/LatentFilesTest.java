@@ -70,4 +70,58 @@ class LatentFilesTest {
         }
         assertEquals(live, Torch.liveTensors());
     }
+
+    /** Caption j of image i is filled with 10 i + j. */
+    private static LatentFiles.Captions captions(long... counts) {
+        List<Tensor> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < counts.length; i++) for (int j = 0; j < counts[i]; j++) rows.add(Tensor.full(10 * i + j, new long[] {1, 3, 4}, DType.FLOAT16, dev.dit4j.nn.Device.CPU));
+        return new LatentFiles.Captions(Tensor.cat(rows, 0), Tensor.of(counts, counts.length), Tensor.full(-1, new long[] {1, 3, 4}, DType.FLOAT16, dev.dit4j.nn.Device.CPU));
+    }
+
+    @Test
+    void captionedShardsDrawOneCaptionPerImageAndEpoch() throws Exception {
+        long live = Torch.liveTensors();
+        try (TensorScope s = TensorScope.open()) {
+            Path folder = dir.resolve("captioned");
+            Files.createDirectories(folder);
+            LatentFiles.write(folder.resolve("0.safetensors"), latents(0, 2, DType.FLOAT32), Tensor.of(new long[] {0, 0}, 2), captions(1, 3), Map.of("text_encoder", "t"));
+            // a shard stored with mirrors: latents 0, 1 are its image 0 and its mirror
+            LatentFiles.write(folder.resolve("1.safetensors"), latents(2, 2, DType.FLOAT32), Tensor.of(new long[] {0, 0}, 2), captions(2), Map.of());
+            try (LatentFiles data = LatentFiles.open(folder, List.of())) {
+                assertTrue(data.captioned());
+                assertArrayEquals(new long[] {3, 4}, data.captionShape());
+                assertEquals("t", data.metadata().get("text_encoder"));
+                assertArrayEquals(new int[] {1, 3, 2, 2}, java.util.stream.IntStream.range(0, 4).map(data::captionCount).toArray());
+                java.util.Set<Float> image1 = new java.util.TreeSet<>();
+                for (long epoch = 0; epoch < 30; epoch++) {
+                    float[] c = data.captions(new long[] {0, 1, 2, 3}, epoch, 7).toFloatArray();
+                    assertEquals(0, c[0], "image 0 has one caption");
+                    image1.add(c[12]);
+                    assertTrue(c[24] == 0 || c[24] == 1, "latent 2 is image 0 of the second shard");
+                    assertArrayEquals(data.captions(new long[] {1}, epoch, 7).toFloatArray(), java.util.Arrays.copyOfRange(c, 12, 24), "drawn from (seed, epoch, index) alone");
+                }
+                assertEquals(java.util.Set.of(10f, 11f, 12f), image1, "every caption of image 1 is drawn in some epoch");
+                assertEquals(-1, data.emptyCaption().sum().item() / 12, 0);
+                Dataset indexed = data.byIndex();
+                assertEquals(3, indexed.label(3));
+                try (BatchLoader loader = BatchLoader.builder(indexed, 4).seed(1).build(); BatchLoader.Batch b = loader.next()) {
+                    assertEquals(6, b.labels().sum().item(), "the labels name the samples: 0 + 1 + 2 + 3");
+                }
+            }
+            LatentFiles.write(folder.resolve("2.safetensors"), latents(4, 1, DType.FLOAT32), Tensor.of(new long[] {0}, 1), Map.of());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LatentFiles.open(folder, List.of()));
+            assertTrue(e.getMessage().contains("2.safetensors has no caption embeddings"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> LatentFiles.write(dir.resolve("x.safetensors"), latents(0, 2, DType.FLOAT32), Tensor.of(new long[] {0, 0}, 2), captions(1, 0), Map.of()));
+            assertTrue(e.getMessage().contains("image 1 has 0 captions"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> LatentFiles.write(dir.resolve("x.safetensors"), latents(0, 3, DType.FLOAT32), Tensor.of(new long[] {0, 0, 0}, 3), captions(1, 1), Map.of()));
+            assertTrue(e.getMessage().contains("caption_counts"), e.getMessage());
+            dev.dit4j.nn.io.Safetensors.save(dir.resolve("y.safetensors"), Map.of("latents", latents(0, 1, DType.FLOAT32), "labels", Tensor.of(new long[] {0}, 1),
+                    LatentFiles.CAPTIONS, Tensor.zeros(1, 3, 4)));
+            e = assertThrows(IllegalArgumentException.class, () -> LatentFiles.open(dir.resolve("y.safetensors"), List.of()));
+            assertTrue(e.getMessage().contains("not all of 'captions'"), e.getMessage());
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
 }

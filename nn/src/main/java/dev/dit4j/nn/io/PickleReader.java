@@ -20,19 +20,31 @@ import java.util.Set;
  * A safe subset of Python's unpickler: the binary opcodes of protocols 2 to 5, enough for
  * {@code torch.save} files. Nothing is imported or called by name. GLOBAL only yields a
  * {@link Global} marker, and only for names that this class or the caller's {@link Hooks} allow;
- * REDUCE, NEWOBJ and BUILD act on those markers with Java code written for each of them.
+ * REDUCE, NEWOBJ and BUILD act on those markers with Java code written for each of them, or, for
+ * the plain data types that checkpoints carry beside tensors ({@link #DATA_TYPES}), record what
+ * would have been called as a {@link PythonObject}.
  *
  * <p>A pickle is a straight-line program (no loops), so reading one is linear in its length; the
  * caller bounds that length. The result is converted to plain Java values at the end: dicts to
  * {@link LinkedHashMap}, lists to {@link ArrayList}, tuples to unmodifiable lists, sets to
  * {@link LinkedHashSet}, ints to {@link Long} (or {@link BigInteger}), floats to {@link Double},
- * and namespace-like objects to the map of their attributes. Cyclic or absurdly deep results are
- * rejected, since Java's equals, hashCode and toString would overflow the stack on them.
+ * bytes to byte arrays, namespace-like objects to the map of their attributes, and data types to
+ * {@link PythonObject}s. Cyclic or absurdly deep results are rejected, since Java's equals,
+ * hashCode and toString would overflow the stack on them.
  */
 final class PickleReader {
     static final int MAX_DEPTH = 256;
     private static final int MAX_LONG_BYTES = 1024;
     private static final Set<String> OBJECT_TYPES = Set.of("argparse.Namespace", "types.SimpleNamespace");
+    /**
+     * Values that training checkpoints hold outside their tensors (composer's: wall-clock times,
+     * numpy's RNG state as an ndarray, torch's version string), which are kept as
+     * {@link PythonObject}s; numpy's dtype classes (numpy.dtypes.*) too.
+     */
+    private static final Set<String> DATA_TYPES = Set.of("datetime.timedelta", "numpy.ndarray", "numpy.dtype",
+            "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "torch.torch_version.TorchVersion");
+    /** How pickle protocol 2 writes a bytes object: _codecs.encode(its bytes as latin-1 text, "latin1"), or bytes() when empty. */
+    private static final String ENCODE = "_codecs.encode", BYTES = "builtins.bytes";
 
     /** A module-level name the pickle refers to (a class or function), never resolved in Java. */
     record Global(String module, String name) {
@@ -74,6 +86,22 @@ final class PickleReader {
         PyObject(Global type) {
             this.type = type;
         }
+    }
+
+    /** A {@link PythonObject} being read: its state may still be set by BUILD. */
+    private static final class DataObject {
+        final String type;
+        final Tuple args;
+        Object state;
+
+        DataObject(String type, Tuple args) {
+            this.type = type;
+            this.args = args;
+        }
+    }
+
+    private static boolean isDataType(String name) {
+        return DATA_TYPES.contains(name) || name.startsWith("numpy.dtypes.");
     }
 
     /** What the file format built on pickle (torch's) adds: its globals, persistent ids and objects. */
@@ -399,7 +427,8 @@ final class PickleReader {
         Global g = new Global(module, name);
         String full = g.toString();
         boolean known = full.equals("collections.OrderedDict") || full.equals("builtins.set")
-                || full.equals("builtins.frozenset") || OBJECT_TYPES.contains(full);
+                || full.equals("builtins.frozenset") || OBJECT_TYPES.contains(full) || isDataType(full) || full.equals(ENCODE)
+                || full.equals(BYTES);
         if (!known && !hooks.allows(g)) throw bad("refers to " + summary(g) + ", which is not allowed in a checkpoint");
         return g;
     }
@@ -421,14 +450,32 @@ final class PickleReader {
                 else if (args.size() != 0) throw bad(g + " needs one list argument");
                 return g.name().equals("set") ? s : Collections.unmodifiableSet(s);
             }
+            case ENCODE -> {
+                if (args.size() != 2 || !(args.get(0) instanceof String text) || !"latin1".equals(args.get(1))) {
+                    throw bad(ENCODE + " is only read as pickle's form of bytes, (text, 'latin1'), got " + args);
+                }
+                byte[] b = new byte[text.length()];
+                for (int i = 0; i < b.length; i++) {
+                    char c = text.charAt(i);
+                    if (c > 0xFF) throw bad(ENCODE + " of a character outside latin-1");
+                    b[i] = (byte) c;
+                }
+                return b;
+            }
+            case BYTES -> {
+                if (args.size() != 0) throw bad("bytes() with arguments is not supported");
+                return new byte[0];
+            }
             default -> {
                 if (OBJECT_TYPES.contains(g.toString())) return newObject(g, args);
+                if (isDataType(g.toString())) return new DataObject(g.toString(), args);
                 return hooks.call(g, args);
             }
         }
     }
 
     private Object newObject(Object cls, Tuple args) {
+        if (cls instanceof Global g && isDataType(g.toString())) return new DataObject(g.toString(), args);
         if (!(cls instanceof Global g) || !OBJECT_TYPES.contains(g.toString())) throw bad("NEWOBJ on " + typeName(cls));
         if (args.size() != 0) throw bad(g + " with constructor arguments is not supported");
         return new PyObject(g);
@@ -439,6 +486,10 @@ final class PickleReader {
             return; // attributes of an OrderedDict, such as a state dict's _metadata: not part of its items
         }
         if (obj instanceof PyObject o && o.state == null && state instanceof LinkedHashMap<?, ?>) {
+            o.state = state;
+            return;
+        }
+        if (obj instanceof DataObject o && o.state == null && state != null) {
             o.state = state;
             return;
         }
@@ -458,7 +509,7 @@ final class PickleReader {
         if (o instanceof Tuple t) return "a tuple of " + t.size() + " items";
         if (o instanceof Collection<?> c) return "a " + typeName(o) + " of " + c.size() + " items";
         if (o instanceof Map<?, ?> m) return "a dict of " + m.size() + " items";
-        if (o == null || o instanceof Global || o instanceof PyObject) return typeName(o);
+        if (o == null || o instanceof Global || o instanceof PyObject || o instanceof DataObject) return typeName(o);
         return "a " + o.getClass().getSimpleName();
     }
 
@@ -466,6 +517,7 @@ final class PickleReader {
         if (o == null) return "None";
         if (o instanceof Global g) return "global " + CheckpointFiles.quote(g.toString());
         if (o instanceof PyObject p) return p.type.toString();
+        if (o instanceof DataObject d) return d.type;
         if (o instanceof Tuple) return "tuple";
         if (o instanceof List<?>) return "list";
         if (o instanceof Map<?, ?>) return "dict";
@@ -478,7 +530,10 @@ final class PickleReader {
     /** Converts a value, sharing the conversion of objects reachable twice and rejecting cycles. */
     private Object finish(Object o, int depth, Map<Object, Object> done, Set<Object> open) {
         if (o == null || isScalar(o) || o instanceof byte[]) return o;
-        if (o instanceof Global g) throw bad("the result contains a bare reference to " + g + ", which is not data");
+        if (o instanceof Global g) {
+            if (isDataType(g.toString())) return g.toString(); // a class passed as an argument: numpy.ndarray to _reconstruct
+            throw bad("the result contains a bare reference to " + g + ", which is not data");
+        }
         if (done.containsKey(o)) return done.get(o);
         if (depth >= MAX_DEPTH) throw bad("values nested more than " + MAX_DEPTH + " deep");
         if (!open.add(o)) throw bad("the result contains a cycle (a container inside itself)");
@@ -501,6 +556,10 @@ final class PickleReader {
             r = out;
         } else if (o instanceof PyObject p) {
             r = p.state == null ? new LinkedHashMap<>() : finish(p.state, depth, done, open);
+        } else if (o instanceof DataObject d) {
+            List<Object> args = new ArrayList<>(d.args.size());
+            for (Object x : d.args.items()) args.add(finish(x, depth + 1, done, open));
+            r = new PythonObject(d.type, Collections.unmodifiableList(args), finish(d.state, depth + 1, done, open));
         } else {
             r = hooks.finish(o);
         }

@@ -463,6 +463,17 @@ public final class Safetensors {
 
     /** Writes tensors (any device; copied to CPU) atomically: a crash leaves the old file or the new one. */
     public static void save(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        Map<String, List<Tensor>> parts = new LinkedHashMap<>();
+        tensors.forEach((k, t) -> parts.put(k, List.of(t)));
+        saveConcatenated(file, parts, metadata);
+    }
+
+    /**
+     * Writes each key's parts one after another as one tensor, their concatenation along dim 0,
+     * without joining them in memory: parts memory-mapped from shards ({@link #map}) stream from
+     * the page cache to the file. The parts of a key must share dtype and trailing shape.
+     */
+    public static void saveConcatenated(Path file, Map<String, List<Tensor>> parts, Map<String, String> metadata) {
         JsonObject header = new JsonObject();
         if (!metadata.isEmpty()) {
             JsonObject meta = new JsonObject();
@@ -470,17 +481,21 @@ public final class Safetensors {
             header.add("__metadata__", meta);
         }
         long offset = 0;
-        Map<String, Tensor> host = new LinkedHashMap<>();
+        List<Tensor> host = new ArrayList<>();
         try (TensorScope scope = TensorScope.open()) {
-            for (var e : tensors.entrySet()) {
-                Tensor t = e.getValue().detach().to(Device.CPU).contiguous();
-                host.put(e.getKey(), t);
-                long bytes = t.numel() * t.dtype().byteSize();
+            for (var e : parts.entrySet()) {
+                long[] shape = concatenatedShape(e.getKey(), e.getValue());
+                long bytes = 0;
+                for (Tensor part : e.getValue()) {
+                    Tensor t = part.detach().to(Device.CPU).contiguous();
+                    host.add(t);
+                    bytes += t.numel() * t.dtype().byteSize();
+                }
                 JsonObject entry = new JsonObject();
-                entry.addProperty("dtype", SafetensorsDType.name(t.dtype()));
-                JsonArray shape = new JsonArray();
-                for (long s : t.shape()) shape.add(s);
-                entry.add("shape", shape);
+                entry.addProperty("dtype", SafetensorsDType.name(e.getValue().getFirst().dtype()));
+                JsonArray dims = new JsonArray();
+                for (long d : shape) dims.add(d);
+                entry.add("shape", dims);
                 JsonArray offsets = new JsonArray();
                 offsets.add(offset);
                 offsets.add(offset + bytes);
@@ -496,11 +511,31 @@ public final class Safetensors {
             head.flip();
             AtomicFiles.write(file, ch -> {
                 writeFully(ch, head);
-                for (Tensor t : host.values()) {
+                for (Tensor t : host) {
                     if (t.numel() > 0) writeSegment(ch, t.asSegment());
                 }
             });
         }
+    }
+
+    /** The shape of the parts joined along dim 0; refused when their dtypes or trailing shapes differ. */
+    private static long[] concatenatedShape(String key, List<Tensor> parts) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("'" + key + "': no tensors to write");
+        Tensor first = parts.getFirst();
+        if (parts.size() == 1) return first.shape();
+        long[] shape = first.shape().clone();
+        if (shape.length == 0) throw new IllegalArgumentException("'" + key + "': scalars cannot be concatenated");
+        for (int i = 1; i < parts.size(); i++) {
+            Tensor t = parts.get(i);
+            long[] s = t.shape();
+            if (t.dtype() != first.dtype() || s.length != shape.length
+                    || !Arrays.equals(Arrays.copyOfRange(s, 1, s.length), Arrays.copyOfRange(shape, 1, shape.length))) {
+                throw new IllegalArgumentException("'" + key + "' part " + i + " is " + t.dtype() + " " + Arrays.toString(s)
+                        + ", which cannot follow " + first.dtype() + " " + Arrays.toString(first.shape()) + " along dim 0");
+            }
+            shape[0] += s[0];
+        }
+        return shape;
     }
 
     static void writeSegment(FileChannel ch, MemorySegment seg) throws IOException {

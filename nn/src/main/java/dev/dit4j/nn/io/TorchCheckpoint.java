@@ -21,10 +21,12 @@ import java.util.zip.ZipFile;
  * little-endian bytes in {@code <name>/data/<key>}.
  *
  * <p>Reading runs a restricted unpickler ({@link PickleReader}) that knows only what state dicts
- * and training checkpoints hold: dicts, lists, tuples, sets, numbers, strings, tensors and
- * argparse namespaces. Anything else, such as a reference to {@code os.system}, is rejected, so
- * an untrusted file can at worst fail to load. Tensors load on the CPU whatever device they were
- * saved from; Parameters load as plain tensors.
+ * and training checkpoints hold: dicts, lists, tuples, sets, numbers, strings, bytes, tensors,
+ * argparse namespaces, and the few plain values composer's checkpoints add (wall-clock times,
+ * numpy arrays, torch's version), kept as {@link PythonObject}s without being made. Anything
+ * else, such as a reference to {@code os.system}, is rejected, so an untrusted file can at worst
+ * fail to load. Tensors load on the CPU whatever device they were saved from; Parameters load as
+ * plain tensors.
  */
 public final class TorchCheckpoint {
     private TorchCheckpoint() {}
@@ -98,7 +100,7 @@ public final class TorchCheckpoint {
         });
     }
 
-    /** Closes every tensor in a value returned by {@link #read} (maps, lists and sets are searched). */
+    /** Closes every tensor in a value returned by {@link #read} (maps, lists, sets and Python objects are searched). */
     public static void closeTensors(Object value) {
         forEachTensor(value, Tensor::close);
     }
@@ -120,13 +122,16 @@ public final class TorchCheckpoint {
                 m.values().forEach(v -> push(todo, v));
             } else if (o instanceof Collection<?> c) {
                 c.forEach(v -> push(todo, v));
+            } else if (o instanceof PythonObject p) {
+                p.args().forEach(v -> push(todo, v));
+                push(todo, p.state());
             }
         }
     }
 
     /** Only what may hold tensors (never null, which an ArrayDeque refuses). */
     private static void push(ArrayDeque<Object> todo, Object v) {
-        if (v instanceof Tensor || v instanceof Map<?, ?> || v instanceof Collection<?>) todo.push(v);
+        if (v instanceof Tensor || v instanceof Map<?, ?> || v instanceof Collection<?> || v instanceof PythonObject) todo.push(v);
     }
 
     private static void checkZipMagic(Path file) {

@@ -30,6 +30,11 @@ public final class Ema {
     }
 
     public void update() {
+        update(decay);
+    }
+
+    /** One update with {@code decay} in place of the configured one (0 copies the weights: an EMA that has not started yet). */
+    public void update(double decay) {
         Optim.emaUpdate(averaged, current, decay);
     }
 }

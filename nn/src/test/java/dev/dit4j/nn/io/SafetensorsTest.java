@@ -46,6 +46,25 @@ class SafetensorsTest extends FileTestSupport {
     }
 
     @Test
+    void concatenatedPartsEqualTheirCatAndMismatchedPartsAreRefused() {
+        Path file = dir.resolve("joined.safetensors");
+        try (TensorScope s = TensorScope.open()) {
+            List<Tensor> parts = List.of(Tensor.randn(2, 3, 4), Tensor.randn(1, 3, 4), Tensor.randn(3, 4, 3).transpose(1, 2));
+            Safetensors.saveConcatenated(file, Map.of("x", parts), Map.of("count", "6"));
+            try (Safetensors.Contents out = Safetensors.read(file)) {
+                Tensor x = out.tensors().get("x");
+                assertArrayEquals(new long[] {6, 3, 4}, x.shape());
+                assertArrayEquals(Tensor.cat(parts, 0).toDoubleArray(), x.toDoubleArray());
+                assertEquals("6", out.metadata().get("count"));
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> Safetensors.saveConcatenated(dir.resolve("bad.safetensors"),
+                    Map.of("x", List.of(Tensor.randn(2, 3), Tensor.randn(2, 4))), Map.of()));
+            assertTrue(e.getMessage().contains("'x' part 1") && e.getMessage().contains("[2, 4]"), e.getMessage());
+            assertFalse(Files.exists(dir.resolve("bad.safetensors")));
+        }
+    }
+
+    @Test
     void mappedTensorsViewTheFileAndWritesStayPrivate() throws IOException {
         Path file = dir.resolve("m.safetensors");
         try (Tensor t = Tensor.ones(1024)) {

@@ -242,6 +242,43 @@ class TorchCheckpointTest extends FileTestSupport {
         assertRejected(checkpoint(q.finish(), Map.of()), "torch.load");
     }
 
+    /** Composer's checkpoints hold timedeltas, numpy arrays and protocol-2 bytes beside tensors: kept as data, never made. */
+    @Test
+    void readsPlainPythonValuesAsData() throws IOException {
+        PickleWriter p = new PickleWriter();
+        p.mark();
+        p.global("datetime", "timedelta");
+        p.mark();
+        p.integer(0);
+        p.integer(1234);
+        p.integer(5678);
+        p.tuple();
+        p.reduce();
+        p.global("_codecs", "encode");
+        p.mark();
+        p.string("\u00ffab");
+        p.string("latin1");
+        p.tuple();
+        p.reduce();
+        p.tuple();
+        List<?> values = (List<?>) TorchCheckpoint.read(checkpoint(p.finish(), Map.of()));
+        assertEquals(new PythonObject("datetime.timedelta", List.of(0L, 1234L, 5678L), null), values.get(0));
+        assertArrayEquals(new byte[] {(byte) 0xFF, 'a', 'b'}, (byte[]) values.get(1));
+
+        PickleWriter utf8 = new PickleWriter();
+        utf8.global("_codecs", "encode");
+        utf8.mark();
+        utf8.string("x");
+        utf8.string("utf-8");
+        utf8.tuple();
+        utf8.reduce();
+        assertRejected(checkpoint(utf8.finish(), Map.of()), "(text, 'latin1')");
+        PickleWriter bare = new PickleWriter();
+        bare.global("numpy", "ndarray");
+        bare.global("os", "system");
+        assertRejected(checkpoint(bare.finish(), Map.of()), "os.system"); // data types do not open the door to other names
+    }
+
     @Test
     void rejectsMalformedPickles() throws IOException {
         assertRejected(checkpoint(new byte[] {(byte) 0x80, 2, (byte) 0xFF, '.'}, Map.of()), "unknown or unsupported opcode 0xff");
