@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SD-VAE encode/decode throughput, dit4j vs the authors' LDM autoencoder code (U-ViT's
 # libs/autoencoder.py) on this machine, alternating the two, at 256 and 512 px; then the peak
-# memory of one 1024x1024 decode, PyTorch untiled, dit4j untiled and tiled (256 px tiles).
+# memory of one 1024x1024 decode, PyTorch untiled, dit4j untiled (with and without keeping freed
+# memory in malloc's heaps, Torch.retainFreedCpuMemory) and tiled (256 px tiles).
 #   bench/compare-vae.sh /path/to/U-ViT-checkout [rounds]
 # PYTHON selects the interpreter (torch of dit4j's libtorch version, einops). JAVA_HOME or
 # ./dit4j's search gives the JDK. REPEATS: timed passes after the warm-up (default 2); SKIP_MEMORY=1
 # skips the memory runs, SIZES the sizes (default "256 512"), THREADS the intra-op threads of both
-# (default 1). On a shared machine the CPU-time ratio is the steadier one.
+# (default 1), MEMORY_THREADS those of the memory runs (default 2). On a shared machine the
+# CPU-time ratio is the steadier one.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo=${1:?usage: compare-vae.sh /path/to/U-ViT-checkout [rounds]}
@@ -19,6 +21,7 @@ python=${PYTHON:-python3}
 source "$root/bench/java.sh"
 run_java() { "$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false -cp "$jar" dev.dit4j.bench.VaeThroughput --threads "$threads" "$@" | tail -1; }
 run_python() { "$python" "$root/bench/vae_reference.py" --uvit-repo "$repo" --threads "$threads" "$@" 2>/dev/null | tail -1; }
+echo "# $("$java_bin" -version 2>&1 | head -1); $("$python" -c 'import torch, sys; print("torch", torch.__version__, "python", sys.version.split()[0])')"
 echo "# $(date -u +%Y-%m-%d) $(uname -m) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg); $threads thread(s)"
 for size in ${SIZES:-256 512}; do
   for round in $(seq "$rounds"); do
@@ -30,7 +33,9 @@ for size in ${SIZES:-256 512}; do
   done
 done
 if [ "${SKIP_MEMORY:-0}" != 1 ]; then
+  threads=${MEMORY_THREADS:-2}
   run_python --memory 1024
   run_java --memory 1024
+  run_java --memory 1024 --retain-mib 0
   run_java --memory 1024 --tile 256
 fi

@@ -3,7 +3,8 @@
 comparison with bench's VaeThroughput: the real KL-f8 configuration (ch 128, mult 1,2,4,4, 2 res
 blocks, z 4) with random weights, encode_moments and decode of one batch in float32 under
 no_grad, best of --repeats after a warm-up. Prints one JSON line. With --memory SIZE it instead
-decodes one SIZE x SIZE image once and reports the peak resident memory above the start.
+decodes one SIZE x SIZE image once and reports the peak resident memory above the start. Minor
+page faults per image are reported beside the times.
 
     python vae_reference.py --uvit-repo /path/to/U-ViT [--size 256 --batch 1 | --memory 1024]
 """
@@ -22,6 +23,10 @@ def resident_kb(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise RuntimeError(field)
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def main():
@@ -55,24 +60,28 @@ def main():
             before = resident_kb("VmRSS")
             start = time.perf_counter()
             model.decode(z)
-            print(json.dumps({"impl": "pytorch", "decode": args.memory, "tile": 0, "seconds": round(time.perf_counter() - start, 2),
-                              "peak_mib_above_start": round((resident_kb("VmHWM") - before) / 1024)}))
+            print(json.dumps({"impl": "pytorch", "decode": args.memory, "tile": 0, "threads": torch.get_num_threads(),
+                              "seconds": round(time.perf_counter() - start, 2),
+                              "peak_mib_above_start": round((resident_kb("VmHWM") - before) / 1024),
+                              "peak_rss_mib": round(resident_kb("VmHWM") / 1024)}))
             return
         x = torch.rand(args.batch, 3, args.size, args.size) * 2 - 1
         z = torch.randn(args.batch, 4, args.size // 8, args.size // 8)
-        encode = decode = encode_cpu = decode_cpu = float("inf")
+        encode = decode = encode_cpu = decode_cpu = encode_faults = decode_faults = float("inf")
         for r in range(args.repeats + 1):
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0, f0 = time.perf_counter(), time.process_time(), minor_faults()
             model.encode_moments(x)
-            t1, c1 = time.perf_counter(), time.process_time()
+            t1, c1, f1 = time.perf_counter(), time.process_time(), minor_faults()
             model.decode(z)
-            t2, c2 = time.perf_counter(), time.process_time()
+            t2, c2, f2 = time.perf_counter(), time.process_time(), minor_faults()
             if r > 0:
                 encode, decode = min(encode, t1 - t0), min(decode, t2 - t1)
                 encode_cpu, decode_cpu = min(encode_cpu, c1 - c0), min(decode_cpu, c2 - c1)
+                encode_faults, decode_faults = min(encode_faults, f1 - f0), min(decode_faults, f2 - f1)
     print(json.dumps({"impl": "pytorch", "size": args.size, "batch": args.batch, "threads": torch.get_num_threads(),
                       "encode_img_per_s": round(args.batch / encode, 4), "decode_img_per_s": round(args.batch / decode, 4),
-                      "encode_cpu_s_per_img": round(encode_cpu / args.batch, 3), "decode_cpu_s_per_img": round(decode_cpu / args.batch, 3)}))
+                      "encode_cpu_s_per_img": round(encode_cpu / args.batch, 3), "decode_cpu_s_per_img": round(decode_cpu / args.batch, 3),
+                      "encode_minflt_per_img": encode_faults // args.batch, "decode_minflt_per_img": decode_faults // args.batch}))
 
 
 if __name__ == "__main__":

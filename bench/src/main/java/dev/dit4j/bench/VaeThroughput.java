@@ -21,13 +21,19 @@ import java.util.Locale;
  * JSON line. With --memory SIZE it instead decodes one SIZE x SIZE image once (tiled with
  * --tile PX) and reports the process's peak resident memory (VmHWM) above what it held before.
  *
- * <p>Options: --size 256 --batch 1 --repeats 2 --threads N --device cpu | --memory 1024 [--tile 256]
+ * <p>Freed CPU memory is kept in malloc's heaps ({@link Torch#retainFreedCpuMemory}, up to
+ * --retain-mib, default 1024; 0 leaves glibc's defaults). Minor page faults per image are
+ * reported beside the times.
+ *
+ * <p>Options: --size 256 --batch 1 --repeats 2 --threads N --device cpu --retain-mib 1024 | --memory 1024 [--tile 256]
  */
 public final class VaeThroughput {
     public static void main(String[] args) throws IOException {
         DiTTrainThroughput.Args a = new DiTTrainThroughput.Args(args);
         Device device = Device.parse(a.get("device", "cpu"));
         if (a.integer("threads", 0) > 0) Torch.setNumThreads(a.integer("threads", 0));
+        int retainMib = a.integer("retain-mib", 1024);
+        if (retainMib > 0 && !Torch.retainFreedCpuMemory((long) retainMib << 20)) System.err.println("malloc settings not applied (not glibc)");
         try (AutoencoderKL vae = AutoencoderKL.SD.create(device, 0); Generator g = Generator.create(0, device);
              TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
             vae.eval();
@@ -41,40 +47,53 @@ public final class VaeThroughput {
                     Torch.synchronize(device);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"decode\": %d, \"tile\": %d, \"seconds\": %.2f, \"peak_mib_above_start\": %.0f}%n",
-                        memory, tile, seconds, (residentKb("VmHWM") - before) / 1024.0);
+                System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"decode\": %d, \"tile\": %d, \"threads\": %d, \"retain_mib\": %d, \"seconds\": %.2f, "
+                        + "\"peak_mib_above_start\": %.0f, \"peak_rss_mib\": %.0f}%n",
+                        memory, tile, Torch.numThreads(), retainMib, seconds, (residentKb("VmHWM") - before) / 1024.0, residentKb("VmHWM") / 1024.0);
                 return;
             }
             int size = a.integer("size", 256), batch = a.integer("batch", 1), repeats = a.integer("repeats", 2);
             Tensor x = Tensor.rand(new long[] {batch, 3, size, size}, DType.FLOAT32, device, g).mul(2).sub(1);
             Tensor z = Tensor.randn(new long[] {batch, 4, size / 8, size / 8}, DType.FLOAT32, device, g);
             double encode = Double.MAX_VALUE, decode = Double.MAX_VALUE, encodeCpu = Double.MAX_VALUE, decodeCpu = Double.MAX_VALUE;
+            long encodeFaults = Long.MAX_VALUE, decodeFaults = Long.MAX_VALUE;
             for (int r = 0; r <= repeats; r++) { // the first round warms up
                 try (TensorScope run = TensorScope.open()) {
-                    long t0 = System.nanoTime(), c0 = cpuNanos();
+                    long t0 = System.nanoTime(), c0 = cpuNanos(), f0 = minorFaults();
                     vae.encodeMoments(x);
                     Torch.synchronize(device);
-                    long t1 = System.nanoTime(), c1 = cpuNanos();
+                    long t1 = System.nanoTime(), c1 = cpuNanos(), f1 = minorFaults();
                     vae.decode(z);
                     Torch.synchronize(device);
-                    long t2 = System.nanoTime(), c2 = cpuNanos();
+                    long t2 = System.nanoTime(), c2 = cpuNanos(), f2 = minorFaults();
                     if (r > 0) {
                         encode = Math.min(encode, (t1 - t0) / 1e9);
                         decode = Math.min(decode, (t2 - t1) / 1e9);
                         encodeCpu = Math.min(encodeCpu, (c1 - c0) / 1e9);
                         decodeCpu = Math.min(decodeCpu, (c2 - c1) / 1e9);
+                        encodeFaults = Math.min(encodeFaults, f1 - f0);
+                        decodeFaults = Math.min(decodeFaults, f2 - f1);
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"size\": %d, \"batch\": %d, \"threads\": %d, \"encode_img_per_s\": %.4f, "
-                    + "\"decode_img_per_s\": %.4f, \"encode_cpu_s_per_img\": %.3f, \"decode_cpu_s_per_img\": %.3f}%n",
-                    size, batch, Torch.numThreads(), batch / encode, batch / decode, encodeCpu / batch, decodeCpu / batch);
+            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"size\": %d, \"batch\": %d, \"threads\": %d, \"retain_mib\": %d, \"encode_img_per_s\": %.4f, "
+                    + "\"decode_img_per_s\": %.4f, \"encode_cpu_s_per_img\": %.3f, \"decode_cpu_s_per_img\": %.3f, "
+                    + "\"encode_minflt_per_img\": %d, \"decode_minflt_per_img\": %d}%n",
+                    size, batch, Torch.numThreads(), retainMib, batch / encode, batch / decode, encodeCpu / batch, decodeCpu / batch,
+                    encodeFaults / batch, decodeFaults / batch);
         }
     }
 
     /** CPU time of the whole process (every thread, user and system), as Python's time.process_time. */
     static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Minor page faults of the process so far (/proc/self/stat's tenth field, as getrusage's ru_minflt). */
+    static long minorFaults() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[7]); // fields from the state (third) on: minflt is the tenth overall
     }
 
     /** A /proc/self/status field in KiB (VmRSS now, VmHWM the peak). */

@@ -111,6 +111,37 @@ class AutoencoderKLTest {
         }
     }
 
+    /**
+     * The float16 fallback, reached on the CPU (which runs float16 too): latents large enough to
+     * overflow float16 inside the decoder give a non-finite half result, which is redone in float32
+     * from the same (half-rounded) weights; a finite half result is kept as it is.
+     */
+    @Test
+    void aFloat16DecodeThatOverflowsIsRedoneInFloat32() {
+        Path halfFile = dir.resolve("half.safetensors"), fullFile = dir.resolve("full.safetensors");
+        try (AutoencoderKL vae = SMALL.create(Device.CPU, 6)) {
+            Safetensors.save(halfFile, vae.stateDict());
+        }
+        try (AutoencoderKL half = AutoencoderKL.load(halfFile, DType.FLOAT16, Device.CPU)) {
+            Tensor z;
+            try (Generator g = Generator.cpu(7)) {
+                z = Tensor.randn(new long[] {1, 4, 4, 4}, DType.FLOAT32, Device.CPU, g);
+            }
+            Tensor small = half.decode(z.to(DType.FLOAT16));
+            assertEquals(DType.FLOAT16, small.dtype(), "a finite half decode is kept");
+            half.stateDict().get("post_quant_conv.weight").mul_(1e4); // finite in half, but its sums over latents of 100 are not
+            Tensor huge = z.mul(100).to(DType.FLOAT16);
+            Safetensors.save(fullFile, half.stateDict().entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                    java.util.Map.Entry::getKey, e -> e.getValue().to(DType.FLOAT32))));
+            Tensor redone = half.decode(huge);
+            assertEquals(DType.FLOAT32, redone.dtype(), "an overflowing half decode is redone in float32");
+            assertEquals(0, redone.isfinite().logicalNot().sum().item(), "the float32 result is finite");
+            try (AutoencoderKL full = AutoencoderKL.load(fullFile, Device.CPU)) {
+                assertTrue(redone.allclose(full.decode(huge.to(DType.FLOAT32)), 0, 0), "from the half weights, in float32");
+            }
+        }
+    }
+
     @Test
     void imagesWhoseSizeIsNotAMultipleOf8AreRefused() {
         try (AutoencoderKL vae = SMALL.create(Device.CPU, 1)) {

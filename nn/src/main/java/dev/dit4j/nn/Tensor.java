@@ -717,6 +717,8 @@ public final class Tensor implements AutoCloseable {
     public Tensor mul_(double other) { return inPlace(h -> LibTorch.binaryScalar_(Ops.MUL, h, other)); }
     public Tensor div_(double other) { return inPlace(h -> LibTorch.binaryScalar_(Ops.DIV, h, other)); }
     public Tensor clamp_(double min, double max) { return inPlace(h -> LibTorch.clamp_(h, min, max, 1, 1)); }
+    /** SiLU (x sigmoid(x)) in place. */
+    public Tensor silu_() { return inPlace(h -> LibTorch.unary_(Ops.SILU, h)); }
     /** this += weight * (end - this) */
     public Tensor lerp_(Tensor end, double weight) { return inPlace(end, (h, o) -> LibTorch.lerp_(h, o, weight)); }
 

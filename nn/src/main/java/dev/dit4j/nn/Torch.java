@@ -1,5 +1,6 @@
 package dev.dit4j.nn;
 
+import dev.dit4j.bindings.GlibcMalloc;
 import dev.dit4j.bindings.LibTorch;
 import dev.dit4j.bindings.NativeLoader;
 import java.util.ArrayList;
@@ -72,6 +73,30 @@ public final class Torch {
         if (!device.isCuda()) throw new IllegalArgumentException("memory stats are kept for CUDA devices, not " + device);
         LibTorch.cudaResetPeakMemoryStats(device.index());
     }
+
+    /**
+     * Makes glibc's malloc keep freed CPU blocks of up to {@code bytes} (capped at 2 GiB - 1) in its
+     * heaps for the next tensor instead of returning them to the kernel. By default blocks of 32
+     * MiB and more (a [1, 128, 256, 256] float activation) are mapped for each tensor and unmapped
+     * when it is freed, so every such tensor first page-faults in fresh zeroed pages: for
+     * convolutional networks at 256 px and above that costs as much CPU time as the arithmetic.
+     * The price is resident memory: up to {@code bytes} of freed memory stays with the process.
+     * Sets glibc's mmap and trim thresholds to {@code bytes} and its top pad to 64 MiB. Threads
+     * other than the process's first (a JVM's main thread among them) allocate from malloc heaps
+     * of at most 64 MiB, so there larger blocks are still mapped per tensor, and how much is
+     * reused depends on the allocation pattern (bench/RESULTS.md has the autoencoder's page
+     * faults with and without). Process-wide and lasting; returns false where the C library has
+     * no {@code mallopt} (not glibc) or refused the values.
+     */
+    public static boolean retainFreedCpuMemory(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("bytes must be >= 0, got " + bytes);
+        int value = (int) Math.min(bytes, Integer.MAX_VALUE);
+        return GlibcMalloc.mallopt(GlibcMalloc.M_MMAP_THRESHOLD, value) & GlibcMalloc.mallopt(GlibcMalloc.M_TRIM_THRESHOLD, value)
+                & GlibcMalloc.mallopt(GlibcMalloc.M_TOP_PAD, (int) Math.min(value, HEAP_MAX));
+    }
+
+    /** glibc's largest per-thread malloc heap (64-bit). */
+    private static final int HEAP_MAX = 64 << 20;
 
     /**
      * Runs {@code a + b} (result freed) {@code iters} times in a C++ loop through the shim's own

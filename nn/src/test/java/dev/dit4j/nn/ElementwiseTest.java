@@ -109,6 +109,16 @@ class ElementwiseTest extends TestSupport {
     }
 
     @Test
+    void siluInPlaceEqualsLibtorchsSilu() {
+        try (Generator g = Generator.create(3, Device.CPU)) {
+            Tensor x = Tensor.randn(new long[] {2, 64, 9, 9}, DType.FLOAT32, Device.CPU, g).mul_(4);
+            Tensor expected = x.silu();
+            assertSame(x, x.silu_());
+            assertEquals(0, x.sub(expected).abs().max().item(), "silu_ must be libtorch's silu, bit for bit");
+        }
+    }
+
+    @Test
     void inPlaceOpsWriteIntoTheTensor() {
         Tensor x = f64(new double[] {1, 2, 3}, 3);
         Tensor y = f64(new double[] {10, 20, 30}, 3);

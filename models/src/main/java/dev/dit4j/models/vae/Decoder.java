@@ -42,8 +42,7 @@ final class Decoder extends Module {
         try (TensorScope s = TensorScope.open()) {
             Tensor h = Chain.step(convIn.forward(z), mid::forward, z);
             for (int i = up.size() - 1; i >= 0; i--) h = Chain.step(h, up.get(i)::forward, z);
-            h = Chain.step(h, normOut::forward, z);
-            h = Chain.step(h, Tensor::silu, z);
+            h = Chain.step(h, normOut::forward, z).silu_();
             return s.keep(Chain.step(h, convOut::forward, z));
         }
     }

@@ -39,8 +39,7 @@ final class Encoder extends Module {
             Tensor h = convIn.forward(x);
             for (Level level : down) h = Chain.step(h, level::forward, x);
             h = Chain.step(h, mid::forward, x);
-            h = Chain.step(h, normOut::forward, x);
-            h = Chain.step(h, Tensor::silu, x);
+            h = Chain.step(h, normOut::forward, x).silu_();
             return s.keep(Chain.step(h, convOut::forward, x));
         }
     }

@@ -27,11 +27,9 @@ final class ResnetBlock extends Module {
 
     Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = norm1.forward(x);
-            h = Chain.step(h, Tensor::silu, x);
+            Tensor h = norm1.forward(x).silu_(); // in place: the norm's output is ours alone
             h = Chain.step(h, conv1::forward, x);
-            h = Chain.step(h, norm2::forward, x);
-            h = Chain.step(h, Tensor::silu, x);
+            h = Chain.step(h, norm2::forward, x).silu_();
             h = Chain.step(h, conv2::forward, x);
             return s.keep(h.add_(shortcut == null ? x : shortcut.forward(x)));
         }
