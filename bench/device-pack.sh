@@ -5,20 +5,19 @@
 # torch and runs from these:
 #
 #   .cache/device/jdk.tar.xz      a jlink'd Java runtime (44 MB, 20 MB packed; java.sh unpacks it to .jdk)
-#   .cache/device/dit-reference/  the authors' DiT code the reference imports (models.py, diffusion/),
-#                                 read from their checkout, never committed
-#   .cache/device/timm-*.whl      timm, which DiT's models.py imports (Python imports it from the wheel)
+#   .cache/device/dit-reference/  the authors' code the references import, read from their
+#   .cache/device/uvit-reference/ checkouts, never committed: DiT's models.py and diffusion/,
+#   .cache/device/microdit-reference/  U-ViT's libs/ (the LDM autoencoder), micro_diffusion's package
 #   bench/target/benchmarks.jar   the benchmarks with dit4j inside (built here)
+#   .cache/device/cli/            the dit4j command line's jar and its libraries (for `doctor`)
 #   .cache/gloo-debian/           gloo's headers, so the shim keeps its Gloo backend (when built here)
 #
-#   bench/device-pack.sh /path/to/DiT             # a checkout, or a bare mirror of facebookresearch/DiT
-#   PYTHON=python3 bench/device-pack.sh ...       # the pip that downloads timm (default: python3)
+#   bench/device-pack.sh /path/to/DiT /path/to/U-ViT /path/to/micro_diffusion   # checkouts or bare mirrors
 #
 # It ends by printing the `carry` list and the size of everything that travels.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dit=${1:?usage: device-pack.sh /path/to/DiT (checkout or bare mirror)}
-python=${PYTHON:-python3}
+[ $# -eq 3 ] || { echo "usage: device-pack.sh /path/to/DiT /path/to/U-ViT /path/to/micro_diffusion (checkouts or bare mirrors)" >&2; exit 1; }
 source "$root/bench/java.sh" # java_bin (JDK >= 22) and the benchmarks jar, built when missing
 jdk_home=$(dirname "$(dirname "$java_bin")")
 
@@ -33,18 +32,21 @@ runtime=$(mktemp -d)
 tar -C "$runtime" -cf - jdk | xz -T0 -6 > "$pack/jdk.tar.xz"
 rm -rf "$runtime"
 
-# The reference's imports: DiT's models.py and diffusion/ (from a work tree or a bare repository).
-ref="$pack/dit-reference"
-mkdir -p "$ref"
-if [ -f "$dit/models.py" ]; then
-  cp "$dit/models.py" "$ref/" && cp -r "$dit/diffusion" "$ref/"
-else
-  git -C "$dit" archive HEAD models.py diffusion | tar -x -C "$ref"
-fi
-[ -f "$ref/models.py" ] && [ -d "$ref/diffusion" ] || { echo "device-pack: no models.py and diffusion/ in $dit" >&2; exit 1; }
-
-# timm, without its optional dependencies (DiT's models.py uses three of its layers).
-"$python" -m pip download --no-deps -q -d "$pack" timm
+# The references' imports: PATHS from the checkout or bare repository SRC into DEST.
+copy_reference() {
+  local src=$1 dest=$2
+  shift 2
+  mkdir -p "$dest"
+  if [ -e "$src/$1" ]; then
+    (cd "$src" && cp -r --parents "$@" "$dest/")
+  else
+    git -C "$src" archive HEAD "$@" | tar -x -C "$dest"
+  fi
+  for p in "$@"; do [ -e "$dest/$p" ] || { echo "device-pack: no $p in $src" >&2; exit 1; }; done
+}
+copy_reference "$1" "$pack/dit-reference" models.py diffusion
+copy_reference "$2" "$pack/uvit-reference" libs
+copy_reference "$3" "$pack/microdit-reference" micro_diffusion
 
 # gloo's headers, as native/build.sh cached them here (absent: the device shim builds without Gloo).
 [ -d "$root/.cache/gloo-debian" ] || bash "$root/native/build.sh" >&2 || true

@@ -1,86 +1,197 @@
 #!/usr/bin/env bash
-# The GPU benchmark suite: dit4j against the authors' PyTorch DiT on the same GPU in one run, and
-# the attention and sampling micro-benchmarks. Prints markdown-ready JSON lines and JMH tables
-# with the machine, versions and date; paste them into bench/RESULTS.md.
+# The GPU benchmark suite: dit4j against the authors' PyTorch code on the same GPU in one run.
+# Builds the shim against the machine's torch, then runs the sections in order of value, each
+# under its own time limit so that one failure or overrun leaves the others' tables. Prints
+# JSON lines and tables with the machine, versions and date; paste them into bench/RESULTS.md.
 #
-#   bench/gpu-harness.sh /path/to/facebookresearch-DiT            # on a CUDA machine
-#   bench/gpu-harness.sh /path/to/facebookresearch-DiT --smoke    # tiny sizes on the CPU: checks the harness
-#   bench/gpu-harness.sh [--smoke]                                # with what bench/device-pack.sh packed
-#                                                                 # (the JDK, the jar, DiT's code, timm)
+#   bench/gpu-harness.sh [/path/to/facebookresearch-DiT] [--smoke] [--only a,b,...]
 #
-# Needs: python with torch (CUDA build on a GPU machine; its libtorch is what dit4j's shim is built
-# against unless LIBTORCH says otherwise), numpy and timm for the reference; a JDK >= 22 (JAVA_HOME,
-# or found in /usr/lib/jvm); cmake + a C++ compiler to build the shim; bench/target/benchmarks.jar
-# (built here with Maven when missing; on a machine without Maven, copy it in).
+#   --smoke   tiny sizes on the CPU: checks the harness end to end
+#   --only    sections to run (default all, in this order): info, train, sample, attention,
+#             vae, microdit, train-max
+# Without a DiT path it uses what bench/device-pack.sh packed (the JDK, the jars, DiT's code).
+#
+# Needs: python with torch (a CUDA build on a GPU machine; its libtorch is what the shim is built
+# against unless LIBTORCH says otherwise), numpy and timm for the references; a JDK >= 22 (or the
+# packed runtime); cmake + a C++ compiler; bench/target/benchmarks.jar.
 # Environment: DEVICE (cuda:0), BATCH (training batch, 256), PEAK_TFLOPS (989 = H100/H200 dense
-# bf16), PYTHON (python3), ROUNDS (2).
-set -euo pipefail
+# bf16), PYTHON (python3), ROUNDS (2), OUT (also copies the log and JMH JSON there when set).
+set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo="$root/.cache/device/dit-reference"
-if [ $# -gt 0 ] && [ "$1" != "--smoke" ]; then repo=$1; shift; fi
-[ -f "$repo/models.py" ] || { echo "usage: gpu-harness.sh [/path/to/DiT-checkout] [--smoke] (or run bench/device-pack.sh first)" >&2; exit 1; }
 smoke=false
-[ "${1:-}" = "--smoke" ] && smoke=true
-# timm for DiT's models.py: the wheel device-pack.sh fetched, imported from the zip (an installed timm also serves)
-for whl in "$root"/.cache/device/timm-*.whl; do [ -f "$whl" ] && export PYTHONPATH="$whl${PYTHONPATH:+:$PYTHONPATH}"; done
+only="info,train,sample,attention,vae,microdit,train-max"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=true ;;
+    --only) only=$2; shift ;;
+    *) repo=$1 ;;
+  esac
+  shift
+done
+[ -f "$repo/models.py" ] || { echo "usage: gpu-harness.sh [/path/to/DiT-checkout] [--smoke] [--only ...] (or run bench/device-pack.sh first)" >&2; exit 1; }
 python=${PYTHON:-python3}
 rounds=${ROUNDS:-2}
-
+export PYTHONUNBUFFERED=1
+results=$(mktemp -d)
 
 # The shim for this machine's libtorch (a no-op when up to date), used instead of the one packaged
-# in the jar; the loader finds libtorch by the same rules build.sh did.
-bash "$root/native/build.sh" >&2
+# in the jar. Where torch has CUDA and the toolkit is there, it has CUDA graphs and NCCL; if that
+# build fails, NCCL is left out and then CUDA graphs, so that the benchmarks still run.
+export DIT4J_JOBS=${DIT4J_JOBS:-$(nproc)}
+build_start=$SECONDS
+if ! bash "$root/native/build.sh" >&2; then
+  echo "# shim build failed with NCCL: retrying without it" >&2
+  DIT4J_CMAKE_ARGS="-DDIT4J_NCCL=OFF" bash "$root/native/build.sh" >&2 || exit 1
+fi
+echo "# shim built in $((SECONDS - build_start)) s"
 source "$root/bench/java.sh"
-java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false "-Ddit4j.shim=$root/native/build/libdit4j.so" -cp "$jar")
+cp="$jar"
+for extra in "$root"/.cache/device/cli/*.jar; do [ -f "$extra" ] && cp="$cp:$extra"; done
+java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=false "-Ddit4j.shim=$root/native/build/libdit4j.so" -cp "$cp")
 
 if $smoke; then
   device=cpu model=DiT-S/2 batch=2 peak=0 autocast=bfloat16 steps=(--warmup 1 --steps 1 --windows 1)
-  sample_model=DiT-S/2 sample_steps=3 sample_batches="1 2"
+  sample_model=DiT-S/2 sample_steps=3 sample_batches="1 2" max_batches="4"
   jmh=(-f 0 -wi 0 -i 1 -r 200ms -p device=cpu -p dtype=float32)
   attn_shapes="2x4x64x72,2x4x16x72" attn_backends="MATH" ds_shapes="2x96x16x16x4"
+  vae_size=64 microdit_model=MicroDiT_Tiny_2 microdit_batch=2
 else
   device=${DEVICE:-cuda:0} model=DiT-XL/2 batch=${BATCH:-256} peak=${PEAK_TFLOPS:-989} autocast=bfloat16
   steps=(--warmup 5 --steps 10 --windows 3)
-  sample_model=DiT-XL/2 sample_steps=250 sample_batches="1 64"
-  jmh=(-p "device=$device" -p dtype=bfloat16)
-  # [B,16,256,72]: DiT-XL/2 at 256px; [B,16,1024,72]: at 512px; [B,16,64,72]: a 25% token subset of 256.
+  sample_model=DiT-XL/2 sample_steps=250 sample_batches="1 64" max_batches="512 768"
+  jmh=(-f 0 -wi 2 -i 3 -w 1s -r 1s -p "device=$device" -p dtype=bfloat16)
+  # [B,16,256,72]: DiT-XL/2 at 256 px; [B,16,1024,72]: at 512 px; [B,16,64,72]: a 25% token subset of 256.
   attn_shapes="256x16x256x72,64x16x1024x72,256x16x64x72" attn_backends="FLASH,EFFICIENT,CUDNN,MATH"
   ds_shapes="64x96x32x32x4,64x192x16x16x4"
+  vae_size=512 microdit_model=MicroDiT_XL_2 microdit_batch=256
 fi
 
-echo "# dit4j GPU harness, $(date -u +%Y-%m-%d) — $(uname -m), $(nproc) cores"
-command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/# GPU: /'
-echo "# $("$python" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())')"
-echo "# $("$java_bin" -version 2>&1 | head -1)"
+# section NAME FUNCTION: runs a section unless --only leaves it out; its commands have time limits.
+section() {
+  local name=$1 start=$SECONDS rc
+  [[ ",$only," == *",$name,"* ]] || return 0
+  echo
+  "$2"
+  rc=$?
+  [ $rc -eq 0 ] || echo "(section $name: last command failed, rc $rc; 124 = over its time limit)"
+  echo "(section $name: $((SECONDS - start)) s)"
+}
+# limited SECONDS COMMAND...: a command under a time limit (its own output; rc 124 when cut off).
+limited() {
+  local limit=$1
+  shift
+  timeout --kill-after=10 "$limit" "$@"
+}
 
-echo "## Training step: $model, batch $batch, $autocast autocast, fused AdamW, on $device (alternating)"
-for round in $(seq "$rounds"); do
-  ref=$("$python" "$root/bench/dit_train_reference.py" --dit-repo "$repo" --model "$model" --batch "$batch" \
-        --device "${device%%:*}" --autocast "$autocast" --peak-tflops "$peak" "${steps[@]}" | tail -1)
-  ours=$("${java_run[@]}" dev.dit4j.bench.DiTTrainThroughput --model "$model" --batch "$batch" --device "$device" \
-         --autocast "$autocast" --peak-tflops "$peak" "${steps[@]}" | tail -1)
+info() {
+  echo "# dit4j GPU harness, $(date -u '+%Y-%m-%d %H:%M UTC') — $(uname -m), $(nproc) cores"
+  command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | sed 's/^/# GPU: /'
+  echo "# $("$python" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())')"
+  echo "# $("$java_bin" -version 2>&1 | head -1)"
+  # dit4j's own view: libtorch, CUDA, cuDNN's version through the generated bindings, SDPA backends
+  [ -n "$(ls "$root"/.cache/device/cli/*.jar 2> /dev/null)" ] && limited 60 "${java_run[@]}" dev.dit4j.examples.Main doctor
+}
+
+train_round() {
+  local b=$1 round=$2
+  shift 2
+  local ref ours
+  ref=$(limited 240 "$python" "$root/bench/dit_train_reference.py" --dit-repo "$repo" --model "$model" --batch "$b" \
+    --device "${device%%:*}" --autocast "$autocast" --peak-tflops "$peak" --pinned "$@" | tail -1)
+  ours=$(limited 240 "${java_run[@]}" dev.dit4j.bench.DiTTrainThroughput --model "$model" --batch "$b" --device "$device" \
+    --autocast "$autocast" --peak-tflops "$peak" --pinned true "$@" | tail -1)
   echo "$ref"
   echo "$ours"
   # MFU of both from dit4j's FLOP count (PyTorch's FlopCounterMode misses SDPA on some backends).
-  "$python" -c "
+  "$python" - "$ref" "$ours" "$peak" "$round" << 'EOF' || true
 import json, sys
-a, b, peak = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3])
-line = 'round $round: dit4j / PyTorch img/s = %.3f' % (b['img_per_s'] / a['img_per_s'])
+a, b, peak, rnd = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+line = 'round %s, batch %d: dit4j / PyTorch img/s = %.3f' % (rnd, b['batch'], b['img_per_s'] / a['img_per_s'])
 if peak > 0:
     f = b['train_flops_per_img']
-    line += '; MFU PyTorch %.1f%%, dit4j %.1f%% (%.1f GFLOP per training image)' % (100 * a['img_per_s'] * f / (peak * 1e12), 100 * b['img_per_s'] * f / (peak * 1e12), f / 1e9)
-print(line)" "$ref" "$ours" "$peak"
-done
+    line += '; MFU PyTorch %.1f%%, dit4j %.1f%% (%.1f GFLOP per training image)' % (
+        100 * a['img_per_s'] * f / (peak * 1e12), 100 * b['img_per_s'] * f / (peak * 1e12), f / 1e9)
+print(line)
+EOF
+}
 
-echo "## Guided sampling: $sample_model, $sample_steps DDPM steps, cfg 4 (eager)"
-for b in $sample_batches; do
-  "${java_run[@]}" dev.dit4j.bench.DiTSampleThroughput --model "$sample_model" --batch "$b" --steps "$sample_steps" \
-    --device "$device" --autocast "$autocast" --repeats 1 | tail -1
-done
+train() {
+  echo "## Training step: $model, batch $batch, $autocast autocast, fused AdamW, pinned non-blocking batches, on $device (alternating)"
+  for round in $(seq "$rounds"); do train_round "$batch" "$round" "${steps[@]}"; done
+}
 
-echo "## Attention forward and forward+backward per backend"
-"${java_run[@]}" org.openjdk.jmh.Main AttentionBench "${jmh[@]}" -p "shape=$attn_shapes" -p "backend=$attn_backends" \
-  -foe false 2>&1 | sed -n '/^Benchmark/,$p'
+# The largest batch: each side at a few sizes, short windows; an out-of-memory ends that side's line.
+train_max() {
+  echo "## Training step at larger batches (short windows; OOM = does not fit)"
+  for b in $max_batches; do train_round "$b" max --warmup 2 --steps 3 --windows 1; done
+}
 
-echo "## U-DiT downsampled attention (factor 2) against full attention (factor 1) over the same tokens"
-"${java_run[@]}" org.openjdk.jmh.Main DownsampledAttentionBench "${jmh[@]}" -p "shape=$ds_shapes" 2>&1 | grep -E '^# flops|^Benchmark|^DownsampledAttentionBench'
+sample() {
+  echo "## Guided sampling: $sample_model, $sample_steps DDPM steps, cfg 4, $autocast autocast"
+  local modes="eager graph"
+  $smoke && modes="eager"
+  for b in $sample_batches; do
+    for mode in $modes; do
+      limited 200 "${java_run[@]}" dev.dit4j.bench.DiTSampleThroughput --model "$sample_model" --batch "$b" --steps "$sample_steps" \
+        --device "$device" --autocast "$autocast" --repeats 1 --mode "$mode" | tail -1
+    done
+    for mode in eager compile; do
+      limited 300 "$python" "$root/bench/dit_sample_reference.py" --dit-repo "$repo" --model "$sample_model" --batch "$b" \
+        --steps "$sample_steps" --device "${device%%:*}" --autocast "$autocast" --repeats 1 --mode "$mode" | tail -1
+    done
+  done
+}
+
+# TFLOP/s of JMH's attention timings: forward 4·B·H·N²·D, forward+backward 3.5× that (as FlashAttention counts).
+attention_flops() {
+  "$python" - "$1" << 'EOF'
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    p = r["params"]
+    if "backend" not in p:
+        continue
+    b, h, n, d = map(int, p["shape"].split("x"))
+    f = 4 * b * h * n * n * d * (3.5 if r["benchmark"].endswith("forwardBackward") else 1)
+    s = r["primaryMetric"]["score"] / 1e3  # ms/op -> s
+    print("%-16s %-10s %-18s %9.3f ms  %7.1f TFLOP/s" % (r["benchmark"].rsplit(".", 1)[1], p["backend"], p["shape"], s * 1e3, f / s / 1e12))
+EOF
+}
+
+attention() {
+  echo "## Attention forward and forward+backward per backend ($autocast inputs)"
+  limited 300 "${java_run[@]}" org.openjdk.jmh.Main AttentionBench "${jmh[@]}" -p "shape=$attn_shapes" -p "backend=$attn_backends" \
+    -foe false -tu ms -rf json -rff "$results/attention.json" 2>&1 | sed -n '/^Benchmark/,$p'
+  [ -f "$results/attention.json" ] && attention_flops "$results/attention.json"
+  echo "## U-DiT downsampled attention (factor 2) against full attention (factor 1) over the same tokens"
+  limited 200 "${java_run[@]}" org.openjdk.jmh.Main DownsampledAttentionBench "${jmh[@]}" -p "shape=$ds_shapes" -tu ms 2>&1 |
+    grep -E '^# flops|^Benchmark|^DownsampledAttentionBench'
+}
+
+vae() {
+  echo "## SD autoencoder decode, ${vae_size} px image (latent $((vae_size / 8))), batch 1"
+  local dtypes="float32 bfloat16"
+  for dt in $dtypes; do
+    limited 150 "$python" "$root/bench/vae_reference.py" --device "${device%%:*}" --dtype "$dt" --size "$vae_size" --batch 1 | tail -1
+    limited 150 "${java_run[@]}" dev.dit4j.bench.VaeThroughput --device "$device" --dtype "$dt" --size "$vae_size" --batch 1 | tail -1
+  done
+}
+
+microdit() {
+  echo "## MicroDiT masked training step: $microdit_model, 256 px, 75% of patches masked, batch $microdit_batch, $autocast autocast"
+  limited 200 "$python" "$root/bench/microdit_train_reference.py" --model "$microdit_model" --batch "$microdit_batch" \
+    --device "${device%%:*}" --autocast "$autocast" --mask-ratio 0.75 "${steps[@]}" | tail -1
+  limited 200 "${java_run[@]}" dev.dit4j.bench.MicroDiTTrainThroughput --model "$microdit_model" --batch "$microdit_batch" \
+    --device "$device" --autocast "$autocast" --mask-ratio 0.75 "${steps[@]}" | tail -1
+}
+
+section info info
+section train train
+section sample sample
+section attention attention
+section vae vae
+section microdit microdit
+section train-max train_max
+[ -n "${OUT:-}" ] && cp "$results"/*.json "$OUT/" 2> /dev/null
+rm -rf "$results"
+exit 0

@@ -13,13 +13,13 @@ from pathlib import Path
 HEADER, OUT = Path(sys.argv[1]), Path(sys.argv[2])
 
 SCALARS = {"int32_t": "int", "int64_t": "long", "uint64_t": "long", "double": "double"}
-HANDLES = {"dt_tensor", "dt_generator", "dt_process_group", "dt_work"}
+HANDLES = {"dt_tensor", "dt_generator", "dt_process_group", "dt_work", "dt_cuda_graph"}
 # The error channel itself is read by NativeErrors, not wrapped.
 INTERNAL = {"dt_last_error", "dt_last_error_kind", "dt_clear_error"}
 # Functions that never fail, or whose negative results are values (a CPU tensor's device index is
 # -1; Java has already checked the handle), or that are handled by hand.
 UNCHECKED = {"dt_tensor_device_index", "dt_last_error", "dt_last_error_kind", "dt_clear_error", "dt_live_tensors",
-             "dt_tensor_free", "dt_generator_free", "dt_process_group_free", "dt_work_free", "dt_torch_version", "dt_torch_config",
+             "dt_tensor_free", "dt_generator_free", "dt_process_group_free", "dt_work_free", "dt_cuda_graph_free", "dt_torch_version", "dt_torch_config",
              "dt_cudnn_version", "dt_cuda_current_stream", "dt_built_with_cuda"}
 
 

@@ -11,7 +11,8 @@
 #  3. writes native/build/dit4j-native.properties (the libtorch version the shim was built for),
 #     which the native jar carries beside the shim.
 #
-# Environment: LIBTORCH (see above), DIT4J_JOBS (parallel compile jobs, default 2),
+# Environment: LIBTORCH (see above), DIT4J_JOBS (parallel compile jobs, default 2), DIT4J_CMAKE_ARGS
+# (extra CMake options, e.g. -DDIT4J_NCCL=OFF; a change reconfigures),
 # DIT4J_TORCH_INDEX_URL (pip index for provisioning, default https://download.pytorch.org/whl/cpu).
 set -euo pipefail
 
@@ -126,13 +127,15 @@ generator="Unix Makefiles"
 command -v ninja > /dev/null 2>&1 && generator="Ninja"
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2> /dev/null | head -1; }
 if [ ! -f "$build/CMakeCache.txt" ] || [ "$(cache_value LIBTORCH_DIR)" != "$torch_dir" ] ||
-  [ "$(cache_value CMAKE_HOME_DIRECTORY)" != "$here" ] || [ "$(cache_value DIT4J_GLOO_INCLUDE)" != "$gloo_include" ] || [ ! -f "$build/build.ninja" -a ! -f "$build/Makefile" ]; then
+  [ "$(cache_value CMAKE_HOME_DIRECTORY)" != "$here" ] || [ "$(cache_value DIT4J_GLOO_INCLUDE)" != "$gloo_include" ] ||
+  [ "$(cat "$build/cmake-args" 2> /dev/null)" != "${DIT4J_CMAKE_ARGS:-}" ] || [ ! -f "$build/build.ninja" -a ! -f "$build/Makefile" ]; then
   say "configuring (cmake, $generator) for $torch_dir"
   mkdir -p "$build"
   rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
   configure() {
-    cmake -S "$here" -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_DIR="$torch_dir" -DDIT4J_GLOO_INCLUDE="$gloo_include" "$@" \
-      > "$build/cmake-configure.log" 2>&1
+    # shellcheck disable=SC2086 # DIT4J_CMAKE_ARGS is a list of options
+    cmake -S "$here" -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_DIR="$torch_dir" -DDIT4J_GLOO_INCLUDE="$gloo_include" \
+      ${DIT4J_CMAKE_ARGS:-} "$@" > "$build/cmake-configure.log" 2>&1
   }
   if ! configure; then
     if [ "$cuda" = true ]; then
@@ -145,6 +148,7 @@ if [ ! -f "$build/CMakeCache.txt" ] || [ "$(cache_value LIBTORCH_DIR)" != "$torc
     fi
   fi
 fi
+printf '%s' "${DIT4J_CMAKE_ARGS:-}" > "$build/cmake-args"
 start=$(date +%s)
 if ! cmake --build "$build" -j "$jobs" > "$build/cmake-build.log" 2>&1; then
   grep -E -A5 'error|Error' "$build/cmake-build.log" | head -60 >&2 || true

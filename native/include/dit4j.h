@@ -64,6 +64,23 @@ int32_t dt_cuda_memory_stats(int32_t device, int64_t* out);
 int32_t dt_cuda_reset_peak_memory_stats(int32_t device);
 int32_t dt_cuda_empty_cache(void);
 
+/* CUDA graphs (src/cuda_graph.cpp says how they are driven). dt_cuda_graphs_supported: 1 if this
+ * shim was built with them (a CUDA libtorch and the CUDA toolkit's headers at build time). */
+typedef struct dt_cuda_graph_s* dt_cuda_graph;
+int32_t dt_cuda_graphs_supported(void);
+dt_cuda_graph dt_cuda_graph_new(int32_t device);     /* makes a side stream current until capture end */
+int32_t dt_cuda_graph_register_generator(dt_cuda_graph g, dt_generator gen);
+int32_t dt_cuda_graph_capture_begin(dt_cuda_graph g);
+int32_t dt_cuda_graph_capture_end(dt_cuda_graph g);
+int32_t dt_cuda_graph_replay(dt_cuda_graph g);      /* on the caller's current stream */
+void dt_cuda_graph_free(dt_cuda_graph g);            /* ends an unfinished capture first */
+
+/* libtorch's profiler around a region: start (cuda != 0: device activity too), then stop, which
+ * writes out[0..3] = device kernels, device copies and fills, their summed device time in ns,
+ * host (CPU) events. */
+int32_t dt_profiler_start(int32_t cuda);
+int32_t dt_profiler_stop(int64_t* out);
+
 int32_t dt_set_num_threads(int32_t n);
 int32_t dt_get_num_threads(void);
 int32_t dt_manual_seed(uint64_t seed);     /* CPU and every CUDA device */

@@ -21,8 +21,9 @@ namespace {
   throw std::runtime_error("this libtorch has no CUDA (libtorch_cuda is not loaded: a CPU build of libtorch)");
 }
 
-// A device index for the CUDA calls: -1 = libtorch's current device; others must exist.
-c10::DeviceIndex cuda_device(int32_t device) {
+}  // namespace
+
+c10::DeviceIndex dit4j::cuda_device(int32_t device) {
   if (!has_cuda_libs()) no_cuda();
   const auto& hooks = at::detail::getCUDAHooks();
   const int n = hooks.getNumGPUs();
@@ -33,6 +34,8 @@ c10::DeviceIndex cuda_device(int32_t device) {
   }
   return static_cast<c10::DeviceIndex>(device);
 }
+
+namespace {
 
 // The bits of the CUDA driver API we need (stable C ABI; CUdevice is an int).
 struct Driver {

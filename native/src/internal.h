@@ -40,6 +40,10 @@ inline bool has_cuda_libs() {
   return c10::impl::hasDeviceGuardImpl(c10::DeviceType::CUDA);
 }
 
+// A CUDA device index for the CUDA calls: -1 = libtorch's current device; others must exist.
+// Fails when libtorch has no CUDA or no such device.
+c10::DeviceIndex cuda_device(int32_t device);
+
 // Bad arguments detected by the shim itself (NULL handles, negative counts, unknown codes).
 struct ArgumentError : std::runtime_error {
   using std::runtime_error::runtime_error;

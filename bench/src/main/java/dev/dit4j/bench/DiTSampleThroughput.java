@@ -2,6 +2,7 @@ package dev.dit4j.bench;
 
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.sampling.GaussianSampler;
+import dev.dit4j.models.sampling.Denoiser;
 import dev.dit4j.nn.Autocast;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
@@ -15,9 +16,12 @@ import java.util.Locale;
 /**
  * Guided DDPM sampling throughput as DiT's sample.py runs it: [z; z] with labels [y; null],
  * forward_with_cfg (guidance on 3 channels), respaced steps, EMA weights in eval mode. Prints one
- * JSON line with seconds per image (eager; CUDA-graph capture is not in the shim yet).
+ * JSON line with seconds per image. --mode graph replays each step from a CUDA graph
+ * (GaussianSampler.sampleWithCudaGraph); its time includes the capture (two warm-up steps, the
+ * captured step and the graph's instantiation), made afresh for each batch.
  *
  * <p>Options: --model DiT-XL/2 --batch 64 --steps 250 --cfg 4 --device cpu --autocast bfloat16|none --repeats 2
+ * --mode eager|graph
  */
 public final class DiTSampleThroughput {
     public static void main(String[] args) {
@@ -28,6 +32,8 @@ public final class DiTSampleThroughput {
         Device device = Device.parse(a.get("device", "cpu"));
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
+        String mode = a.get("mode", "eager");
+        if (!mode.equals("eager") && !mode.equals("graph")) throw new IllegalArgumentException("--mode is eager or graph, not " + mode);
         DiT.Config c = DiT.PRESETS.get(preset);
         try (DiT model = c.create(device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
              Generator g = Generator.create(0, device); TensorScope s = TensorScope.open()) {
@@ -41,14 +47,16 @@ public final class DiTSampleThroughput {
                     Tensor zz = Tensor.cat(List.of(z, z), 0);
                     Torch.synchronize(device);
                     long start = System.nanoTime();
-                    sampler.sample((x, t) -> guided(model, x, t, yBoth, cfg, device, amp), zz, g);
+                    Denoiser denoiser = (x, t) -> guided(model, x, t, yBoth, cfg, device, amp);
+                    if (mode.equals("graph")) sampler.sampleWithCudaGraph(denoiser, zz, g);
+                    else sampler.sample(denoiser, zz, g);
                     Torch.synchronize(device);
                     if (r > 0) best = Math.min(best, (System.nanoTime() - start) / 1e9);
                 }
             }
             System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, \"cfg\": %.2f, \"device\": \"%s\", "
-                            + "\"autocast\": \"%s\", \"mode\": \"eager\", \"seconds_per_batch\": %.4f, \"seconds_per_image\": %.5f}%n",
-                    preset, batch, steps, cfg, device, autocast, best, best / batch);
+                            + "\"autocast\": \"%s\", \"mode\": \"%s\", \"seconds_per_batch\": %.4f, \"seconds_per_image\": %.5f}%n",
+                    preset, batch, steps, cfg, device, autocast, mode, best, best / batch);
         }
     }
 

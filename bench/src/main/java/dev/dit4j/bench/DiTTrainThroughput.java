@@ -6,6 +6,9 @@ import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
+import dev.dit4j.nn.DeviceProfile;
+import dev.dit4j.nn.Functional;
+import dev.dit4j.nn.SdpaBackend;
 import dev.dit4j.nn.FlopCounter;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
@@ -17,11 +20,14 @@ import java.util.Locale;
 /**
  * DiT training-step throughput (forward, hybrid loss, backward, fused AdamW, EMA) on synthetic
  * latents, timed in windows after a warm-up; prints one JSON line with img/s, model FLOP
- * utilisation and (on CUDA) peak memory. The PyTorch side is bench/dit_train_reference.py;
- * bench/compare-dit-train.sh and bench/gpu-harness.sh run both, alternating.
+ * utilisation and, on CUDA, peak memory, device kernels per step (libtorch's profiler, counted as
+ * torch.profiler counts) and the attention kernel libtorch picks for the model's shape. With
+ * --pinned, each step's batch comes from pinned host memory by a non-blocking copy, as from a
+ * data loader. The PyTorch side is bench/dit_train_reference.py; bench/compare-dit-train.sh and
+ * bench/gpu-harness.sh run both, alternating.
  *
  * <p>Options: --model DiT-S/2 --batch 8 --warmup 3 --steps 5 --windows 3 --device cpu
- * --autocast bfloat16 (default: none) --peak-tflops 989 (for MFU; default: none)
+ * --autocast bfloat16 (default: none) --peak-tflops 989 (for MFU; default: none) --pinned true|false
  */
 public final class DiTTrainThroughput {
     public static void main(String[] args) {
@@ -32,23 +38,33 @@ public final class DiTTrainThroughput {
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
         double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
+        boolean pinned = Boolean.parseBoolean(a.get("pinned", "false"));
         DiT.Config cfg = DiT.PRESETS.get(preset);
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withAutocast(amp);
         try (DiT model = cfg.create(device, 0); DiT ema = cfg.create(device, 0);
              DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(model, ema, options);
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             double flopsPerImage = 3 * 2.0 * forwardMacs(model, cfg, device); // forward + backward (2x), 2 FLOPs per MAC
-            Tensor x = Tensor.randn(new long[] {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device, g);
-            Conditioning y = Conditioning.labels(Tensor.randint(0, cfg.numClasses(), new long[] {batch}, device, g), cfg.numClasses());
-            for (int i = 0; i < warmup; i++) trainer.trainStep(x, y).close();
+            Batch data = new Batch(cfg, batch, device, pinned);
+            for (int i = 0; i < warmup; i++) data.step(trainer);
             if (device.isCuda()) Torch.resetPeakMemoryStats(device);
             double[] rates = new double[windows];
             for (int w = 0; w < windows; w++) {
                 Torch.synchronize(device);
                 long start = System.nanoTime();
-                for (int i = 0; i < steps; i++) trainer.trainStep(x, y).close();
+                for (int i = 0; i < steps; i++) data.step(trainer);
                 Torch.synchronize(device);
                 rates[w] = steps * batch / ((System.nanoTime() - start) / 1e9);
+            }
+            String kernels = "null", attention = "null";
+            if (device.isCuda()) {
+                Torch.synchronize(device);
+                try (DeviceProfile p = DeviceProfile.start(device)) {
+                    data.step(trainer);
+                    Torch.synchronize(device);
+                    kernels = Long.toString(p.stop().kernels());
+                }
+                attention = "\"" + attentionBackend(cfg, batch, device, amp) + "\"";
             }
             Arrays.sort(rates);
             double rate = rates[windows / 2];
@@ -56,8 +72,51 @@ public final class DiTTrainThroughput {
             String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
             System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"device\": \"%s\", \"autocast\": \"%s\", "
                             + "\"threads\": %d, \"torch\": \"%s\", \"img_per_s\": %.3f, \"train_flops_per_img\": %.4e, \"mfu\": %s, "
-                            + "\"peak_alloc_bytes\": %s, \"windows\": %s}%n",
-                    preset, batch, device, autocast, Torch.numThreads(), Torch.version(), rate, flopsPerImage, mfu, peak, Arrays.toString(rates));
+                            + "\"peak_alloc_bytes\": %s, \"kernels_per_step\": %s, \"attention\": %s, \"pinned\": %b, \"windows\": %s}%n",
+                    preset, batch, device, autocast, Torch.numThreads(), Torch.version(), rate, flopsPerImage, mfu, peak, kernels, attention,
+                    pinned, Arrays.toString(rates));
+        }
+    }
+
+    /** The synthetic batch: on the device, or in pinned host memory copied over without blocking each step. */
+    private record Batch(Tensor x, Tensor labels, Device device, boolean pinned, int numClasses) {
+        Batch(DiT.Config cfg, int batch, Device device, boolean pinned) {
+            this(makeX(cfg, batch, device, pinned), makeLabels(cfg, batch, device, pinned), device, pinned, cfg.numClasses());
+        }
+
+        private static Tensor makeX(DiT.Config cfg, int batch, Device device, boolean pinned) {
+            long[] shape = {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+            try (Generator g = Generator.create(1, Device.CPU); Tensor host = Tensor.randn(shape, DType.FLOAT32, Device.CPU, g)) {
+                return TensorScope.release(pinned ? host.pinMemory() : host.to(device));
+            }
+        }
+
+        private static Tensor makeLabels(DiT.Config cfg, int batch, Device device, boolean pinned) {
+            try (Generator g = Generator.create(2, Device.CPU);
+                 Tensor host = Tensor.randint(0, cfg.numClasses(), new long[] {batch}, Device.CPU, g)) {
+                return TensorScope.release(pinned ? host.pinMemory() : host.to(device));
+            }
+        }
+
+        void step(DiffusionTrainer<DiT> trainer) {
+            try (TensorScope s = TensorScope.open()) {
+                Tensor x0 = pinned ? x.toNonBlocking(device) : x;
+                Tensor y = pinned ? labels.toNonBlocking(device) : labels;
+                trainer.trainStep(x0, Conditioning.labels(y, numClasses)).close();
+            }
+        }
+    }
+
+    /** The attention kernel libtorch picks for the model's attention inputs ([B, heads, tokens, head dim], autocast dtype). */
+    private static String attentionBackend(DiT.Config cfg, int batch, Device device, DType amp) {
+        long tokens = (long) (cfg.inputSize() / cfg.patch()) * (cfg.inputSize() / cfg.patch());
+        long[] shape = {batch, cfg.heads(), tokens, cfg.hidden() / cfg.heads()};
+        DType dtype = amp == null ? DType.FLOAT32 : amp;
+        try (TensorScope s = TensorScope.open()) {
+            Tensor q = Tensor.zeros(shape, dtype, device).requiresGrad(true);
+            try (Functional.Attention a = Functional.scaledDotProductAttention(q, q, q, null, 0, false, 0, SdpaBackend.AUTO)) {
+                return a.backend() + " " + Arrays.toString(shape).replace(" ", "") + " " + dtype;
+            }
         }
     }
 

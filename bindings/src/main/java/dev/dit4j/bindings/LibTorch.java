@@ -160,6 +160,15 @@ public final class LibTorch extends CheckedCalls {
         }
     }
 
+    /** Stops libtorch's profiler: device kernels, device copies and fills, their device time (ns), host events. */
+    public static long[] profilerStop() {
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment out = scratch.bytes(32);
+            checkStatus(Dit4jNative.dt_profiler_stop(out));
+            return out.asSlice(0, 32).toArray(ValueLayout.JAVA_LONG);
+        }
+    }
+
     // ---- zero-copy tensors over caller memory ----------------------------------------------
 
     private static final AtomicLong NEXT_FREE_ID = new AtomicLong(1);

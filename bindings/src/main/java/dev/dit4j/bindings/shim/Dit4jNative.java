@@ -1264,6 +1264,550 @@ public class Dit4jNative extends Dit4jNative$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    /**
+     * {@snippet lang=c :
+     * typedef struct dt_cuda_graph_s *dt_cuda_graph
+     * }
+     */
+    public static final AddressLayout dt_cuda_graph = Dit4jNative.C_POINTER;
+
+    private static class dt_cuda_graphs_supported {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graphs_supported").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graphs_supported"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graphs_supported()
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graphs_supported$descriptor() {
+        return dt_cuda_graphs_supported.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graphs_supported()
+     * }
+     */
+    public static MethodHandle dt_cuda_graphs_supported$handle() {
+        return dt_cuda_graphs_supported.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graphs_supported()
+     * }
+     */
+    public static MemorySegment dt_cuda_graphs_supported$address() {
+        return dt_cuda_graphs_supported.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graphs_supported()
+     * }
+     */
+    public static int dt_cuda_graphs_supported() {
+        var mh$ = dt_cuda_graphs_supported.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graphs_supported");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cuda_graph_new {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graph_new").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graph_new"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_cuda_graph dt_cuda_graph_new(int32_t device)
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graph_new$descriptor() {
+        return dt_cuda_graph_new.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_cuda_graph dt_cuda_graph_new(int32_t device)
+     * }
+     */
+    public static MethodHandle dt_cuda_graph_new$handle() {
+        return dt_cuda_graph_new.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_cuda_graph dt_cuda_graph_new(int32_t device)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_new$address() {
+        return dt_cuda_graph_new.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_cuda_graph dt_cuda_graph_new(int32_t device)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_new(int device) {
+        var mh$ = dt_cuda_graph_new.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graph_new", device);
+            }
+            return (MemorySegment)mh$.invokeExact(device);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cuda_graph_register_generator {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graph_register_generator").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graph_register_generator"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_register_generator(dt_cuda_graph g, dt_generator gen)
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graph_register_generator$descriptor() {
+        return dt_cuda_graph_register_generator.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_register_generator(dt_cuda_graph g, dt_generator gen)
+     * }
+     */
+    public static MethodHandle dt_cuda_graph_register_generator$handle() {
+        return dt_cuda_graph_register_generator.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_register_generator(dt_cuda_graph g, dt_generator gen)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_register_generator$address() {
+        return dt_cuda_graph_register_generator.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_register_generator(dt_cuda_graph g, dt_generator gen)
+     * }
+     */
+    public static int dt_cuda_graph_register_generator(MemorySegment g, MemorySegment gen) {
+        var mh$ = dt_cuda_graph_register_generator.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graph_register_generator", g, gen);
+            }
+            return (int)mh$.invokeExact(g, gen);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cuda_graph_capture_begin {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graph_capture_begin").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graph_capture_begin"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_begin(dt_cuda_graph g)
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graph_capture_begin$descriptor() {
+        return dt_cuda_graph_capture_begin.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_begin(dt_cuda_graph g)
+     * }
+     */
+    public static MethodHandle dt_cuda_graph_capture_begin$handle() {
+        return dt_cuda_graph_capture_begin.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_begin(dt_cuda_graph g)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_capture_begin$address() {
+        return dt_cuda_graph_capture_begin.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_begin(dt_cuda_graph g)
+     * }
+     */
+    public static int dt_cuda_graph_capture_begin(MemorySegment g) {
+        var mh$ = dt_cuda_graph_capture_begin.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graph_capture_begin", g);
+            }
+            return (int)mh$.invokeExact(g);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cuda_graph_capture_end {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graph_capture_end").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graph_capture_end"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_end(dt_cuda_graph g)
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graph_capture_end$descriptor() {
+        return dt_cuda_graph_capture_end.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_end(dt_cuda_graph g)
+     * }
+     */
+    public static MethodHandle dt_cuda_graph_capture_end$handle() {
+        return dt_cuda_graph_capture_end.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_end(dt_cuda_graph g)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_capture_end$address() {
+        return dt_cuda_graph_capture_end.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_capture_end(dt_cuda_graph g)
+     * }
+     */
+    public static int dt_cuda_graph_capture_end(MemorySegment g) {
+        var mh$ = dt_cuda_graph_capture_end.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graph_capture_end", g);
+            }
+            return (int)mh$.invokeExact(g);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cuda_graph_replay {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graph_replay").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graph_replay"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_replay(dt_cuda_graph g)
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graph_replay$descriptor() {
+        return dt_cuda_graph_replay.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_replay(dt_cuda_graph g)
+     * }
+     */
+    public static MethodHandle dt_cuda_graph_replay$handle() {
+        return dt_cuda_graph_replay.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_replay(dt_cuda_graph g)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_replay$address() {
+        return dt_cuda_graph_replay.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cuda_graph_replay(dt_cuda_graph g)
+     * }
+     */
+    public static int dt_cuda_graph_replay(MemorySegment g) {
+        var mh$ = dt_cuda_graph_replay.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graph_replay", g);
+            }
+            return (int)mh$.invokeExact(g);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cuda_graph_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cuda_graph_free").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cuda_graph_free"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void dt_cuda_graph_free(dt_cuda_graph g)
+     * }
+     */
+    public static FunctionDescriptor dt_cuda_graph_free$descriptor() {
+        return dt_cuda_graph_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void dt_cuda_graph_free(dt_cuda_graph g)
+     * }
+     */
+    public static MethodHandle dt_cuda_graph_free$handle() {
+        return dt_cuda_graph_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void dt_cuda_graph_free(dt_cuda_graph g)
+     * }
+     */
+    public static MemorySegment dt_cuda_graph_free$address() {
+        return dt_cuda_graph_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void dt_cuda_graph_free(dt_cuda_graph g)
+     * }
+     */
+    public static void dt_cuda_graph_free(MemorySegment g) {
+        var mh$ = dt_cuda_graph_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cuda_graph_free", g);
+            }
+            mh$.invokeExact(g);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_profiler_start {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_profiler_start").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_profiler_start"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_profiler_start(int32_t cuda)
+     * }
+     */
+    public static FunctionDescriptor dt_profiler_start$descriptor() {
+        return dt_profiler_start.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_profiler_start(int32_t cuda)
+     * }
+     */
+    public static MethodHandle dt_profiler_start$handle() {
+        return dt_profiler_start.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_profiler_start(int32_t cuda)
+     * }
+     */
+    public static MemorySegment dt_profiler_start$address() {
+        return dt_profiler_start.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_profiler_start(int32_t cuda)
+     * }
+     */
+    public static int dt_profiler_start(int cuda) {
+        var mh$ = dt_profiler_start.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_profiler_start", cuda);
+            }
+            return (int)mh$.invokeExact(cuda);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_profiler_stop {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_profiler_stop").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_profiler_stop"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_profiler_stop(int64_t *out)
+     * }
+     */
+    public static FunctionDescriptor dt_profiler_stop$descriptor() {
+        return dt_profiler_stop.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_profiler_stop(int64_t *out)
+     * }
+     */
+    public static MethodHandle dt_profiler_stop$handle() {
+        return dt_profiler_stop.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_profiler_stop(int64_t *out)
+     * }
+     */
+    public static MemorySegment dt_profiler_stop$address() {
+        return dt_profiler_stop.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_profiler_stop(int64_t *out)
+     * }
+     */
+    public static int dt_profiler_stop(MemorySegment out) {
+        var mh$ = dt_profiler_stop.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_profiler_stop", out);
+            }
+            return (int)mh$.invokeExact(out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 
     private static class dt_set_num_threads {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(

@@ -1,0 +1,45 @@
+package dev.dit4j.nn;
+
+import dev.dit4j.bindings.LibTorch;
+
+/**
+ * What ran while it was open, as libtorch's own profiler (Kineto, the engine of torch.profiler)
+ * saw it: device kernels, device copies and fills, their summed device time, and host events.
+ * Counts the same way as PyTorch's profiler, so a benchmark can compare kernels per step with
+ * PyTorch code. One at a time per process.
+ *
+ * <pre>{@code
+ * try (DeviceProfile p = DeviceProfile.start(device)) {
+ *     trainer.trainStep(x, y).close();
+ *     Torch.synchronize(device);
+ *     DeviceProfile.Summary s = p.stop();
+ * }
+ * }</pre>
+ */
+public final class DeviceProfile implements AutoCloseable {
+    /** The counts of one profiled region. */
+    public record Summary(long kernels, long copies, long deviceNanos, long hostEvents) {}
+
+    private boolean running = true;
+
+    private DeviceProfile() {}
+
+    /** Starts profiling host events, and {@code device}'s activity when it is a CUDA device. */
+    public static DeviceProfile start(Device device) {
+        LibTorch.profilerStart(device.isCuda() ? 1 : 0);
+        return new DeviceProfile();
+    }
+
+    /** Stops and returns what ran since the start (synchronise the device first to see all of it). */
+    public Summary stop() {
+        if (!running) throw new IllegalStateException("the profile is already stopped");
+        running = false;
+        long[] s = LibTorch.profilerStop();
+        return new Summary(s[0], s[1], s[2], s[3]);
+    }
+
+    @Override
+    public void close() {
+        if (running) stop();
+    }
+}

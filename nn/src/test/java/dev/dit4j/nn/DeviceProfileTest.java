@@ -1,0 +1,52 @@
+package dev.dit4j.nn;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dit4j.bindings.TorchException;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * libtorch's profiler through the shim, on the CPU: it sees the ops that ran (as host events)
+ * and no device work; the CUDA counts are read on a GPU by bench/gpu-harness.sh.
+ */
+class DeviceProfileTest extends TestSupport {
+    @Test
+    void countsTheOpsThatRanAndNoDeviceWorkOnTheCpu() {
+        Tensor a = seeded(1, 8, 8);
+        DeviceProfile.Summary few, many;
+        try (DeviceProfile p = DeviceProfile.start(Device.CPU)) {
+            a.matmul(a);
+            few = p.stop();
+        }
+        try (DeviceProfile p = DeviceProfile.start(Device.CPU)) {
+            for (int i = 0; i < 10; i++) a.matmul(a).add(a).relu();
+            many = p.stop();
+        }
+        assertTrue(few.hostEvents() >= 1, "one matmul is at least one event: " + few);
+        assertTrue(many.hostEvents() >= 30, "thirty ops are at least thirty events: " + many);
+        assertTrue(many.hostEvents() > few.hostEvents());
+        assertEquals(0, many.kernels());
+        assertEquals(0, many.copies());
+        assertEquals(0, many.deviceNanos());
+    }
+
+    @Test
+    void oneProfileAtATimeAndStopOnlyOnce() {
+        try (DeviceProfile p = DeviceProfile.start(Device.CPU)) {
+            TorchException e = assertThrows(TorchException.class, () -> DeviceProfile.start(Device.CPU));
+            assertTrue(e.getMessage().contains("already running"), e.getMessage());
+            p.stop();
+            assertThrows(IllegalStateException.class, p::stop);
+        }
+        DeviceProfile.start(Device.CPU).close(); // the failed start left nothing running
+    }
+
+    @Test
+    void cudaGraphsNeedACudaDeviceAndAShimBuiltForThem() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CudaGraph.capture(Device.CPU, 1, java.util.List.of(), () -> Tensor.zeros(new long[] {1}, DType.FLOAT32, Device.CPU)));
+        assertTrue(e.getMessage().contains("CUDA graphs capture CUDA work"), e.getMessage());
+        if (!Torch.cudaAvailable()) assertFalse(CudaGraph.supported(), "a shim built against a CPU libtorch has no CUDA graphs");
+    }
+}
