@@ -3,7 +3,8 @@
 with bench's DiTTrainThroughput: same model, synthetic latents, hybrid loss, AdamW(lr 1e-4, wd 0;
 fused on CUDA), EMA 0.9999 after every step, fp32 or bf16 autocast, timed in windows after a
 warm-up. Prints one JSON line with img/s, MFU (given --peak-tflops), peak memory and, on CUDA,
-GPU kernels per training step (torch.profiler).
+GPU kernels per training step (torch.profiler). With --pinned each step copies its batch from pinned
+host memory (non_blocking), as a data loader feeding the GPU would.
 
     python dit_train_reference.py --dit-repo /path/to/DiT [--model DiT-S/2 --batch 8 --device cuda --autocast bfloat16 ...]
 """
@@ -31,6 +32,7 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--autocast", default="none", choices=["none", "bfloat16", "float16"])
     ap.add_argument("--peak-tflops", type=float, default=0)
+    ap.add_argument("--pinned", action="store_true", help="copy each step's x and y from pinned host memory")
     args = ap.parse_args()
     stand_in_torchvision()
     sys.path.insert(0, args.dit_repo)
@@ -48,6 +50,10 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0, fused=cuda)
     x = torch.randn(args.batch, 4, 32, 32, device=device)
     y = torch.randint(0, 1000, (args.batch,), device=device)
+    if args.pinned:  # the batch lives on the host; pinning needs CUDA (on the CPU it is a plain tensor)
+        x_host, y_host = x.cpu(), y.cpu()
+        if cuda:
+            x_host, y_host = x_host.pin_memory(), y_host.pin_memory()
     amp = None if args.autocast == "none" else getattr(torch, args.autocast)
     flops_per_image = 3 * forward_flops(torch, model, device)
     model.train()
@@ -59,9 +65,10 @@ def main():
             ema_params[name].mul_(0.9999).add_(param.data, alpha=1 - 0.9999)
 
     def step():
-        t = torch.randint(0, diffusion.num_timesteps, (x.shape[0],), device=device)
+        xb, yb = (x_host.to(device, non_blocking=True), y_host.to(device, non_blocking=True)) if args.pinned else (x, y)
+        t = torch.randint(0, diffusion.num_timesteps, (xb.shape[0],), device=device)
         with torch.autocast(device.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
-            loss = diffusion.training_losses(model, x, t, dict(y=y))["loss"].mean()
+            loss = diffusion.training_losses(model, xb, t, dict(y=yb))["loss"].mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -86,7 +93,7 @@ def main():
     rates.sort()
     rate = rates[len(rates) // 2]
     print(json.dumps({"impl": "pytorch-reference", "model": args.model, "batch": args.batch, "device": args.device,
-                      "autocast": args.autocast, "threads": torch.get_num_threads(), "torch": torch.__version__,
+                      "autocast": args.autocast, "pinned": args.pinned, "threads": torch.get_num_threads(), "torch": torch.__version__,
                       "img_per_s": round(rate, 3), "train_flops_per_img": flops_per_image,
                       "mfu": round(rate * flops_per_image / (args.peak_tflops * 1e12), 4) if args.peak_tflops else None,
                       "peak_alloc_bytes": torch.cuda.max_memory_allocated(device) if cuda else None,
