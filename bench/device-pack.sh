@@ -48,6 +48,12 @@ copy_reference "$1" "$pack/dit-reference" models.py diffusion
 copy_reference "$2" "$pack/uvit-reference" libs
 copy_reference "$3" "$pack/microdit-reference" micro_diffusion
 
+# The command line (its `doctor` reports cuDNN through the generated bindings) and its libraries.
+mkdir -p "$pack/cli"
+(cd "$root" && mvn -q -B -DskipTests package -pl examples -am && mvn -q -B dependency:copy-dependencies -pl examples \
+  -DincludeArtifactIds=picocli,gson -DoutputDirectory="$pack/cli")
+cp "$root"/examples/target/dit4j-examples.jar "$pack/cli/"
+
 # gloo's headers, as native/build.sh cached them here (absent: the device shim builds without Gloo).
 [ -d "$root/.cache/gloo-debian" ] || bash "$root/native/build.sh" >&2 || true
 

@@ -8,7 +8,7 @@
 #
 #   --smoke   tiny sizes on the CPU: checks the harness end to end
 #   --only    sections to run (default all, in this order): info, train, sample, attention,
-#             vae, microdit, train-max
+#             vae, microdit, sample-compile, train-max
 # Without a DiT path it uses what bench/device-pack.sh packed (the JDK, the jars, DiT's code).
 #
 # Needs: python with torch (a CUDA build on a GPU machine; its libtorch is what the shim is built
@@ -20,7 +20,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo="$root/.cache/device/dit-reference"
 smoke=false
-only="info,train,sample,attention,vae,microdit,train-max"
+only="info,train,sample,attention,vae,microdit,sample-compile,train-max"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true ;;
@@ -55,16 +55,16 @@ if $smoke; then
   sample_model=DiT-S/2 sample_steps=3 sample_batches="1 2" max_batches="4"
   jmh=(-f 0 -wi 0 -i 1 -r 200ms -p device=cpu -p dtype=float32)
   attn_shapes="2x4x64x72,2x4x16x72" attn_backends="MATH" ds_shapes="2x96x16x16x4"
-  vae_size=64 microdit_model=MicroDiT_Tiny_2 microdit_batch=2
+  vae_size=64 microdit_model=MicroDiT_Tiny_2 microdit_batch=2 short_steps=(--warmup 1 --steps 1 --windows 1)
 else
   device=${DEVICE:-cuda:0} model=DiT-XL/2 batch=${BATCH:-256} peak=${PEAK_TFLOPS:-989} autocast=bfloat16
-  steps=(--warmup 5 --steps 10 --windows 3)
-  sample_model=DiT-XL/2 sample_steps=250 sample_batches="1 64" max_batches="512 768"
+  steps=(--warmup 3 --steps 8 --windows 3)
+  sample_model=DiT-XL/2 sample_steps=250 sample_batches="1 64" max_batches="384 512"
   jmh=(-f 0 -wi 2 -i 3 -w 1s -r 1s -p "device=$device" -p dtype=bfloat16)
   # [B,16,256,72]: DiT-XL/2 at 256 px; [B,16,1024,72]: at 512 px; [B,16,64,72]: a 25% token subset of 256.
   attn_shapes="256x16x256x72,64x16x1024x72,256x16x64x72" attn_backends="FLASH,EFFICIENT,CUDNN,MATH"
   ds_shapes="64x96x32x32x4,64x192x16x16x4"
-  vae_size=512 microdit_model=MicroDiT_XL_2 microdit_batch=256
+  vae_size=512 microdit_model=MicroDiT_XL_2 microdit_batch=256 short_steps=(--warmup 2 --steps 5 --windows 3)
 fi
 
 # section NAME FUNCTION: runs a section unless --only leaves it out; its commands have time limits.
@@ -106,7 +106,11 @@ train_round() {
   # MFU of both from dit4j's FLOP count (PyTorch's FlopCounterMode misses SDPA on some backends).
   "$python" - "$ref" "$ours" "$peak" "$round" << 'EOF' || true
 import json, sys
-a, b, peak, rnd = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+try:
+    a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+except ValueError:
+    sys.exit("(no comparison: a side printed no result)")
+peak, rnd = float(sys.argv[3]), sys.argv[4]
 line = 'round %s, batch %d: dit4j / PyTorch img/s = %.3f' % (rnd, b['batch'], b['img_per_s'] / a['img_per_s'])
 if peak > 0:
     f = b['train_flops_per_img']
@@ -129,18 +133,27 @@ train_max() {
 
 sample() {
   echo "## Guided sampling: $sample_model, $sample_steps DDPM steps, cfg 4, $autocast autocast"
-  local modes="eager graph"
+  local modes="eager,graph"
   $smoke && modes="eager"
+  limited 300 "${java_run[@]}" dev.dit4j.bench.DiTSampleThroughput --model "$sample_model" --batch "${sample_batches// /,}" \
+    --steps "$sample_steps" --device "$device" --autocast "$autocast" --repeats 1 --mode "$modes" | grep '^{'
   for b in $sample_batches; do
-    for mode in $modes; do
-      limited 200 "${java_run[@]}" dev.dit4j.bench.DiTSampleThroughput --model "$sample_model" --batch "$b" --steps "$sample_steps" \
-        --device "$device" --autocast "$autocast" --repeats 1 --mode "$mode" | tail -1
-    done
-    for mode in eager compile; do
-      limited 300 "$python" "$root/bench/dit_sample_reference.py" --dit-repo "$repo" --model "$sample_model" --batch "$b" \
-        --steps "$sample_steps" --device "${device%%:*}" --autocast "$autocast" --repeats 1 --mode "$mode" | tail -1
-    done
+    limited 200 "$python" "$root/bench/dit_sample_reference.py" --dit-repo "$repo" --model "$sample_model" --batch "$b" \
+      --steps "$sample_steps" --device "${device%%:*}" --autocast "$autocast" --repeats 1 --mode eager | tail -1
   done
+  sample_compiled "${sample_batches%% *}"
+}
+
+# torch.compile's sampling (its compile is timed apart); batch 1 with the others, larger ones as their own section.
+sample_compiled() {
+  for b in "$@"; do
+    limited 300 "$python" "$root/bench/dit_sample_reference.py" --dit-repo "$repo" --model "$sample_model" --batch "$b" \
+      --steps "$sample_steps" --device "${device%%:*}" --autocast "$autocast" --repeats 1 --mode compile | tail -1
+  done
+}
+sample_compiled_large() {
+  echo "## Guided sampling with torch.compile at larger batches"
+  sample_compiled ${sample_batches#* }
 }
 
 # TFLOP/s of JMH's attention timings: forward 4·B·H·N²·D, forward+backward 3.5× that (as FlashAttention counts).
@@ -154,7 +167,7 @@ for r in json.load(open(sys.argv[1])):
     b, h, n, d = map(int, p["shape"].split("x"))
     f = 4 * b * h * n * n * d * (3.5 if r["benchmark"].endswith("forwardBackward") else 1)
     s = r["primaryMetric"]["score"] / 1e3  # ms/op -> s
-    print("%-16s %-10s %-18s %9.3f ms  %7.1f TFLOP/s" % (r["benchmark"].rsplit(".", 1)[1], p["backend"], p["shape"], s * 1e3, f / s / 1e12))
+    print("%-16s %-10s %-18s %9.3f ms  %8.2f TFLOP/s" % (r["benchmark"].rsplit(".", 1)[1], p["backend"], p["shape"], s * 1e3, f / s / 1e12))
 EOF
 }
 
@@ -169,20 +182,22 @@ attention() {
 }
 
 vae() {
-  echo "## SD autoencoder decode, ${vae_size} px image (latent $((vae_size / 8))), batch 1"
-  local dtypes="float32 bfloat16"
-  for dt in $dtypes; do
-    limited 150 "$python" "$root/bench/vae_reference.py" --device "${device%%:*}" --dtype "$dt" --size "$vae_size" --batch 1 | tail -1
-    limited 150 "${java_run[@]}" dev.dit4j.bench.VaeThroughput --device "$device" --dtype "$dt" --size "$vae_size" --batch 1 | tail -1
+  echo "## SD autoencoder (KL-f8, random weights): encode and decode of a ${vae_size} px image, batch 1"
+  for dt in float32 bfloat16; do
+    limited 150 "$python" "$root/bench/vae_reference.py" --uvit-repo "$root/.cache/device/uvit-reference" --device "$device" \
+      --dtype "$dt" --size "$vae_size" --batch 1 --repeats 2 | tail -1
+    limited 150 "${java_run[@]}" dev.dit4j.bench.VaeThroughput --device "$device" --dtype "$dt" --size "$vae_size" --batch 1 \
+      --repeats 2 --retain-mib 0 | tail -1
   done
 }
 
 microdit() {
   echo "## MicroDiT masked training step: $microdit_model, 256 px, 75% of patches masked, batch $microdit_batch, $autocast autocast"
-  limited 200 "$python" "$root/bench/microdit_train_reference.py" --model "$microdit_model" --batch "$microdit_batch" \
-    --device "${device%%:*}" --autocast "$autocast" --mask-ratio 0.75 "${steps[@]}" | tail -1
-  limited 200 "${java_run[@]}" dev.dit4j.bench.MicroDiTTrainThroughput --model "$microdit_model" --batch "$microdit_batch" \
-    --device "$device" --autocast "$autocast" --mask-ratio 0.75 "${steps[@]}" | tail -1
+  limited 200 "$python" "$root/bench/microdit_train_reference.py" --repo "$root/.cache/device/microdit-reference" \
+    --model "$microdit_model" --mask-ratio 0.75 --batch "$microdit_batch" --device "$device" --autocast "$autocast" \
+    "${short_steps[@]}" | tail -1
+  limited 200 "${java_run[@]}" dev.dit4j.bench.MicroDiTTrainThroughput --model "$microdit_model" --mask-ratio 0.75 \
+    --batch "$microdit_batch" --device "$device" --autocast "$autocast" "${short_steps[@]}" | tail -1
 }
 
 section info info
@@ -191,6 +206,7 @@ section sample sample
 section attention attention
 section vae vae
 section microdit microdit
+section sample-compile sample_compiled_large
 section train-max train_max
 [ -n "${OUT:-}" ] && cp "$results"/*.json "$OUT/" 2> /dev/null
 rm -rf "$results"

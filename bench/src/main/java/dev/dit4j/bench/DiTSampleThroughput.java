@@ -10,6 +10,7 @@ import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -20,43 +21,58 @@ import java.util.Locale;
  * (GaussianSampler.sampleWithCudaGraph); its time includes the capture (two warm-up steps, the
  * captured step and the graph's instantiation), made afresh for each batch.
  *
- * <p>Options: --model DiT-XL/2 --batch 64 --steps 250 --cfg 4 --device cpu --autocast bfloat16|none --repeats 2
- * --mode eager|graph
+ * <p>Options: --model DiT-XL/2 --batch 1,64 --steps 250 --cfg 4 --device cpu --autocast bfloat16|none --repeats 2
+ * --mode eager,graph (lists: one line per batch and mode, one model)
  */
 public final class DiTSampleThroughput {
     public static void main(String[] args) {
         DiTTrainThroughput.Args a = new DiTTrainThroughput.Args(args);
         String preset = a.get("model", "DiT-S/2");
-        int batch = a.integer("batch", 4), steps = a.integer("steps", 250), repeats = a.integer("repeats", 2);
+        int steps = a.integer("steps", 250), repeats = a.integer("repeats", 2);
+        List<Integer> batches = Arrays.stream(a.get("batch", "4").split(",")).map(Integer::parseInt).toList();
+        List<String> modes = List.of(a.get("mode", "eager").split(","));
+        for (String m : modes) if (!m.equals("eager") && !m.equals("graph")) throw new IllegalArgumentException("--mode is eager or graph, not " + m);
         double cfg = Double.parseDouble(a.get("cfg", "4"));
         Device device = Device.parse(a.get("device", "cpu"));
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
-        String mode = a.get("mode", "eager");
-        if (!mode.equals("eager") && !mode.equals("graph")) throw new IllegalArgumentException("--mode is eager or graph, not " + mode);
         DiT.Config c = DiT.PRESETS.get(preset);
         try (DiT model = c.create(device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
-             Generator g = Generator.create(0, device); TensorScope s = TensorScope.open()) {
+             Generator g = Generator.create(0, device)) {
             model.eval();
+            for (int batch : batches) {
+                for (String mode : modes) {
+                    double best = time(model, c, sampler, g, batch, mode, repeats, cfg, device, amp);
+                    System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, \"cfg\": %.2f, "
+                                    + "\"device\": \"%s\", \"autocast\": \"%s\", \"mode\": \"%s\", \"seconds_per_batch\": %.4f, "
+                                    + "\"seconds_per_image\": %.5f}%n",
+                            preset, batch, steps, cfg, device, autocast, mode, best, best / batch);
+                }
+            }
+        }
+    }
+
+    /** The best of {@code repeats} timed runs after one warm-up run (kernels, allocator, cuBLAS plans). */
+    private static double time(DiT model, DiT.Config c, GaussianSampler sampler, Generator g, int batch, String mode, int repeats,
+                               double cfg, Device device, DType amp) {
+        try (TensorScope s = TensorScope.open()) {
             Tensor y = Tensor.randint(0, c.numClasses(), new long[] {batch}, device, g);
             Tensor yBoth = Tensor.cat(List.of(y, Tensor.full(c.numClasses(), new long[] {batch}, DType.INT64, device)), 0);
+            Denoiser denoiser = (x, t) -> guided(model, x, t, yBoth, cfg, device, amp);
             double best = Double.MAX_VALUE;
-            for (int r = 0; r <= repeats; r++) { // the first run warms up kernels and the allocator
+            for (int r = 0; r <= repeats; r++) {
                 try (TensorScope run = TensorScope.open()) {
                     Tensor z = Tensor.randn(new long[] {batch, c.inChannels(), c.inputSize(), c.inputSize()}, DType.FLOAT32, device, g);
                     Tensor zz = Tensor.cat(List.of(z, z), 0);
                     Torch.synchronize(device);
                     long start = System.nanoTime();
-                    Denoiser denoiser = (x, t) -> guided(model, x, t, yBoth, cfg, device, amp);
                     if (mode.equals("graph")) sampler.sampleWithCudaGraph(denoiser, zz, g);
                     else sampler.sample(denoiser, zz, g);
                     Torch.synchronize(device);
                     if (r > 0) best = Math.min(best, (System.nanoTime() - start) / 1e9);
                 }
             }
-            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, \"cfg\": %.2f, \"device\": \"%s\", "
-                            + "\"autocast\": \"%s\", \"mode\": \"%s\", \"seconds_per_batch\": %.4f, \"seconds_per_image\": %.5f}%n",
-                    preset, batch, steps, cfg, device, autocast, mode, best, best / batch);
+            return best;
         }
     }
 

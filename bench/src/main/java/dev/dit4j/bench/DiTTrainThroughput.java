@@ -38,7 +38,7 @@ public final class DiTTrainThroughput {
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
         double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
-        boolean pinned = Boolean.parseBoolean(a.get("pinned", "false"));
+        boolean pinned = Boolean.parseBoolean(a.get("pinned", "false")) && device.isCuda(); // pinned memory serves copies to a GPU
         DiT.Config cfg = DiT.PRESETS.get(preset);
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withAutocast(amp);
         try (DiT model = cfg.create(device, 0); DiT ema = cfg.create(device, 0);

@@ -21,7 +21,8 @@ import java.util.Locale;
  * in windows after a warm-up; prints one JSON line with img/s. The PyTorch side is
  * bench/microdit_train_reference.py; bench/compare-microdit-train.sh runs both, alternating.
  *
- * <p>Options: --mask-ratio 0.75 --batch 8 --warmup 1 --steps 1 --windows 3 --device cpu
+ * <p>Options: --mask-ratio 0.75 --batch 8 --warmup 1 --steps 1 --windows 3 --device cpu --model MicroDiT_Tiny_2
+ * --autocast bfloat16 (default: none)
  */
 public final class MicroDiTTrainThroughput {
     public static void main(String[] args) {
@@ -29,14 +30,18 @@ public final class MicroDiTTrainThroughput {
         double maskRatio = Double.parseDouble(a.get("mask-ratio", "0.75"));
         int batch = a.integer("batch", 8), warmup = a.integer("warmup", 1), steps = a.integer("steps", 1), windows = a.integer("windows", 3);
         Device device = Device.parse(a.get("device", "cpu"));
-        MicroDiT.Config cfg = MicroDiT.TINY_2;
-        DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withLr(2.4e-4).withWeightDecay(0.1).withGradClip(0.5);
+        MicroDiT.Config cfg = MicroDiT.PRESETS.get(a.get("model", "MicroDiT_Tiny_2"));
+        String autocast = a.get("autocast", "none");
+        DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
+        DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withLr(2.4e-4).withWeightDecay(0.1).withGradClip(0.5)
+                .withAutocast(amp);
         try (MicroDiT model = cfg.create(device, 0); MicroDiT ema = cfg.create(device, 0);
              DiffusionTrainer<MicroDiT> trainer = new DiffusionTrainer<>(model, ema, new EdmObjective(Edm.microDiT256(), maskRatio, cfg.patch()), options);
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.randn(new long[] {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device, g);
             Conditioning y = Conditioning.text(Tensor.randn(new long[] {batch, 77, cfg.captionChannels()}, DType.FLOAT32, device, g));
             for (int i = 0; i < warmup; i++) trainer.trainStep(x, y).close();
+            if (device.isCuda()) Torch.resetPeakMemoryStats(device);
             double[] rates = new double[windows];
             for (int w = 0; w < windows; w++) {
                 Torch.synchronize(device);
@@ -46,9 +51,10 @@ public final class MicroDiTTrainThroughput {
                 rates[w] = steps * batch / ((System.nanoTime() - start) / 1e9);
             }
             Arrays.sort(rates);
-            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"mask_ratio\": %s, \"threads\": %d, "
-                            + "\"torch\": \"%s\", \"img_per_s\": %.3f, \"windows\": %s}%n",
-                    cfg.name(), batch, maskRatio, Torch.numThreads(), Torch.version(), rates[windows / 2], Arrays.toString(rates));
+            String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
+            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"mask_ratio\": %s, \"device\": \"%s\", "
+                            + "\"autocast\": \"%s\", \"threads\": %d, \"torch\": \"%s\", \"img_per_s\": %.3f, \"peak_alloc_bytes\": %s, \"windows\": %s}%n",
+                    cfg.name(), batch, maskRatio, device, autocast, Torch.numThreads(), Torch.version(), rates[windows / 2], peak, Arrays.toString(rates));
         }
     }
 }

@@ -25,7 +25,8 @@ import java.util.Locale;
  * --retain-mib, default 1024; 0 leaves glibc's defaults). Minor page faults per image are
  * reported beside the times.
  *
- * <p>Options: --size 256 --batch 1 --repeats 2 --threads N --device cpu --retain-mib 1024 | --memory 1024 [--tile 256]
+ * <p>Options: --size 256 --batch 1 --repeats 2 --threads N --device cpu --dtype float32|bfloat16 (weights and inputs)
+ * --retain-mib 1024 | --memory 1024 [--tile 256]
  */
 public final class VaeThroughput {
     public static void main(String[] args) throws IOException {
@@ -34,13 +35,14 @@ public final class VaeThroughput {
         if (a.integer("threads", 0) > 0) Torch.setNumThreads(a.integer("threads", 0));
         int retainMib = a.integer("retain-mib", 1024);
         if (retainMib > 0 && !Torch.retainFreedCpuMemory((long) retainMib << 20)) System.err.println("malloc settings not applied (not glibc)");
-        try (AutoencoderKL vae = AutoencoderKL.SD.create(device, 0); Generator g = Generator.create(0, device);
+        DType dtype = DType.valueOf(a.get("dtype", "float32").toUpperCase(Locale.ROOT));
+        try (AutoencoderKL vae = AutoencoderKL.SD.create(dtype, device, 0); Generator g = Generator.create(0, device);
              TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
             vae.eval();
             int memory = a.integer("memory", 0);
             if (memory > 0) {
                 int tile = a.integer("tile", 0);
-                Tensor z = Tensor.randn(new long[] {1, 4, memory / 8, memory / 8}, DType.FLOAT32, device, g);
+                Tensor z = Tensor.randn(new long[] {1, 4, memory / 8, memory / 8}, DType.FLOAT32, device, g).to(dtype);
                 long before = residentKb("VmRSS");
                 long start = System.nanoTime();
                 try (Tensor image = vae.decode(z, tile > 0 ? Chunking.tiles(tile) : Chunking.NONE)) {
@@ -53,8 +55,8 @@ public final class VaeThroughput {
                 return;
             }
             int size = a.integer("size", 256), batch = a.integer("batch", 1), repeats = a.integer("repeats", 2);
-            Tensor x = Tensor.rand(new long[] {batch, 3, size, size}, DType.FLOAT32, device, g).mul(2).sub(1);
-            Tensor z = Tensor.randn(new long[] {batch, 4, size / 8, size / 8}, DType.FLOAT32, device, g);
+            Tensor x = Tensor.rand(new long[] {batch, 3, size, size}, DType.FLOAT32, device, g).mul(2).sub(1).to(dtype);
+            Tensor z = Tensor.randn(new long[] {batch, 4, size / 8, size / 8}, DType.FLOAT32, device, g).to(dtype);
             double encode = Double.MAX_VALUE, decode = Double.MAX_VALUE, encodeCpu = Double.MAX_VALUE, decodeCpu = Double.MAX_VALUE;
             long encodeFaults = Long.MAX_VALUE, decodeFaults = Long.MAX_VALUE;
             for (int r = 0; r <= repeats; r++) { // the first round warms up
@@ -76,10 +78,10 @@ public final class VaeThroughput {
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"size\": %d, \"batch\": %d, \"threads\": %d, \"retain_mib\": %d, \"encode_img_per_s\": %.4f, "
+            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"size\": %d, \"batch\": %d, \"device\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"retain_mib\": %d, \"encode_img_per_s\": %.4f, "
                     + "\"decode_img_per_s\": %.4f, \"encode_cpu_s_per_img\": %.3f, \"decode_cpu_s_per_img\": %.3f, "
                     + "\"encode_minflt_per_img\": %d, \"decode_minflt_per_img\": %d}%n",
-                    size, batch, Torch.numThreads(), retainMib, batch / encode, batch / decode, encodeCpu / batch, decodeCpu / batch,
+                    size, batch, device, dtype.name().toLowerCase(Locale.ROOT), Torch.numThreads(), retainMib, batch / encode, batch / decode, encodeCpu / batch, decodeCpu / batch,
                     encodeFaults / batch, decodeFaults / batch);
         }
     }
