@@ -53,7 +53,7 @@ java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=fals
 if $smoke; then
   device=cpu model=DiT-S/2 batch=2 peak=0 autocast=bfloat16 steps=(--warmup 1 --steps 1 --windows 1)
   sample_model=DiT-S/2 sample_steps=3 sample_batches="1 2" max_batches="4"
-  jmh=(-f 0 -wi 0 -i 1 -r 200ms -p device=cpu -p dtype=float32)
+  jmh=(-f 0 -wi 0 -i 1 -r 200ms -p device=cpu -p dtype=bfloat16)
   attn_shapes="2x4x64x72,2x4x16x72" attn_backends="MATH" ds_shapes="2x96x16x16x4"
   vae_size=64 microdit_model=MicroDiT_Tiny_2 microdit_batch=2 short_steps=(--warmup 1 --steps 1 --windows 1)
 else

@@ -7,6 +7,8 @@
 // falling back. All the kernels called here have autograd formulas.
 #include "internal.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <cmath>
 #include <limits>
 
@@ -35,6 +37,17 @@ void validate(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, con
                 "Expected attn_mask dtype to be bool or to match query dtype, but got attn_mask.dtype: ",
                 mask->dtype(), " and query.dtype: ", q.dtype(), " instead.");
   }
+}
+
+// Inside an autocast region, torch.autocast runs scaled_dot_product_attention in its lower
+// precision: every floating input but float64 is cast to the autocast dtype. The kernels here are
+// called directly, past that dispatch, so the same cast is made here (else a float32 query from a
+// norm meets a bfloat16 value from a linear layer).
+at::Tensor autocast_input(const at::Tensor& t) {
+  if (!t.defined() || !t.is_floating_point() || t.scalar_type() == at::kDouble) return t;
+  const at::DeviceType type = t.device().type();
+  if (!at::autocast::is_autocast_enabled(type)) return t;
+  return t.to(at::autocast::get_autocast_dtype(type));
 }
 
 // Boolean masks (true = attend) become additive masks of the query's dtype.
@@ -115,10 +128,11 @@ extern "C" {
 dt_tensor dt_sdpa(dt_tensor q, dt_tensor k, dt_tensor v, dt_tensor attn_mask, double dropout_p, int32_t is_causal,
                   double scale, int32_t backend, int32_t* backend_used) {
   return guard_t([&] {
-    const at::Tensor& query = DT_ARG(q);
-    const at::Tensor& key = DT_ARG(k);
-    const at::Tensor& value = DT_ARG(v);
-    const std::optional<at::Tensor> mask = opt(attn_mask);
+    const at::Tensor query = autocast_input(DT_ARG(q));
+    const at::Tensor key = autocast_input(DT_ARG(k));
+    const at::Tensor value = autocast_input(DT_ARG(v));
+    std::optional<at::Tensor> mask = opt(attn_mask);
+    if (mask) mask = autocast_input(*mask);
     if (!(dropout_p >= 0.0 && dropout_p < 1.0)) arg_error("dropout_p must be in [0, 1), got " + std::to_string(dropout_p));
     const std::optional<double> sc = scale > 0 ? std::optional<double>(scale) : std::nullopt;
     const bool causal = is_causal != 0;

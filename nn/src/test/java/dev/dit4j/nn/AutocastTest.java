@@ -74,4 +74,21 @@ class AutocastTest extends TestSupport {
         assertTrue(e.getMessage().contains("FLOAT32"), e.getMessage());
         assertFalse(Autocast.isEnabled(Device.CPU));
     }
+
+    @Test
+    void attentionCastsMixedInputsToTheRegionsDtypeAsTorchAutocastDoes() {
+        // a float32 query (from a norm, which autocast keeps in float32) and bfloat16 keys and values (from linear layers)
+        Tensor q = f32(7, 2, 3, 8, 16);
+        Tensor k = f32(8, 2, 3, 8, 16).to(DType.BFLOAT16);
+        Tensor v = f32(9, 2, 3, 8, 16).to(DType.BFLOAT16);
+        Tensor inside;
+        try (Autocast.Region r = Autocast.enable(Device.CPU, DType.BFLOAT16)) {
+            inside = Functional.scaledDotProductAttention(q, k, v);
+        }
+        assertEquals(DType.BFLOAT16, inside.dtype());
+        Tensor explicit = Functional.scaledDotProductAttention(q.to(DType.BFLOAT16), k, v);
+        assertClose(explicit.to(DType.FLOAT64), inside.to(DType.FLOAT64), 0);
+        Exception outside = assertThrows(RuntimeException.class, () -> Functional.scaledDotProductAttention(q, k, v));
+        assertTrue(outside.getMessage().contains("same dtype"), "outside a region mixed dtypes stay an error: " + outside.getMessage());
+    }
 }
