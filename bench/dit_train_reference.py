@@ -110,13 +110,23 @@ def forward_flops(torch, model, device):
 
 
 def kernels_per_step(torch, step, sync):
-    """GPU kernels launched by one training step."""
+    """GPU kernels launched by one training step; the kernels by device time go to stderr."""
     from torch.profiler import ProfilerActivity, profile
     sync()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
         step()
         sync()
-    return sum(1 for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA)
+    device = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    by_name = {}
+    for e in device:
+        total, calls = by_name.get(e.name, (0.0, 0))
+        by_name[e.name] = (total + e.time_range.elapsed_us(), calls + 1)  # a device event: its kernel time
+    rows = sorted(by_name.items(), key=lambda kv: -kv[1][0])[:20]
+    print("pytorch: one training step, %d device events, %.1f ms of device time; by time:" % (
+        len(device), sum(t for t, _ in by_name.values()) / 1e3), file=sys.stderr)
+    for name, (total, calls) in rows:
+        print("%g\t%d\t%s" % (total / 1e3, calls, name), file=sys.stderr)
+    return len(device)
 
 
 if __name__ == "__main__":

@@ -77,9 +77,10 @@ void dt_cuda_graph_free(dt_cuda_graph g);            /* ends an unfinished captu
 
 /* libtorch's profiler around a region: start (cuda != 0: device activity too), then stop, which
  * writes out[0..3] = device kernels, device copies and fills, their summed device time in ns,
- * host (CPU) events. */
+ * host (CPU) events; and, when top is not NULL, the n_top device kernels by summed time as
+ * "ms<TAB>calls<TAB>name" lines (NUL-terminated, truncated to cap). */
 int32_t dt_profiler_start(int32_t cuda);
-int32_t dt_profiler_stop(int64_t* out);
+int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top);
 
 int32_t dt_set_num_threads(int32_t n);
 int32_t dt_get_num_threads(void);

@@ -5,7 +5,12 @@
 
 #include <torch/csrc/autograd/profiler_kineto.h>
 
+#include <algorithm>
+#include <cstring>
+#include <map>
 #include <set>
+#include <sstream>
+#include <vector>
 
 using namespace dit4j;
 
@@ -41,12 +46,14 @@ int32_t dt_profiler_start(int32_t cuda) {
   });
 }
 
-int32_t dt_profiler_stop(int64_t* out) {
+int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top) {
   return guard_s([&]() -> int32_t {
     if (out == nullptr) arg_error("'out' is NULL (room for 4 values is required)");
+    if (top != nullptr && cap <= 0) arg_error("'cap' must be > 0 when 'top' is given");
     if (!torch::profiler::impl::profilerEnabled()) arg_error("the profiler is not running");
     const auto result = profiler::disableProfiler();
     int64_t kernels = 0, copies = 0, device_ns = 0, cpu_ops = 0;
+    std::map<std::string, std::pair<int64_t, int64_t>> by_name;  // device ns, calls
     for (const auto& e : result->events()) {
       if (e.deviceType() != c10::DeviceType::CUDA) {
         cpu_ops++;
@@ -58,12 +65,28 @@ int32_t dt_profiler_stop(int64_t* out) {
       } else {
         kernels++;
       }
-      device_ns += static_cast<int64_t>(e.durationNs());
+      const auto ns = static_cast<int64_t>(e.durationNs());
+      device_ns += ns;
+      auto& entry = by_name[name];
+      entry.first += ns;
+      entry.second++;
     }
     out[0] = kernels;
     out[1] = copies;
     out[2] = device_ns;
     out[3] = cpu_ops;
+    if (top != nullptr) {
+      // The n_top names by summed device time: "ms<TAB>calls<TAB>name" lines.
+      std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> rows(by_name.begin(), by_name.end());
+      std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+      std::ostringstream table;
+      for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < n_top; i++) {
+        table << rows[i].second.first / 1e6 << '\t' << rows[i].second.second << '\t' << rows[i].first << '\n';
+      }
+      const std::string text = table.str();
+      std::strncpy(top, text.c_str(), static_cast<size_t>(cap) - 1);
+      top[cap - 1] = '\0';
+    }
     return 0;
   });
 }

@@ -22,7 +22,8 @@ import java.util.Locale;
  * captured step and the graph's instantiation), made afresh for each batch.
  *
  * <p>Options: --model DiT-XL/2 --batch 1,64 --steps 250 --cfg 4 --device cpu --autocast bfloat16|none --repeats 2
- * --mode eager,graph (lists: one line per batch and mode, one model)
+ * --mode eager,graph (lists: one line per batch and mode, one model) --weights float32|bfloat16 (bfloat16:
+ * the model's weights and inputs in bfloat16 instead of autocast; the sampler's arithmetic stays float32)
  */
 public final class DiTSampleThroughput {
     public static void main(String[] args) {
@@ -36,29 +37,31 @@ public final class DiTSampleThroughput {
         Device device = Device.parse(a.get("device", "cpu"));
         String autocast = a.get("autocast", "none");
         DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
+        DType weights = DType.valueOf(a.get("weights", "float32").toUpperCase(Locale.ROOT));
+        if (weights != DType.FLOAT32 && amp != null) throw new IllegalArgumentException("--weights " + weights + " replaces --autocast: give one");
         DiT.Config c = DiT.PRESETS.get(preset);
-        try (DiT model = c.create(device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
+        try (DiT model = c.create(weights, device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
              Generator g = Generator.create(0, device)) {
             model.eval();
             for (int batch : batches) {
                 for (String mode : modes) {
-                    double best = time(model, c, sampler, g, batch, mode, repeats, cfg, device, amp);
+                    double best = time(model, weights, c, sampler, g, batch, mode, repeats, cfg, device, amp);
                     System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, \"cfg\": %.2f, "
-                                    + "\"device\": \"%s\", \"autocast\": \"%s\", \"mode\": \"%s\", \"seconds_per_batch\": %.4f, "
-                                    + "\"seconds_per_image\": %.5f}%n",
-                            preset, batch, steps, cfg, device, autocast, mode, best, best / batch);
+                                    + "\"device\": \"%s\", \"autocast\": \"%s\", \"weights\": \"%s\", \"mode\": \"%s\", "
+                                    + "\"seconds_per_batch\": %.4f, \"seconds_per_image\": %.5f}%n",
+                            preset, batch, steps, cfg, device, autocast, weights.name().toLowerCase(Locale.ROOT), mode, best, best / batch);
                 }
             }
         }
     }
 
     /** The best of {@code repeats} timed runs after one warm-up run (kernels, allocator, cuBLAS plans). */
-    private static double time(DiT model, DiT.Config c, GaussianSampler sampler, Generator g, int batch, String mode, int repeats,
+    private static double time(DiT model, DType weights, DiT.Config c, GaussianSampler sampler, Generator g, int batch, String mode, int repeats,
                                double cfg, Device device, DType amp) {
         try (TensorScope s = TensorScope.open()) {
             Tensor y = Tensor.randint(0, c.numClasses(), new long[] {batch}, device, g);
             Tensor yBoth = Tensor.cat(List.of(y, Tensor.full(c.numClasses(), new long[] {batch}, DType.INT64, device)), 0);
-            Denoiser denoiser = (x, t) -> guided(model, x, t, yBoth, cfg, device, amp);
+            Denoiser denoiser = (x, t) -> guided(model, weights, x, t, yBoth, cfg, device, amp);
             double best = Double.MAX_VALUE;
             for (int r = 0; r <= repeats; r++) {
                 try (TensorScope run = TensorScope.open()) {
@@ -76,10 +79,13 @@ public final class DiTSampleThroughput {
         }
     }
 
-    private static Tensor guided(DiT model, Tensor x, Tensor t, Tensor yBoth, double cfg, Device device, DType amp) {
-        if (amp == null) return model.forwardWithCfg(x, t, yBoth, cfg);
-        try (TensorScope s = TensorScope.open(); Autocast.Region r = Autocast.enable(device, amp)) {
-            return s.keep(model.forwardWithCfg(x, t, yBoth, cfg).to(DType.FLOAT32));
+    /** The guided model output in float32: under autocast, or with the model's own (e.g. bfloat16) weights. */
+    private static Tensor guided(DiT model, DType weights, Tensor x, Tensor t, Tensor yBoth, double cfg, Device device, DType amp) {
+        try (TensorScope s = TensorScope.open()) {
+            if (amp == null) return s.keep(model.forwardWithCfg(x.to(weights), t, yBoth, cfg).to(DType.FLOAT32));
+            try (Autocast.Region r = Autocast.enable(device, amp)) {
+                return s.keep(model.forwardWithCfg(x, t, yBoth, cfg).to(DType.FLOAT32));
+            }
         }
     }
 }

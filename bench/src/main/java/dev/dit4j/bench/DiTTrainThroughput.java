@@ -62,7 +62,10 @@ public final class DiTTrainThroughput {
                 try (DeviceProfile p = DeviceProfile.start(device)) {
                     data.step(trainer);
                     Torch.synchronize(device);
-                    kernels = Long.toString(p.stop().kernels());
+                    DeviceProfile.Summary profile = p.stop();
+                    kernels = Long.toString(profile.kernels());
+                    System.err.printf(Locale.ROOT, "dit4j: one training step, %d kernels, %.1f ms of device time; by time:%n%s",
+                            profile.kernels(), profile.deviceNanos() / 1e6, profile.topKernels());
                 }
                 attention = "\"" + attentionBackend(cfg, batch, device, amp) + "\"";
             }

@@ -4,7 +4,8 @@ import dev.dit4j.bindings.LibTorch;
 
 /**
  * What ran while it was open, as libtorch's own profiler (Kineto, the engine of torch.profiler)
- * saw it: device kernels, device copies and fills, their summed device time, and host events.
+ * saw it: device kernels, device copies and fills, their summed device time, host events, and
+ * the kernels that took the most device time.
  * Counts the same way as PyTorch's profiler, so a benchmark can compare kernels per step with
  * PyTorch code. One at a time per process.
  *
@@ -17,8 +18,13 @@ import dev.dit4j.bindings.LibTorch;
  * }</pre>
  */
 public final class DeviceProfile implements AutoCloseable {
-    /** The counts of one profiled region. */
-    public record Summary(long kernels, long copies, long deviceNanos, long hostEvents) {}
+    /**
+     * The counts of one profiled region; {@code topKernels}: the {@value #TOP} device kernels by
+     * summed time, one "milliseconds TAB calls TAB name" line each (empty without device work).
+     */
+    public record Summary(long kernels, long copies, long deviceNanos, long hostEvents, String topKernels) {}
+
+    static final int TOP = 20;
 
     private boolean running = true;
 
@@ -34,8 +40,8 @@ public final class DeviceProfile implements AutoCloseable {
     public Summary stop() {
         if (!running) throw new IllegalStateException("the profile is already stopped");
         running = false;
-        long[] s = LibTorch.profilerStop();
-        return new Summary(s[0], s[1], s[2], s[3]);
+        LibTorch.ProfilerCounts c = LibTorch.profilerStop(TOP);
+        return new Summary(c.kernels(), c.copies(), c.deviceNanos(), c.hostEvents(), c.topKernels());
     }
 
     @Override

@@ -29,6 +29,7 @@ class DeviceProfileTest extends TestSupport {
         assertEquals(0, many.kernels());
         assertEquals(0, many.copies());
         assertEquals(0, many.deviceNanos());
+        assertEquals("", many.topKernels(), "no device kernels to list");
     }
 
     @Test

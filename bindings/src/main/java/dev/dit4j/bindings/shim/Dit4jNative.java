@@ -1752,7 +1752,10 @@ public class Dit4jNative extends Dit4jNative$shared {
     private static class dt_profiler_stop {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_INT,
-            Dit4jNative.C_POINTER
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_INT
         );
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_profiler_stop").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_profiler_stop"));
@@ -1763,7 +1766,7 @@ public class Dit4jNative extends Dit4jNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t dt_profiler_stop(int64_t *out)
+     * int32_t dt_profiler_stop(int64_t *out, char *top, int32_t cap, int32_t n_top)
      * }
      */
     public static FunctionDescriptor dt_profiler_stop$descriptor() {
@@ -1773,7 +1776,7 @@ public class Dit4jNative extends Dit4jNative$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t dt_profiler_stop(int64_t *out)
+     * int32_t dt_profiler_stop(int64_t *out, char *top, int32_t cap, int32_t n_top)
      * }
      */
     public static MethodHandle dt_profiler_stop$handle() {
@@ -1783,7 +1786,7 @@ public class Dit4jNative extends Dit4jNative$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t dt_profiler_stop(int64_t *out)
+     * int32_t dt_profiler_stop(int64_t *out, char *top, int32_t cap, int32_t n_top)
      * }
      */
     public static MemorySegment dt_profiler_stop$address() {
@@ -1792,16 +1795,16 @@ public class Dit4jNative extends Dit4jNative$shared {
 
     /**
      * {@snippet lang=c :
-     * int32_t dt_profiler_stop(int64_t *out)
+     * int32_t dt_profiler_stop(int64_t *out, char *top, int32_t cap, int32_t n_top)
      * }
      */
-    public static int dt_profiler_stop(MemorySegment out) {
+    public static int dt_profiler_stop(MemorySegment out, MemorySegment top, int cap, int n_top) {
         var mh$ = dt_profiler_stop.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("dt_profiler_stop", out);
+                traceDowncall("dt_profiler_stop", out, top, cap, n_top);
             }
-            return (int)mh$.invokeExact(out);
+            return (int)mh$.invokeExact(out, top, cap, n_top);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
