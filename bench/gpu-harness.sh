@@ -8,7 +8,7 @@
 #
 #   --smoke   tiny sizes on the CPU: checks the harness end to end
 #   --only    sections to run (default all, in this order): info, train, sample, attention,
-#             vae, microdit, sample-compile, train-max
+#             vae, microdit, sample512, sample-compile, train-max
 # Without a DiT path it uses what bench/device-pack.sh packed (the JDK, the jars, DiT's code).
 #
 # Needs: python with torch (a CUDA build on a GPU machine; its libtorch is what the shim is built
@@ -20,7 +20,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo="$root/.cache/device/dit-reference"
 smoke=false
-only="info,train,sample,attention,vae,microdit,sample-compile,train-max"
+only="info,train,sample,attention,vae,microdit,sample512,sample-compile,train-max"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true ;;
@@ -52,14 +52,14 @@ java_run=("$java_bin" --enable-native-access=ALL-UNNAMED -Ddit4j.leakReport=fals
 
 if $smoke; then
   device=cpu model=DiT-S/2 batch=2 peak=0 autocast=bfloat16 steps=(--warmup 1 --steps 1 --windows 1)
-  sample_model=DiT-S/2 sample_steps=3 sample_batches="1 2" max_batches="4"
+  sample_model=DiT-S/2 sample_steps=3 sample_batches="1 2" max_batches="4" sample512_size=64
   jmh=(-f 0 -wi 0 -i 1 -r 200ms -p device=cpu -p dtype=bfloat16)
   attn_shapes="2x4x64x72,2x4x16x72" attn_backends="MATH" ds_shapes="2x96x16x16x4"
   vae_size=64 microdit_model=MicroDiT_Tiny_2 microdit_batch=2 short_steps=(--warmup 1 --steps 1 --windows 1)
 else
   device=${DEVICE:-cuda:0} model=DiT-XL/2 batch=${BATCH:-256} peak=${PEAK_TFLOPS:-989} autocast=bfloat16
   steps=(--warmup 3 --steps 8 --windows 3)
-  sample_model=DiT-XL/2 sample_steps=250 sample_batches="1 64" max_batches="384 512"
+  sample_model=DiT-XL/2 sample_steps=250 sample_batches="1 64" max_batches="384 512" sample512_size=512
   jmh=(-f 0 -wi 2 -i 3 -w 1s -r 1s -p "device=$device" -p dtype=bfloat16)
   # [B,16,256,72]: DiT-XL/2 at 256 px; [B,16,1024,72]: at 512 px; [B,16,64,72]: a 25% token subset of 256.
   attn_shapes="256x16x256x72,64x16x1024x72,256x16x64x72" attn_backends="FLASH,EFFICIENT,CUDNN,MATH"
@@ -203,12 +203,30 @@ microdit() {
     --batch "$microdit_batch" --device "$device" --autocast "$autocast" "${short_steps[@]}" | tail -1
 }
 
+# `dit4j sample` end to end at 512 px (DiT-XL/2 on 64x64 latents, SD's autoencoder), random weights
+# in the released formats written by the authors' code; two counts, so that the difference is the
+# per-image time without the JVM start and the loading.
+sample512() {
+  echo "## dit4j sample: $sample_model at ${sample512_size} px, DDPM $sample_steps, cfg 4, $autocast autocast, batch 16, decoded (random weights)"
+  local dit="$results/dit-512.pt" vae="$results/sd-vae.pth" n start
+  limited 180 "$python" "$root/bench/write_random_weights.py" --dit-repo "$repo" --uvit-repo "$root/.cache/device/uvit-reference" \
+    --model "$sample_model" --image-size "$sample512_size" --dit "$dit" --vae "$vae" || return
+  for n in 16 32; do
+    start=$SECONDS
+    limited 300 "${java_run[@]}" dev.dit4j.examples.Main sample --model "$sample_model" --weights "$dit" --vae "$vae" \
+      --image-size "$sample512_size" --steps "$sample_steps" --device "$device" --autocast "$autocast" --count $n --batch 16 \
+      --out "$results/sample512-$n" 2>&1 | tail -1
+    echo "count $n: $((SECONDS - start)) s wall (JVM start and loading included)"
+  done
+}
+
 section info info
 section train train
 section sample sample
 section attention attention
 section vae vae
 section microdit microdit
+section sample512 sample512
 section sample-compile sample_compiled_large
 section train-max train_max
 [ -n "${OUT:-}" ] && cp "$results"/*.json "$OUT/" 2> /dev/null

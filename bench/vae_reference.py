@@ -31,6 +31,34 @@ def minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+# SD's KL-f8 autoencoder (the configuration of sd-vae-ft-ema).
+SD_DDCONFIG = dict(double_z=True, z_channels=4, resolution=256, in_channels=3, out_ch=3, ch=128, ch_mult=[1, 2, 4, 4],
+                   num_res_blocks=2, attn_resolutions=[], dropout=0.0)
+
+
+def ldm_autoencoder(uvit_repo):
+    """U-ViT's libs/autoencoder.py (the LDM code), imported from its checkout."""
+    sys.path.insert(0, uvit_repo)
+    try:
+        import einops  # noqa: F401
+    except ImportError:  # only the linear attention the KL-f8 configuration does not build uses it
+        sys.modules["einops"] = types.SimpleNamespace(rearrange=None)
+    import libs.autoencoder
+    return libs.autoencoder
+
+
+def write_sd_autoencoder(uvit_repo, path):
+    """Random weights of SD's autoencoder in the LDM layout (U-ViT's autoencoder_kl.pth), from the
+    authors' Encoder and Decoder."""
+    import torch
+    import torch.nn as nn
+    ldm = ldm_autoencoder(uvit_repo)
+    shell = nn.Module()
+    shell.encoder, shell.decoder = ldm.Encoder(**SD_DDCONFIG), ldm.Decoder(**SD_DDCONFIG)
+    shell.quant_conv, shell.post_quant_conv = nn.Conv2d(8, 8, 1), nn.Conv2d(4, 4, 1)
+    torch.save(shell.state_dict(), path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--uvit-repo", required=True)
@@ -42,26 +70,14 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = ap.parse_args()
-    sys.path.insert(0, args.uvit_repo)
     import torch
-    try:
-        import einops  # noqa: F401
-    except ImportError:  # only the linear attention the KL-f8 configuration does not build uses it
-        sys.modules["einops"] = types.SimpleNamespace(rearrange=None)
-    import torch.nn as nn
-    from libs.autoencoder import Decoder, Encoder, FrozenAutoencoderKL
+    FrozenAutoencoderKL = ldm_autoencoder(args.uvit_repo).FrozenAutoencoderKL
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    ddconfig = dict(double_z=True, z_channels=4, resolution=256, in_channels=3, out_ch=3, ch=128, ch_mult=[1, 2, 4, 4],
-                    num_res_blocks=2, attn_resolutions=[], dropout=0.0)
-    shell = nn.Module()
-    shell.encoder, shell.decoder = Encoder(**ddconfig), Decoder(**ddconfig)
-    shell.quant_conv, shell.post_quant_conv = nn.Conv2d(8, 8, 1), nn.Conv2d(4, 4, 1)
     with tempfile.TemporaryDirectory() as tmp:
-        torch.save(shell.state_dict(), f"{tmp}/w.pth")
-        del shell
-        model = FrozenAutoencoderKL(ddconfig, 4, f"{tmp}/w.pth")
+        write_sd_autoencoder(args.uvit_repo, f"{tmp}/w.pth")
+        model = FrozenAutoencoderKL(SD_DDCONFIG, 4, f"{tmp}/w.pth")
     device, dtype = torch.device(args.device), getattr(torch, args.dtype)
     cuda = device.type == "cuda"
     model.to(device, dtype)
