@@ -17,8 +17,7 @@ import java.util.HexFormat;
 import java.util.function.Function;
 
 /**
- * The per-user cache of dit4j's native files: {@code $XDG_CACHE_HOME/dit4j}, else
- * {@code ~/.cache/dit4j}. Files packaged in jars are extracted into {@code native/<sha256>/}, keyed
+ * The per-user cache of dit4j's native files ({@link UserCache}). Files packaged in jars are extracted into {@code native/<sha256>/}, keyed
  * by the SHA-256 of their content, so two dit4j versions never share a file and a file is never
  * rewritten in place. Extraction is safe for several JVMs at once (a file lock, then a temporary
  * file renamed atomically into place), and a cached file whose content no longer matches its key
@@ -36,10 +35,7 @@ final class NativeCache {
 
     /** The cache of this user, from the given environment. */
     static NativeCache forUser(Function<String, String> env) {
-        String xdg = env.apply("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()
-                ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return new NativeCache(base.resolve("dit4j"));
+        return new NativeCache(UserCache.dir(env));
     }
 
     Path root() {

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.dit4j.bindings.UserCache;
 import dev.dit4j.models.data.CaptionedImages;
 import dev.dit4j.nn.Tensor;
 import java.awt.image.BufferedImage;
@@ -99,16 +100,10 @@ final class EmojiCaptions implements AutoCloseable {
     /** The captioned folder: {@code override} when given, else the cached one, provisioned from npm when missing. */
     static Path locate(Path override) {
         if (override != null) return override;
-        Path cached = cacheDir().resolve(FOLDER);
+        Path cached = UserCache.dir().resolve(FOLDER);
         if (Files.isDirectory(cached)) return cached;
         provision(cached);
         return cached;
-    }
-
-    static Path cacheDir() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("dit4j");
     }
 
     /** The captions of one emoji.json entry: its name, then its short names with '_' and '-' as spaces, lower case, each once. */

@@ -1,5 +1,6 @@
 package dev.dit4j.models.text;
 
+import dev.dit4j.bindings.UserCache;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,16 +32,10 @@ public final class OpenClipVocabularyFile {
     public static synchronized Path path() {
         String override = System.getenv("DIT4J_CLIP_VOCAB");
         if (override != null && !override.isBlank()) return Path.of(override);
-        Path cached = cacheDir().resolve(ClipVocabulary.OPEN_CLIP_FILE);
+        Path cached = UserCache.dir().resolve(ClipVocabulary.OPEN_CLIP_FILE);
         if (Files.isRegularFile(cached) && sha256(cached).equals(SHA256)) return cached;
         provision(cached);
         return cached;
-    }
-
-    static Path cacheDir() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("dit4j");
     }
 
     private static void provision(Path target) {
