@@ -42,23 +42,13 @@ public final class DataParallelThroughput {
             int batch = global / world;
             Tensor x = Tensor.randn(new long[] {batch, 1, 32, 32}, DType.FLOAT32, device, g);
             Conditioning y = Conditioning.labels(Tensor.randint(0, 10, new long[] {batch}, device, g), 10);
-            for (int i = 0; i < warmup; i++) trainer.trainStep(x, y).close();
-            double[] rates = new double[windows];
-            for (int w = 0; w < windows; w++) {
-                if (pg != null) pg.barrier();
-                Torch.synchronize(device);
-                long start = System.nanoTime();
-                for (int i = 0; i < steps; i++) trainer.trainStep(x, y).close();
-                Torch.synchronize(device);
-                if (pg != null) pg.barrier();
-                rates[w] = steps * (double) batch * world / ((System.nanoTime() - start) / 1e9);
-            }
-            Arrays.sort(rates);
+            double[] rates = StepWindows.rates(device, warmup, steps, windows, (double) batch * world, () -> trainer.trainStep(x, y).close(),
+                    pg == null ? null : pg::barrier);
             if (pg == null || pg.rank() == 0) {
                 System.out.printf(Locale.ROOT, "{\"bench\": \"data-parallel-train\", \"model\": \"DiT d4 w128 p4 1x32x32\", \"processes\": %d, "
                                 + "\"global_batch\": %d, \"per_rank_batch\": %d, \"backend\": \"%s\", \"device\": \"%s\", \"threads_per_process\": %d, "
                                 + "\"img_per_s\": %.2f, \"windows\": %s}%n", world, global, batch, pg == null ? "none" : pg.backend(), device,
-                        Torch.numThreads(), rates[windows / 2], Arrays.toString(rates));
+                        Torch.numThreads(), StepWindows.median(rates), Arrays.toString(rates));
             }
         }
     }

@@ -46,16 +46,7 @@ public final class DiTTrainThroughput {
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             double flopsPerImage = 3 * 2.0 * forwardMacs(model, cfg, device); // forward + backward (2x), 2 FLOPs per MAC
             Batch data = new Batch(cfg, batch, device, pinned);
-            for (int i = 0; i < warmup; i++) data.step(trainer);
-            if (device.isCuda()) Torch.resetPeakMemoryStats(device);
-            double[] rates = new double[windows];
-            for (int w = 0; w < windows; w++) {
-                Torch.synchronize(device);
-                long start = System.nanoTime();
-                for (int i = 0; i < steps; i++) data.step(trainer);
-                Torch.synchronize(device);
-                rates[w] = steps * batch / ((System.nanoTime() - start) / 1e9);
-            }
+            double[] rates = StepWindows.rates(device, warmup, steps, windows, batch, () -> data.step(trainer), null);
             String kernels = "null", attention = "null";
             if (device.isCuda()) {
                 Torch.synchronize(device);
@@ -69,8 +60,7 @@ public final class DiTTrainThroughput {
                 }
                 attention = "\"" + attentionBackend(cfg, batch, device, amp) + "\"";
             }
-            Arrays.sort(rates);
-            double rate = rates[windows / 2];
+            double rate = StepWindows.median(rates);
             String mfu = peakTflops > 0 ? String.format(Locale.ROOT, "%.4f", rate * flopsPerImage / (peakTflops * 1e12)) : "null";
             String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
             System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"device\": \"%s\", \"autocast\": \"%s\", "

@@ -40,21 +40,11 @@ public final class MicroDiTTrainThroughput {
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.randn(new long[] {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()}, DType.FLOAT32, device, g);
             Conditioning y = Conditioning.text(Tensor.randn(new long[] {batch, 77, cfg.captionChannels()}, DType.FLOAT32, device, g));
-            for (int i = 0; i < warmup; i++) trainer.trainStep(x, y).close();
-            if (device.isCuda()) Torch.resetPeakMemoryStats(device);
-            double[] rates = new double[windows];
-            for (int w = 0; w < windows; w++) {
-                Torch.synchronize(device);
-                long start = System.nanoTime();
-                for (int i = 0; i < steps; i++) trainer.trainStep(x, y).close();
-                Torch.synchronize(device);
-                rates[w] = steps * batch / ((System.nanoTime() - start) / 1e9);
-            }
-            Arrays.sort(rates);
+            double[] rates = StepWindows.rates(device, warmup, steps, windows, batch, () -> trainer.trainStep(x, y).close(), null);
             String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
             System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"mask_ratio\": %s, \"device\": \"%s\", "
                             + "\"autocast\": \"%s\", \"threads\": %d, \"torch\": \"%s\", \"img_per_s\": %.3f, \"peak_alloc_bytes\": %s, \"windows\": %s}%n",
-                    cfg.name(), batch, maskRatio, device, autocast, Torch.numThreads(), Torch.version(), rates[windows / 2], peak, Arrays.toString(rates));
+                    cfg.name(), batch, maskRatio, device, autocast, Torch.numThreads(), Torch.version(), StepWindows.median(rates), peak, Arrays.toString(rates));
         }
     }
 }
