@@ -54,9 +54,9 @@ public final class DiTTrainThroughput {
                     data.step(trainer);
                     Torch.synchronize(device);
                     DeviceProfile.Summary profile = p.stop();
-                    kernels = Long.toString(profile.kernels());
-                    System.err.printf(Locale.ROOT, "dit4j: one training step, %d kernels, %.1f ms of device time; by time:%n%s",
-                            profile.kernels(), profile.deviceNanos() / 1e6, profile.topKernels());
+                    kernels = Long.toString(profile.kernels() + profile.copies()); // device events, as torch.profiler counts them
+                    System.err.printf(Locale.ROOT, "dit4j: one training step, %d kernels and %d copies/fills, %.1f ms of device time; by time:%n%s",
+                            profile.kernels(), profile.copies(), profile.deviceNanos() / 1e6, profile.topKernels());
                 }
                 attention = "\"" + attentionBackend(cfg, batch, device, amp) + "\"";
             }
