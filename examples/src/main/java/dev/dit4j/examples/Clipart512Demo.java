@@ -68,13 +68,13 @@ public final class Clipart512Demo implements Callable<Integer> {
     Integer depth;
 
     @Option(names = "--vae-minutes", converter = Numbers.Positive.class, description = "autoencoder training budget (default ${DEFAULT-VALUE})")
-    double vaeMinutes = 10;
+    double vaeMinutes = 12;
 
     @Option(names = "--vae-steps", converter = Numbers.PositiveInt.class, description = "autoencoder steps at most (default ${DEFAULT-VALUE})")
     int vaeSteps = 1_000_000;
 
     @Option(names = "--vae-crop", converter = Numbers.PositiveInt.class, description = "autoencoder training crop side (default ${DEFAULT-VALUE})")
-    int vaeCrop = 64;
+    int vaeCrop = 128;
 
     @Option(names = "--vae-batch", converter = Numbers.PositiveInt.class, description = "autoencoder batch (default ${DEFAULT-VALUE})")
     int vaeBatch = 8;
