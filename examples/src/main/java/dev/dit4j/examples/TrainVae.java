@@ -206,9 +206,9 @@ public final class TrainVae implements Callable<Integer> {
     private float[][] decoded;
 
     /**
-     * Every step would otherwise decode its batch's PNGs again (a sixth of a step on 8 crops of
-     * 64 px at 512 px on 2 cores), so images are decoded once and kept when they fit in this many
-     * bytes (100 at 512 px: 315 MB).
+     * Every step would otherwise decode its batch's PNGs again (tens of milliseconds each at
+     * 512 px on a CPU core), so images are decoded once and kept when they fit in this many bytes
+     * (100 at 512 px: 315 MB).
      */
     private static final long CACHE_BYTES = 1L << 30;
 
