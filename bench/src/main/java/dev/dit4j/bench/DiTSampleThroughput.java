@@ -36,8 +36,8 @@ public final class DiTSampleThroughput {
         double cfg = Double.parseDouble(a.get("cfg", "4"));
         Device device = Device.parse(a.get("device", "cpu"));
         String autocast = a.get("autocast", "none");
-        DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
-        DType weights = DType.valueOf(a.get("weights", "float32").toUpperCase(Locale.ROOT));
+        DType amp = a.dtype("autocast", "none");
+        DType weights = a.dtype("weights", "float32");
         if (weights != DType.FLOAT32 && amp != null) throw new IllegalArgumentException("--weights " + weights + " replaces --autocast: give one");
         DiT.Config c = DiT.PRESETS.get(preset);
         try (DiT model = c.create(weights, device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);

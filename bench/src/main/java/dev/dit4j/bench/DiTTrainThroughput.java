@@ -36,7 +36,7 @@ public final class DiTTrainThroughput {
         int batch = a.integer("batch", 8), warmup = a.integer("warmup", 3), steps = a.integer("steps", 5), windows = a.integer("windows", 3);
         Device device = Device.parse(a.get("device", "cpu"));
         String autocast = a.get("autocast", "none");
-        DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
+        DType amp = a.dtype("autocast", "none");
         double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
         boolean pinned = Boolean.parseBoolean(a.get("pinned", "false")) && device.isCuda(); // pinned memory serves copies to a GPU
         DiT.Config cfg = DiT.PRESETS.get(preset);
@@ -144,6 +144,12 @@ public final class DiTTrainThroughput {
 
         int integer(String name, int fallback) {
             return Integer.parseInt(get(name, Integer.toString(fallback)));
+        }
+
+        /** A dtype by name (bfloat16, float32, ...), or null for "none" (e.g. --autocast none). */
+        DType dtype(String name, String fallback) {
+            String v = get(name, fallback);
+            return v.equals("none") ? null : DType.valueOf(v.toUpperCase(Locale.ROOT));
         }
     }
 }

@@ -32,7 +32,7 @@ public final class MicroDiTTrainThroughput {
         Device device = Device.parse(a.get("device", "cpu"));
         MicroDiT.Config cfg = MicroDiT.PRESETS.get(a.get("model", "MicroDiT_Tiny_2"));
         String autocast = a.get("autocast", "none");
-        DType amp = autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
+        DType amp = a.dtype("autocast", "none");
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withLr(2.4e-4).withWeightDecay(0.1).withGradClip(0.5)
                 .withAutocast(amp);
         try (MicroDiT model = cfg.create(device, 0); MicroDiT ema = cfg.create(device, 0);

@@ -35,7 +35,7 @@ public final class VaeThroughput {
         if (a.integer("threads", 0) > 0) Torch.setNumThreads(a.integer("threads", 0));
         int retainMib = a.integer("retain-mib", 1024);
         if (retainMib > 0 && !Torch.retainFreedCpuMemory((long) retainMib << 20)) System.err.println("malloc settings not applied (not glibc)");
-        DType dtype = DType.valueOf(a.get("dtype", "float32").toUpperCase(Locale.ROOT));
+        DType dtype = a.dtype("dtype", "float32");
         try (AutoencoderKL vae = AutoencoderKL.SD.create(dtype, device, 0); Generator g = Generator.create(0, device);
              TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
             vae.eval();
