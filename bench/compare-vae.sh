@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SD-VAE encode/decode throughput, dit4j vs the authors' LDM autoencoder code (U-ViT's
 # libs/autoencoder.py) on this machine, alternating the two, at 256 and 512 px; then the peak
-# memory of one 1024x1024 decode, PyTorch untiled, dit4j untiled (with and without keeping freed
-# memory in malloc's heaps, Torch.retainFreedCpuMemory) and tiled (256 px tiles).
+# memory of one 1024x1024 decode, PyTorch untiled, dit4j untiled (with and without its CPU cache
+# of freed tensor memory, Torch.cacheCpuMemory) and tiled (256 px tiles).
 #   bench/compare-vae.sh /path/to/U-ViT-checkout [rounds]
 # PYTHON selects the interpreter (torch of dit4j's libtorch version, einops). JAVA_HOME or
 # ./dit4j's search gives the JDK. REPEATS: timed passes after the warm-up (default 2); SKIP_MEMORY=1
@@ -36,6 +36,6 @@ if [ "${SKIP_MEMORY:-0}" != 1 ]; then
   threads=${MEMORY_THREADS:-2}
   run_python --memory 1024
   run_java --memory 1024
-  run_java --memory 1024 --retain-mib 0
+  run_java --memory 1024 --cache-mib 0
   run_java --memory 1024 --tile 256
 fi

@@ -190,7 +190,7 @@ vae() {
     limited 150 "$python" "$root/bench/vae_reference.py" --uvit-repo "$root/.cache/device/uvit-reference" --device "$device" \
       --dtype "$dt" --size "$vae_size" --batch 1 --repeats 2 | tail -1
     limited 150 "${java_run[@]}" dev.dit4j.bench.VaeThroughput --device "$device" --dtype "$dt" --size "$vae_size" --batch 1 \
-      --repeats 2 --retain-mib 0 | tail -1
+      --repeats 2 --cache-mib 0 | tail -1
   done
 }
 

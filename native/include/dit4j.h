@@ -82,6 +82,13 @@ void dt_cuda_graph_free(dt_cuda_graph g);            /* ends an unfinished captu
 int32_t dt_profiler_start(int32_t cuda);
 int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top);
 
+/* CPU tensors' caching allocator (src/cpu_cache.cpp): freed blocks of 1 MiB and more are kept,
+ * up to bytes in all, for the next tensor they fit; 0 frees them and keeps none. Installed on
+ * the first call with bytes > 0. stats: out[0..4] = bytes kept, blocks kept, requests served
+ * from kept blocks, large requests allocated fresh, the limit. */
+int32_t dt_cpu_cache_set_limit(int64_t bytes);
+int32_t dt_cpu_cache_stats(int64_t* out);
+
 int32_t dt_set_num_threads(int32_t n);
 int32_t dt_get_num_threads(void);
 int32_t dt_manual_seed(uint64_t seed);     /* CPU and every CUDA device */

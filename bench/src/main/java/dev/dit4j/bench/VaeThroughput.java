@@ -21,20 +21,20 @@ import java.util.Locale;
  * JSON line. With --memory SIZE it instead decodes one SIZE x SIZE image once (tiled with
  * --tile PX) and reports the process's peak resident memory (VmHWM) above what it held before.
  *
- * <p>Freed CPU memory is kept in malloc's heaps ({@link Torch#retainFreedCpuMemory}, up to
- * --retain-mib, default 1024; 0 leaves glibc's defaults). Minor page faults per image are
- * reported beside the times.
+ * <p>Freed CPU tensor memory is kept for the next tensor ({@link Torch#cacheCpuMemory}, up to
+ * --cache-mib, default 1024; 0 keeps none, malloc's own behaviour). Minor page faults per image
+ * are reported beside the times.
  *
  * <p>Options: --size 256 --batch 1 --repeats 2 --threads N --device cpu --dtype float32|bfloat16 (weights and inputs)
- * --retain-mib 1024 | --memory 1024 [--tile 256]
+ * --cache-mib 1024 | --memory 1024 [--tile 256]
  */
 public final class VaeThroughput {
     public static void main(String[] args) throws IOException {
         DiTTrainThroughput.Args a = new DiTTrainThroughput.Args(args);
         Device device = Device.parse(a.get("device", "cpu"));
         if (a.integer("threads", 0) > 0) Torch.setNumThreads(a.integer("threads", 0));
-        int retainMib = a.integer("retain-mib", 1024);
-        if (retainMib > 0 && !Torch.retainFreedCpuMemory((long) retainMib << 20)) System.err.println("malloc settings not applied (not glibc)");
+        int cacheMib = a.integer("cache-mib", 1024);
+        Torch.cacheCpuMemory((long) cacheMib << 20);
         DType dtype = a.dtype("dtype", "float32");
         try (AutoencoderKL vae = AutoencoderKL.SD.create(dtype, device, 0); Generator g = Generator.create(0, device);
              TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
@@ -49,9 +49,9 @@ public final class VaeThroughput {
                     Torch.synchronize(device);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"decode\": %d, \"tile\": %d, \"threads\": %d, \"retain_mib\": %d, \"seconds\": %.2f, "
+                System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"decode\": %d, \"tile\": %d, \"threads\": %d, \"cache_mib\": %d, \"seconds\": %.2f, "
                         + "\"peak_mib_above_start\": %.0f, \"peak_rss_mib\": %.0f}%n",
-                        memory, tile, Torch.numThreads(), retainMib, seconds, (residentKb("VmHWM") - before) / 1024.0, residentKb("VmHWM") / 1024.0);
+                        memory, tile, Torch.numThreads(), cacheMib, seconds, (residentKb("VmHWM") - before) / 1024.0, residentKb("VmHWM") / 1024.0);
                 return;
             }
             int size = a.integer("size", 256), batch = a.integer("batch", 1), repeats = a.integer("repeats", 2);
@@ -78,10 +78,10 @@ public final class VaeThroughput {
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"size\": %d, \"batch\": %d, \"device\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"retain_mib\": %d, \"encode_img_per_s\": %.4f, "
+            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"size\": %d, \"batch\": %d, \"device\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"cache_mib\": %d, \"encode_img_per_s\": %.4f, "
                     + "\"decode_img_per_s\": %.4f, \"encode_cpu_s_per_img\": %.3f, \"decode_cpu_s_per_img\": %.3f, "
                     + "\"encode_minflt_per_img\": %d, \"decode_minflt_per_img\": %d}%n",
-                    size, batch, device, dtype.name().toLowerCase(Locale.ROOT), Torch.numThreads(), retainMib, batch / encode, batch / decode, encodeCpu / batch, decodeCpu / batch,
+                    size, batch, device, dtype.name().toLowerCase(Locale.ROOT), Torch.numThreads(), cacheMib, batch / encode, batch / decode, encodeCpu / batch, decodeCpu / batch,
                     encodeFaults / batch, decodeFaults / batch);
         }
     }

@@ -160,6 +160,15 @@ public final class LibTorch extends CheckedCalls {
         }
     }
 
+    /** The CPU cache's figures; see dt_cpu_cache_stats. */
+    public static long[] cpuCacheStats() {
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment out = scratch.bytes(40);
+            checkStatus(Dit4jNative.dt_cpu_cache_stats(out));
+            return out.asSlice(0, 40).toArray(ValueLayout.JAVA_LONG);
+        }
+    }
+
     /** What libtorch's profiler saw when it stopped; see dt_profiler_stop. */
     public record ProfilerCounts(long kernels, long copies, long deviceNanos, long hostEvents, String topKernels) {}
 

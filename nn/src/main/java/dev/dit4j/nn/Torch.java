@@ -1,6 +1,5 @@
 package dev.dit4j.nn;
 
-import dev.dit4j.bindings.GlibcMalloc;
 import dev.dit4j.bindings.LibTorch;
 import dev.dit4j.bindings.NativeLoader;
 import java.util.ArrayList;
@@ -75,28 +74,30 @@ public final class Torch {
     }
 
     /**
-     * Makes glibc's malloc keep freed CPU blocks of up to {@code bytes} (capped at 2 GiB - 1) in its
-     * heaps for the next tensor instead of returning them to the kernel. By default blocks of 32
-     * MiB and more (a [1, 128, 256, 256] float activation) are mapped for each tensor and unmapped
-     * when it is freed, so every such tensor first page-faults in fresh zeroed pages: for
-     * convolutional networks at 256 px and above that costs as much CPU time as the arithmetic.
-     * The price is resident memory: up to {@code bytes} of freed memory stays with the process.
-     * Sets glibc's mmap and trim thresholds to {@code bytes} and its top pad to 64 MiB. Threads
-     * other than the process's first (a JVM's main thread among them) allocate from malloc heaps
-     * of at most 64 MiB, so there larger blocks are still mapped per tensor, and how much is
-     * reused depends on the allocation pattern (bench/RESULTS.md has the autoencoder's page
-     * faults with and without). Process-wide and lasting; returns false where the C library has
-     * no {@code mallopt} (not glibc) or refused the values.
+     * Keeps freed CPU tensor memory, blocks of 1 MiB and more up to {@code bytes} in all, for the
+     * next tensor it fits, instead of giving it back to malloc; {@code 0} frees what is kept and
+     * keeps nothing from then on. malloc maps every block of 32 MiB or more (a [1, 128, 256, 256]
+     * float activation) for each tensor and unmaps it when freed, so without a cache every such
+     * tensor first page-faults in fresh zeroed pages: for convolutional networks at 256 px and
+     * above that costs as much CPU time as the arithmetic. The price is resident memory: up to
+     * {@code bytes} of freed memory stays with the process. The shim's caching allocator serves
+     * libtorch's CPU tensors from the first call with {@code bytes > 0} on; process-wide.
      */
-    public static boolean retainFreedCpuMemory(long bytes) {
-        if (bytes < 0) throw new IllegalArgumentException("bytes must be >= 0, got " + bytes);
-        int value = (int) Math.min(bytes, Integer.MAX_VALUE);
-        return GlibcMalloc.mallopt(GlibcMalloc.M_MMAP_THRESHOLD, value) & GlibcMalloc.mallopt(GlibcMalloc.M_TRIM_THRESHOLD, value)
-                & GlibcMalloc.mallopt(GlibcMalloc.M_TOP_PAD, (int) Math.min(value, HEAP_MAX));
+    public static void cacheCpuMemory(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("CPU cache size must be >= 0 bytes, got " + bytes);
+        LibTorch.cpuCacheSetLimit(bytes);
     }
 
-    /** glibc's largest per-thread malloc heap (64-bit). */
-    private static final int HEAP_MAX = 64 << 20;
+    /**
+     * The CPU cache ({@link #cacheCpuMemory}): bytes and blocks kept now, large requests served
+     * from kept blocks ({@code hits}) and allocated fresh ({@code misses}), the limit.
+     */
+    public record CpuCacheStats(long keptBytes, long keptBlocks, long hits, long misses, long limit) {}
+
+    public static CpuCacheStats cpuCacheStats() {
+        long[] s = LibTorch.cpuCacheStats();
+        return new CpuCacheStats(s[0], s[1], s[2], s[3], s[4]);
+    }
 
     /**
      * Runs {@code a + b} (result freed) {@code iters} times in a C++ loop through the shim's own

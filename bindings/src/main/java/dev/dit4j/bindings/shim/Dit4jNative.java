@@ -1812,6 +1812,126 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_cpu_cache_set_limit {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cpu_cache_set_limit").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cpu_cache_set_limit"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_set_limit(int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor dt_cpu_cache_set_limit$descriptor() {
+        return dt_cpu_cache_set_limit.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_set_limit(int64_t bytes)
+     * }
+     */
+    public static MethodHandle dt_cpu_cache_set_limit$handle() {
+        return dt_cpu_cache_set_limit.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_set_limit(int64_t bytes)
+     * }
+     */
+    public static MemorySegment dt_cpu_cache_set_limit$address() {
+        return dt_cpu_cache_set_limit.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_set_limit(int64_t bytes)
+     * }
+     */
+    public static int dt_cpu_cache_set_limit(long bytes) {
+        var mh$ = dt_cpu_cache_set_limit.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cpu_cache_set_limit", bytes);
+            }
+            return (int)mh$.invokeExact(bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_cpu_cache_stats {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_cpu_cache_stats").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_cpu_cache_stats"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_stats(int64_t *out)
+     * }
+     */
+    public static FunctionDescriptor dt_cpu_cache_stats$descriptor() {
+        return dt_cpu_cache_stats.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_stats(int64_t *out)
+     * }
+     */
+    public static MethodHandle dt_cpu_cache_stats$handle() {
+        return dt_cpu_cache_stats.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_stats(int64_t *out)
+     * }
+     */
+    public static MemorySegment dt_cpu_cache_stats$address() {
+        return dt_cpu_cache_stats.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_cpu_cache_stats(int64_t *out)
+     * }
+     */
+    public static int dt_cpu_cache_stats(MemorySegment out) {
+        var mh$ = dt_cpu_cache_stats.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_cpu_cache_stats", out);
+            }
+            return (int)mh$.invokeExact(out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_set_num_threads {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_INT,
