@@ -28,10 +28,12 @@ INPUT_SEED = 11
 LATENT_SEED = 12
 SCALE = 0.18215
 
-# name, ddconfig changes, size, batch, attention names of diffusers' newer or older layout
+# name, ddconfig changes, size, batch, attention names of diffusers' newer or older layout, GroupNorm's groups
 CASES = [
-    ("vae_f8_64", dict(ch=32, ch_mult=[1, 2, 2, 2], num_res_blocks=1, attn_resolutions=[]), 64, 2, "new"),
-    ("vae_f8_256", dict(ch=32, ch_mult=[1, 1, 2, 2], num_res_blocks=2, attn_resolutions=[32]), 256, 1, "old"),
+    ("vae_f8_64", dict(ch=32, ch_mult=[1, 2, 2, 2], num_res_blocks=1, attn_resolutions=[]), 64, 2, "new", 32),
+    ("vae_f8_256", dict(ch=32, ch_mult=[1, 1, 2, 2], num_res_blocks=2, attn_resolutions=[32]), 256, 1, "old", 32),
+    # diffusers' norm_num_groups: the LDM code's Normalize takes num_groups, which its callers leave at 32
+    ("vae_f8_64_g8", dict(ch=32, ch_mult=[1, 1, 2, 2], num_res_blocks=1, attn_resolutions=[]), 64, 1, "new", 8),
 ]
 
 
@@ -76,10 +78,13 @@ def main():
     import torch.nn as nn
     import torch.nn.functional as F
     from safetensors.torch import save_file
+    import libs.autoencoder as ldm
     from libs.autoencoder import Decoder, Encoder, FrozenAutoencoderKL
     torch.set_num_threads(2)
+    normalize = ldm.Normalize
 
-    for name, changes, size, n, attention_names in CASES:
+    for name, changes, size, n, attention_names, groups in CASES:
+        ldm.Normalize = lambda in_channels, num_groups=32: normalize(in_channels, num_groups=groups)
         ddconfig = dict(double_z=True, z_channels=4, resolution=size, in_channels=3, out_ch=3, dropout=0.0, **changes)
         # FrozenAutoencoderKL loads its weights from a file: give it one of the right shapes.
         shell = nn.Module()
@@ -113,6 +118,7 @@ def main():
                 "latent_seed": str(LATENT_SEED), "scale": str(SCALE), "size": str(size), "batch": str(n),
                 "ch": str(ddconfig["ch"]), "ch_mult": ",".join(map(str, ddconfig["ch_mult"])),
                 "num_res_blocks": str(ddconfig["num_res_blocks"]), "attn_resolutions": ",".join(map(str, ddconfig["attn_resolutions"])),
+                "norm_groups": str(groups),
                 "torch": torch.__version__, "keys": ",".join(keys), "diffusers_keys": ",".join(diffusers)}
         path = f"{args.out}/{name}.safetensors"
         save_file({k: v.contiguous() for k, v in tensors.items()}, path, metadata=meta)

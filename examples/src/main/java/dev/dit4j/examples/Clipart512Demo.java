@@ -79,7 +79,7 @@ public final class Clipart512Demo implements Callable<Integer> {
     @Option(names = "--vae-batch", converter = Numbers.PositiveInt.class, description = "autoencoder batch (default ${DEFAULT-VALUE})")
     int vaeBatch = 8;
 
-    @Option(names = "--vae-channels", converter = Numbers.PositiveInt.class, description = "autoencoder stem width, a multiple of 32 (default ${DEFAULT-VALUE}; SD: 128)")
+    @Option(names = "--vae-channels", converter = Numbers.PositiveInt.class, description = "autoencoder stem width, a multiple of 4 (GroupNorm has width / 4 groups; default ${DEFAULT-VALUE}; SD: 128)")
     int vaeChannels = 32;
 
     @Option(names = "--vae-ch-mult", split = ",", description = "autoencoder width multiple per level (default ${DEFAULT-VALUE}; 4 levels: f8)")

@@ -69,7 +69,7 @@ public final class TrainVae implements Callable<Integer> {
     @Option(names = "--kl-weight", converter = Numbers.NonNegative.class, description = "weight of the KL term (default ${DEFAULT-VALUE}, LDM's)")
     double klWeight = 1e-6;
 
-    @Option(names = "--channels", converter = Numbers.PositiveInt.class, description = "stem width, a multiple of 32 (default ${DEFAULT-VALUE}; SD: 128)")
+    @Option(names = "--channels", converter = Numbers.PositiveInt.class, description = "stem width, a multiple of GroupNorm's groups (default ${DEFAULT-VALUE}; SD: 128)")
     int channels = 32;
 
     @Option(names = "--ch-mult", split = ",", description = "width multiple per level (default ${DEFAULT-VALUE}; f = 2^(levels-1))")
@@ -77,6 +77,10 @@ public final class TrainVae implements Callable<Integer> {
 
     @Option(names = "--res-blocks", converter = Numbers.PositiveInt.class, description = "residual blocks per level (default ${DEFAULT-VALUE}; SD: 2)")
     int resBlocks = 1;
+
+    @Option(names = "--norm-groups", converter = Numbers.PositiveInt.class,
+            description = "GroupNorm's groups (default: the stem width / 4, SD's 4 channels per group; SD: 32)")
+    Integer normGroups;
 
     @Option(names = "--z-channels", converter = Numbers.PositiveInt.class, description = "latent channels (default ${DEFAULT-VALUE})")
     int zChannels = 4;
@@ -104,7 +108,8 @@ public final class TrainVae implements Callable<Integer> {
         ImageFolder data = ImageFolder.open(images, size);
         if (data.size() <= heldOut) throw new IllegalArgumentException(images + " has " + data.size() + " images; --held-out " + heldOut + " leaves none to train on");
         AutoencoderKL.Config config = AutoencoderKL.SD.withName("AutoencoderKL trained on " + images.getFileName()).withChannels(channels)
-                .withChannelMult(channelMult).withNumResBlocks(resBlocks).withZChannels(zChannels).withEmbedDim(zChannels);
+                .withChannelMult(channelMult).withNumResBlocks(resBlocks).withZChannels(zChannels).withEmbedDim(zChannels)
+                .withNormGroups(normGroups != null ? normGroups : Math.max(1, channels / 4));
         if (size % config.downsampling() != 0) throw new IllegalArgumentException("--size " + size + " is not divisible by " + config.downsampling());
         int side = crop != null ? crop : size;
         if (side > size || side % config.downsampling() != 0) {
@@ -153,7 +158,7 @@ public final class TrainVae implements Callable<Integer> {
             heldOutPsnr = psnr;
             latentScale = unitVarianceScale(vae, data, train, dev);
             Safetensors.save(out.resolve("vae.safetensors"), vae.stateDict(), Map.of("config", config.withScalingFactor(latentScale).toString()));
-            writeDiffusersConfig(out.resolve("config.json"), latentScale, zChannels);
+            writeDiffusersConfig(out.resolve("config.json"), latentScale, config);
             System.out.printf(Locale.ROOT, "train-vae: %d steps in %.0f s; held-out reconstruction PSNR %.2f dB; latent scale %.5f; wrote %s and %s%n",
                     trainedSteps, seconds(start), psnr, latentScale, out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
         }
@@ -180,10 +185,11 @@ public final class TrainVae implements Callable<Integer> {
         }
     }
 
-    /** The scale where diffusers keeps it (and {@code AutoencoderKL.Config.inferFrom} reads it). */
-    private static void writeDiffusersConfig(Path file, double scale, int latentChannels) throws java.io.IOException {
-        Files.writeString(file, String.format(Locale.ROOT, "{\"_class_name\": \"AutoencoderKL\", \"latent_channels\": %d, \"scaling_factor\": %s}%n",
-                latentChannels, Double.toString(scale)));
+    /** The scale and the groups where diffusers keeps them (and {@code AutoencoderKL.Config.inferFrom} reads them). */
+    private static void writeDiffusersConfig(Path file, double scale, AutoencoderKL.Config config) throws java.io.IOException {
+        Files.writeString(file, String.format(Locale.ROOT,
+                "{\"_class_name\": \"AutoencoderKL\", \"latent_channels\": %d, \"norm_num_groups\": %d, \"scaling_factor\": %s}%n",
+                config.embedDim(), config.normGroups(), Double.toString(scale)));
     }
 
     /** A random {@code side} x {@code side} window of each image (the images themselves when they are that size). */

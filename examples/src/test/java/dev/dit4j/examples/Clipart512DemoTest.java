@@ -3,6 +3,7 @@ package dev.dit4j.examples;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.data.LatentFiles;
+import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.nn.Torch;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -76,6 +77,8 @@ class Clipart512DemoTest {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
         }
         assertTrue(Files.readString(out.resolve("vae/config.json")).contains("scaling_factor"));
+        assertEquals(8, AutoencoderKL.Config.inferFrom(out.resolve("vae/vae.safetensors")).normGroups(),
+                "the groups train-vae chose (stem 32 / 4) come back from config.json");
         try (LatentFiles latents = LatentFiles.open(out.resolve("latents"), List.of())) {
             assertEquals(8, latents.size());
             assertArrayEquals(new long[] {4, 4, 4}, latents.imageShape(), "f8, 4 channels");

@@ -12,6 +12,8 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.io.TorchCheckpoint;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,8 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * random weights, loaded from files in each layout users have: the LDM state dict as a .pth, the
  * same weights renamed to diffusers' layout (by the fixture script's own renaming) as
  * safetensors, and a Stable Diffusion checkpoint's first_stage_model section. The architecture is
- * inferred from the shapes each time. f8 models of width 32 at 64 px (batch 2) and at 256 px
- * (2 residual blocks, attention at the deepest level).
+ * inferred from the shapes each time (and GroupNorm's groups, which no shape shows, from the
+ * diffusers config.json beside the files). f8 models of width 32 at 64 px (batch 2), at 256 px
+ * (2 residual blocks, attention at the deepest level), and at 64 px with 8 groups (the LDM code's
+ * Normalize given num_groups 8, as diffusers' norm_num_groups).
  */
 class AutoencoderKLParityTest {
     private static final double TOLERANCE = 1e-4;
@@ -37,8 +41,8 @@ class AutoencoderKLParityTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"vae_f8_64", "vae_f8_256"})
-    void matchesTheAuthorsAutoencoderFromEitherLayout(String fixture) {
+    @ValueSource(strings = {"vae_f8_64", "vae_f8_256", "vae_f8_64_g8"})
+    void matchesTheAuthorsAutoencoderFromEitherLayout(String fixture) throws IOException {
         long live = Torch.liveTensors();
         try (Safetensors.Contents ref = Fixtures.load(fixture + ".safetensors"); TensorScope scope = TensorScope.open()) {
             Map<String, String> meta = ref.metadata();
@@ -80,16 +84,18 @@ class AutoencoderKLParityTest {
             if (!r.isEmpty()) attention.add(Integer.numberOfTrailingZeros(size / Integer.parseInt(r)));
         }
         return AutoencoderKL.SD.withChannels(Integer.parseInt(meta.get("ch"))).withChannelMult(mult)
-                .withNumResBlocks(Integer.parseInt(meta.get("num_res_blocks"))).withAttentionLevels(attention);
+                .withNumResBlocks(Integer.parseInt(meta.get("num_res_blocks"))).withAttentionLevels(attention)
+                .withNormGroups(Integer.parseInt(meta.get("norm_groups")));
     }
 
     /** The fixture's seeded weights as U-ViT's .pth, as diffusers' safetensors and as an SD checkpoint's section. */
-    private List<Path> writeWeights(AutoencoderKL.Config cfg, Map<String, String> meta, Map<String, Tensor> ref) {
+    private List<Path> writeWeights(AutoencoderKL.Config cfg, Map<String, String> meta, Map<String, Tensor> ref) throws IOException {
         Map<String, Tensor> ldm = new LinkedHashMap<>();
         try (AutoencoderKL model = cfg.create(Device.CPU, 0)) {
             Fixtures.loadSeeded(model, meta, ref.get("weight_sums"));
             model.stateDict().forEach((k, v) -> ldm.put(k, v.clone()));
         }
+        if (cfg.normGroups() != 32) Files.writeString(dir.resolve("config.json"), "{\"norm_num_groups\": " + cfg.normGroups() + "}");
         Path pth = dir.resolve("autoencoder_kl.pth");
         TorchCheckpoint.write(pth, ldm);
 

@@ -15,6 +15,8 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -155,12 +157,12 @@ class AutoencoderKLTest {
     }
 
     @Test
-    void weightsOfAnotherModelOrArchitectureAreNamed() {
+    void weightsOfAnotherModelOrArchitectureAreNamed() throws IOException {
         Path dit = dir.resolve("dit.safetensors");
         try (DiT model = DiT.PRESETS.get("DiT-S/8").withInputSize(16).create(Device.CPU, 1)) {
             Safetensors.save(dit, model.stateDict());
         }
-        var e = assertThrows(CheckpointException.class, () -> AutoencoderKL.load(dit, Device.CPU));
+        Exception e = assertThrows(CheckpointException.class, () -> AutoencoderKL.load(dit, Device.CPU));
         assertTrue(e.getMessage().contains("holds no AutoencoderKL"), e.getMessage());
 
         Path small = dir.resolve("small.safetensors");
@@ -173,5 +175,12 @@ class AutoencoderKLTest {
         try (AutoencoderKL inferred = AutoencoderKL.load(small, Device.CPU)) {
             assertTrue(inferred.config().sameArchitecture(SMALL));
         }
+
+        // GroupNorm's groups come from the diffusers config.json beside the weights; a count that does not divide the widths is named
+        Files.writeString(dir.resolve("config.json"), "{\"norm_num_groups\": 8}");
+        assertEquals(8, AutoencoderKL.Config.inferFrom(small).normGroups());
+        Files.writeString(dir.resolve("config.json"), "{\"norm_num_groups\": 5}");
+        e = assertThrows(CheckpointException.class, () -> AutoencoderKL.load(small, Device.CPU));
+        assertTrue(e.getMessage().contains("multiples of 5 (GroupNorm's groups)"), e.getMessage());
     }
 }

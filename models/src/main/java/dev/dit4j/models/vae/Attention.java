@@ -17,9 +17,9 @@ final class Attention extends Module {
     private final GroupNorm norm;
     private final Conv2d q, k, v, projOut;
 
-    Attention(VarBuilder vb, int channels) {
+    Attention(VarBuilder vb, int channels, int groups) {
         super(vb);
-        norm = registerModule("norm", AutoencoderKL.norm(channels));
+        norm = registerModule("norm", AutoencoderKL.norm(groups, channels));
         q = registerModule("q", Conv2d.of(channels, channels, 1));
         k = registerModule("k", Conv2d.of(channels, channels, 1));
         v = registerModule("v", Conv2d.of(channels, channels, 1));

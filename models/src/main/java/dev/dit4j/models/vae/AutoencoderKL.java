@@ -33,11 +33,14 @@ public final class AutoencoderKL extends Module {
     /**
      * Architecture and latent scale. {@code channelMult} gives each level's width as a multiple of
      * {@code channels}; {@code attentionLevels} the levels with attention after every residual
-     * block (none in the released autoencoders; the mid-block attention is always there).
+     * block (none in the released autoencoders; the mid-block attention is always there);
+     * {@code normGroups} every GroupNorm's groups (32 in every released autoencoder; diffusers'
+     * {@code norm_num_groups}). A narrow autoencoder wants fewer: at 32 channels, 32 groups
+     * normalise each channel alone, which strips every image's mean colour from the features.
      */
     @RecordBuilder
     public record Config(String name, int inChannels, int channels, List<Integer> channelMult, int numResBlocks,
-                         int zChannels, int embedDim, List<Integer> attentionLevels, double scalingFactor)
+                         int zChannels, int embedDim, List<Integer> attentionLevels, int normGroups, double scalingFactor)
             implements ModelConfig<AutoencoderKL>, AutoencoderKLConfigBuilder.With {
         public Config {
             channelMult = List.copyOf(channelMult);
@@ -46,10 +49,11 @@ public final class AutoencoderKL extends Module {
             if (inChannels <= 0 || numResBlocks <= 0 || zChannels <= 0 || embedDim <= 0) {
                 throw new IllegalArgumentException("in channels, res blocks, z channels and embed dim must be positive: " + name);
             }
+            if (normGroups <= 0) throw new IllegalArgumentException("GroupNorm's groups must be positive, got " + normGroups + ": " + name);
             for (int m : channelMult) {
-                if (m <= 0 || channels * m % 32 != 0) {
-                    throw new IllegalArgumentException("every level's width must be a positive multiple of 32 (GroupNorm's groups); "
-                            + channels + " x " + channelMult + " is not");
+                if (m <= 0 || channels % normGroups != 0 || channels * m % normGroups != 0) {
+                    throw new IllegalArgumentException("the stem and every level's width must be positive multiples of " + normGroups
+                            + " (GroupNorm's groups); " + channels + " x " + channelMult + " is not");
                 }
             }
             for (int level : attentionLevels) {
@@ -72,7 +76,7 @@ public final class AutoencoderKL extends Module {
         public boolean sameArchitecture(Config other) {
             return inChannels == other.inChannels && channels == other.channels && channelMult.equals(other.channelMult)
                     && numResBlocks == other.numResBlocks && zChannels == other.zChannels && embedDim == other.embedDim
-                    && attentionLevels.equals(other.attentionLevels);
+                    && attentionLevels.equals(other.attentionLevels) && normGroups == other.normGroups;
         }
 
         @Override
@@ -97,7 +101,10 @@ public final class AutoencoderKL extends Module {
             }
         }
 
-        /** The architecture that {@code file}'s shapes describe, with SD's scale unless a diffusers config.json beside it gives one. */
+        /**
+         * The architecture that {@code file}'s shapes describe, with SD's scale and 32 groups unless
+         * a diffusers config.json beside it gives others ({@code scaling_factor}, {@code norm_num_groups}).
+         */
         public static Config inferFrom(Path file) {
             try (WeightSource source = VaeWeights.open(file)) {
                 return VaeWeights.infer(source, file);
@@ -106,7 +113,7 @@ public final class AutoencoderKL extends Module {
     }
 
     private static Config f8(String name, int z, double scale) {
-        return new Config(name, 3, 128, List.of(1, 2, 4, 4), 2, z, z, List.of(), scale);
+        return new Config(name, 3, 128, List.of(1, 2, 4, 4), 2, z, z, List.of(), 32, scale);
     }
 
     /** Stable Diffusion 1.x's KL-f8 (sd-vae-ft-ema/-mse, U-ViT's autoencoder_kl.pth): DiT, U-DiT, U-ViT ImageNet. */
@@ -137,8 +144,8 @@ public final class AutoencoderKL extends Module {
         }
     }
 
-    static GroupNorm.Options norm(int channels) {
-        return GroupNorm.of(32, channels).withEps(1e-6);
+    static GroupNorm.Options norm(int groups, int channels) {
+        return GroupNorm.of(groups, channels).withEps(1e-6);
     }
 
     private final Config config;

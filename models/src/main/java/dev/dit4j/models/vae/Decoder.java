@@ -25,16 +25,16 @@ final class Decoder extends Module {
         int levels = cfg.channelMult().size();
         int deepest = cfg.width(levels - 1);
         convIn = registerModule("conv_in", Conv2d.of(cfg.zChannels(), deepest, 3).samePadding());
-        mid = registerModule("mid", p -> new MidBlock(p, deepest));
+        mid = registerModule("mid", p -> new MidBlock(p, deepest, cfg.normGroups()));
         ModuleList<Level> list = registerModule("up", ModuleList::new);
         for (int i = 0; i < levels; i++) {
             int in = cfg.width(Math.min(i + 1, levels - 1)), out = cfg.width(i);
             Level.Resample resample = i == 0 ? Level.Resample.NONE : Level.Resample.UP;
             boolean attention = cfg.attentionLevels().contains(i);
-            list.add(p -> new Level(p, in, out, cfg.numResBlocks() + 1, attention, resample));
+            list.add(p -> new Level(p, in, out, cfg.numResBlocks() + 1, attention, resample, cfg.normGroups()));
         }
         up = list.items();
-        normOut = registerModule("norm_out", AutoencoderKL.norm(cfg.width(0)));
+        normOut = registerModule("norm_out", AutoencoderKL.norm(cfg.normGroups(), cfg.width(0)));
         convOut = registerModule("conv_out", Conv2d.of(cfg.width(0), cfg.inChannels(), 3).samePadding());
     }
 

@@ -25,12 +25,12 @@ final class Encoder extends Module {
             int in = cfg.width(i - 1), out = cfg.width(i);
             Level.Resample resample = i == levels - 1 ? Level.Resample.NONE : Level.Resample.DOWN;
             boolean attention = cfg.attentionLevels().contains(i);
-            list.add(p -> new Level(p, in, out, cfg.numResBlocks(), attention, resample));
+            list.add(p -> new Level(p, in, out, cfg.numResBlocks(), attention, resample, cfg.normGroups()));
         }
         down = list.items();
         int deepest = cfg.width(levels - 1);
-        mid = registerModule("mid", p -> new MidBlock(p, deepest));
-        normOut = registerModule("norm_out", AutoencoderKL.norm(deepest));
+        mid = registerModule("mid", p -> new MidBlock(p, deepest, cfg.normGroups()));
+        normOut = registerModule("norm_out", AutoencoderKL.norm(cfg.normGroups(), deepest));
         convOut = registerModule("conv_out", Conv2d.of(deepest, 2L * cfg.zChannels(), 3).samePadding());
     }
 

@@ -23,15 +23,15 @@ final class Level extends Module {
     private final Conv2d resampleConv;
     private final Resample resample;
 
-    Level(VarBuilder vb, int in, int out, int numBlocks, boolean attention, Resample resample) {
+    Level(VarBuilder vb, int in, int out, int numBlocks, boolean attention, Resample resample, int groups) {
         super(vb);
         this.resample = resample;
         ModuleList<ResnetBlock> blockList = registerModule("block", ModuleList::new);
         ModuleList<Attention> attnList = registerModule("attn", ModuleList::new);
         for (int j = 0; j < numBlocks; j++) {
             int blockIn = j == 0 ? in : out;
-            blockList.add(p -> new ResnetBlock(p, blockIn, out));
-            if (attention) attnList.add(p -> new Attention(p, out));
+            blockList.add(p -> new ResnetBlock(p, blockIn, out, groups));
+            if (attention) attnList.add(p -> new Attention(p, out, groups));
         }
         blocks = blockList.items();
         attentions = attnList.items();

@@ -10,11 +10,11 @@ final class MidBlock extends Module {
     private final ResnetBlock block1, block2;
     private final Attention attn;
 
-    MidBlock(VarBuilder vb, int channels) {
+    MidBlock(VarBuilder vb, int channels, int groups) {
         super(vb);
-        block1 = registerModule("block_1", p -> new ResnetBlock(p, channels, channels));
-        attn = registerModule("attn_1", p -> new Attention(p, channels));
-        block2 = registerModule("block_2", p -> new ResnetBlock(p, channels, channels));
+        block1 = registerModule("block_1", p -> new ResnetBlock(p, channels, channels, groups));
+        attn = registerModule("attn_1", p -> new Attention(p, channels, groups));
+        block2 = registerModule("block_2", p -> new ResnetBlock(p, channels, channels, groups));
     }
 
     Tensor forward(Tensor x) {

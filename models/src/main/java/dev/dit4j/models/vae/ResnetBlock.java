@@ -16,11 +16,11 @@ final class ResnetBlock extends Module {
     private final Conv2d conv1, conv2;
     private final Conv2d shortcut;
 
-    ResnetBlock(VarBuilder vb, int in, int out) {
+    ResnetBlock(VarBuilder vb, int in, int out, int groups) {
         super(vb);
-        norm1 = registerModule("norm1", AutoencoderKL.norm(in));
+        norm1 = registerModule("norm1", AutoencoderKL.norm(groups, in));
         conv1 = registerModule("conv1", Conv2d.of(in, out, 3).samePadding());
-        norm2 = registerModule("norm2", AutoencoderKL.norm(out));
+        norm2 = registerModule("norm2", AutoencoderKL.norm(groups, out));
         conv2 = registerModule("conv2", Conv2d.of(out, out, 3).samePadding());
         shortcut = in == out ? null : registerModule("nin_shortcut", Conv2d.of(in, out, 1));
     }

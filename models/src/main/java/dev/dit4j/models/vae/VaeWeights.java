@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -111,7 +112,7 @@ final class VaeWeights {
         int embed = (int) require(source, "quant_conv.weight", file)[0] / 2;
         try {
             return new AutoencoderKL.Config("AutoencoderKL from " + file.getFileName(), (int) stem[1], channels, mult, blocks, z, embed,
-                    attention, scalingFactorBeside(file));
+                    attention, normGroupsBeside(file), scalingFactorBeside(file));
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + " does not describe an AutoencoderKL: " + e.getMessage());
         }
@@ -123,19 +124,27 @@ final class VaeWeights {
         return shape;
     }
 
-    private static final Pattern SCALING = Pattern.compile("\"scaling_factor\"\\s*:\\s*([-+0-9.eE]+)");
-
     /** diffusers keeps the scale in config.json beside the weights; without one, Stable Diffusion's. */
     static double scalingFactorBeside(Path file) {
+        return numberBeside(file, "scaling_factor").orElse(AutoencoderKL.SD.scalingFactor());
+    }
+
+    /** GroupNorm's groups, which no weight's shape shows: config.json's norm_num_groups, else the released autoencoders' 32. */
+    static int normGroupsBeside(Path file) {
+        double groups = numberBeside(file, "norm_num_groups").orElse(AutoencoderKL.SD.normGroups());
+        if (groups != Math.rint(groups)) throw new CheckpointException(file.toAbsolutePath().resolveSibling("config.json") + ": norm_num_groups " + groups + " is not a whole number");
+        return (int) groups;
+    }
+
+    /** A number in the diffusers config.json beside {@code file}, if there is one and it has {@code key}. */
+    private static OptionalDouble numberBeside(Path file, String key) {
         Path json = file.toAbsolutePath().resolveSibling("config.json");
-        if (Files.isRegularFile(json)) {
-            try {
-                Matcher m = SCALING.matcher(Files.readString(json));
-                if (m.find()) return Double.parseDouble(m.group(1));
-            } catch (IOException | NumberFormatException e) {
-                throw new CheckpointException("cannot read the scaling factor from " + json + ": " + e.getMessage());
-            }
+        if (!Files.isRegularFile(json)) return OptionalDouble.empty();
+        try {
+            Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+)").matcher(Files.readString(json));
+            return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
+        } catch (IOException | NumberFormatException e) {
+            throw new CheckpointException("cannot read " + key + " from " + json + ": " + e.getMessage());
         }
-        return AutoencoderKL.SD.scalingFactor();
     }
 }
