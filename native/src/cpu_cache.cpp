@@ -21,6 +21,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 using namespace dit4j;
 
@@ -29,11 +30,8 @@ namespace {
 constexpr size_t kMinCached = size_t{1} << 20;  // 1 MiB
 constexpr size_t kGranule = size_t{1} << 16;    // 64 KiB
 
-struct Block {
-  void* ptr;
-  size_t size;
-};
-
+// Every DataPtr's context is its data pointer, as Allocator::raw_allocate requires (oneDNN's
+// convolutions allocate through it); the sizes of large blocks in use are looked up by pointer.
 class CachingCpuAllocator final : public c10::Allocator {
  public:
   c10::DataPtr allocate(size_t n) override {
@@ -41,12 +39,12 @@ class CachingCpuAllocator final : public c10::Allocator {
       void* p = c10::alloc_cpu(n);
       return {p, p, &c10::free_cpu, c10::Device(c10::kCPU)};
     }
-    Block* b = take(n);
-    return {b->ptr, b, &release, c10::Device(c10::kCPU)};
+    void* p = take(n);
+    return {p, p, &release, c10::Device(c10::kCPU)};
   }
 
   c10::DeleterFnPtr raw_deleter() const override {
-    return nullptr;  // large blocks need their context to come back here
+    return &release;
   }
 
   void copy_data(void* dest, const void* src, std::size_t count) const override {
@@ -69,19 +67,24 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
  private:
-  using Kept = std::list<Block*>;  // oldest first
+  struct Block {
+    void* ptr;
+    size_t size;
+  };
+  using Kept = std::list<Block>;  // oldest first
 
-  Block* take(size_t n) {
+  void* take(size_t n) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = by_size_.lower_bound(n);
       if (it != by_size_.end() && it->first - n <= n / 4) {
-        Block* b = *it->second;
+        Block b = *it->second;
         kept_.erase(it->second);
         by_size_.erase(it);
-        cached_ -= b->size;
+        cached_ -= b.size;
+        in_use_.emplace(b.ptr, b.size);
         hits_++;
-        return b;
+        return b.ptr;
       }
       misses_++;
     }
@@ -93,51 +96,58 @@ class CachingCpuAllocator final : public c10::Allocator {
       empty();
       p = c10::alloc_cpu(size);
     }
-    return new Block{p, size};
+    std::lock_guard<std::mutex> lock(mu_);
+    in_use_.emplace(p, size);
+    return p;
   }
 
   // Frees every kept block, the limit unchanged (out of memory: a fresh block comes first).
   void empty() {
     std::lock_guard<std::mutex> lock(mu_);
-    while (cached_ > 0) evict_oldest();
+    while (!kept_.empty()) evict_oldest();
   }
 
-  static void release(void* ctx);
+  static void release(void* ptr);
 
-  void give_back(Block* b) {
+  // A large block back from a tensor (kept while the limit allows), or a small one (freed).
+  void give_back(void* ptr) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (b->size <= limit_) {
-        while (cached_ + b->size > limit_) evict_oldest();
-        kept_.push_back(b);
-        by_size_.emplace(b->size, std::prev(kept_.end()));
-        cached_ += b->size;
-        return;
+      auto used = in_use_.find(ptr);
+      if (used != in_use_.end()) {
+        Block b{ptr, used->second};
+        in_use_.erase(used);
+        if (b.size <= limit_) {
+          while (cached_ + b.size > limit_) evict_oldest();
+          kept_.push_back(b);
+          by_size_.emplace(b.size, std::prev(kept_.end()));
+          cached_ += b.size;
+          return;
+        }
       }
     }
-    c10::free_cpu(b->ptr);
-    delete b;
+    c10::free_cpu(ptr);
   }
 
   // Caller holds mu_; the cache is not empty.
   void evict_oldest() {
-    Block* b = kept_.front();
-    auto range = by_size_.equal_range(b->size);
+    Block b = kept_.front();
+    auto range = by_size_.equal_range(b.size);
     for (auto it = range.first; it != range.second; ++it) {
-      if (*it->second == b) {
+      if (it->second == kept_.begin()) {
         by_size_.erase(it);
         break;
       }
     }
     kept_.pop_front();
-    cached_ -= b->size;
-    c10::free_cpu(b->ptr);
-    delete b;
+    cached_ -= b.size;
+    c10::free_cpu(b.ptr);
   }
 
   std::mutex mu_;
   Kept kept_;
   std::multimap<size_t, Kept::iterator> by_size_;
+  std::unordered_map<void*, size_t> in_use_;  // large blocks held by tensors
   size_t cached_ = 0, limit_ = 0;
   int64_t hits_ = 0, misses_ = 0;
 };
@@ -148,8 +158,8 @@ CachingCpuAllocator& instance() {
   return *a;
 }
 
-void CachingCpuAllocator::release(void* ctx) {
-  instance().give_back(static_cast<Block*>(ctx));
+void CachingCpuAllocator::release(void* ptr) {
+  instance().give_back(ptr);
 }
 
 }  // namespace

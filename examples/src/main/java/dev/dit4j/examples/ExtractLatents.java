@@ -126,7 +126,7 @@ public final class ExtractLatents implements Callable<Integer> {
         Path out = outOption.dir();
         OutputPaths.requireFolder(spec, "--out", out);
         OutputPaths.requireDistinct(spec, "--out", out, "--images", images);
-        Device dev = deviceOption.device();
+        Device dev = deviceOption.deviceForAutoencoder();
         if (captions && textEncoder == null) throw new ParameterException(spec.commandLine(), "--captions needs --text-encoder: the CLIP text encoder to embed them with");
         if (!captions && textEncoder != null) throw new ParameterException(spec.commandLine(), "--text-encoder is for --captions");
         CaptionedImages captioned = captions ? CaptionedImages.open(images, imageSize) : null;

@@ -139,7 +139,7 @@ public final class Sample implements Callable<Integer> {
     @Override
     public Integer call() {
         if (prompt != null || promptsFile != null) return new PromptSample(this).run();
-        Device dev = deviceOption.device();
+        Device dev = deviceOption.deviceForAutoencoder();
         String model = presetOption.name();
         Presets.Family family = Presets.Family.of(model);
         try (WeightSource source = Weights.open(weights)) { // a .pt file is unpickled once, for the probe and the model

@@ -119,7 +119,7 @@ public final class TrainVae implements Callable<Integer> {
         for (int i = 0; i < data.size(); i++) order.add(i);
         Collections.shuffle(order, new Random(seedOption.seed()));
         List<Integer> test = order.subList(0, heldOut), train = order.subList(heldOut, order.size());
-        Device dev = deviceOption.device();
+        Device dev = deviceOption.deviceForAutoencoder();
         Path out = outOption.dir();
         Files.createDirectories(out);
         Random pick = new Random(seedOption.seed() + 1);

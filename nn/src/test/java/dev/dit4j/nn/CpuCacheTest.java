@@ -58,6 +58,17 @@ class CpuCacheTest extends TestSupport {
     }
 
     @Test
+    void convolutionsWorkWithTheCache() {
+        // oneDNN's convolutions allocate scratch memory through Allocator::raw_allocate/raw_deallocate
+        Torch.cacheCpuMemory(256 * MIB);
+        Tensor x = seeded(1, 1, 32, 128, 128), w = seeded(2, 32, 32, 3, 3);
+        for (int i = 0; i < 2; i++) {
+            Tensor y = Functional.conv2d(x.to(DType.FLOAT32), w.to(DType.FLOAT32), null, 1, 1, 1);
+            assertClose(Functional.conv2d(x, w, null, 1, 1, 1), y.to(DType.FLOAT64), 1e-3);
+        }
+    }
+
+    @Test
     void smallTensorsAreNotKept() {
         Torch.cacheCpuMemory(256 * MIB);
         long kept = Torch.cpuCacheStats().keptBlocks();

@@ -1,6 +1,7 @@
 package dev.dit4j.examples.options;
 
 import dev.dit4j.nn.Device;
+import dev.dit4j.nn.Torch;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
@@ -11,6 +12,20 @@ public final class DeviceOption {
     private Device device = Device.CPU;
 
     public Device device() {
+        return device;
+    }
+
+    /** What commands that run an autoencoder on the CPU keep of freed tensor memory. */
+    static final long CPU_CACHE_BYTES = 1L << 30;
+
+    /**
+     * The device, for a command that runs an autoencoder: on the CPU, freed tensor memory is kept
+     * for the next tensor (up to {@value #CPU_CACHE_BYTES} bytes, {@link Torch#cacheCpuMemory}),
+     * since otherwise every large activation of a convolutional network page-faults in fresh
+     * memory, about as costly as its arithmetic.
+     */
+    public Device deviceForAutoencoder() {
+        if (!device.isCuda()) Torch.cacheCpuMemory(CPU_CACHE_BYTES);
         return device;
     }
 
