@@ -8,9 +8,11 @@
 // thread's arena; small blocks (under kMinCached) go straight to c10's allocation, which malloc
 // serves from memory it already holds.
 //
-// A request takes the smallest kept block of at least its size if that wastes at most a quarter;
-// otherwise a fresh block, rounded up to kGranule so that near sizes share blocks. Kept bytes stay
-// under the limit: a free that would pass it evicts the oldest kept blocks first. A fresh
+// A request takes the smallest kept block of at least its size if that wastes at most a quarter,
+// of several such the last freed (reusing the oldest would cycle through every kept block of the
+// size, each long gone from the CPU's caches); otherwise a fresh block, rounded up to kGranule so
+// that near sizes share blocks. Kept bytes stay under the limit: a free that would pass it evicts
+// the oldest kept blocks first. A fresh
 // allocation that fails empties the cache and tries once more. Once installed the allocator stays
 // (tensors hold its deleter); a limit of 0 empties it and makes it pass every block through.
 #include "internal.h"
@@ -78,6 +80,7 @@ class CachingCpuAllocator final : public c10::Allocator {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = by_size_.lower_bound(n);
       if (it != by_size_.end() && it->first - n <= n / 4) {
+        it = std::prev(by_size_.upper_bound(it->first));  // of that size, the last freed: still in the CPU's caches
         Block b = *it->second;
         kept_.erase(it->second);
         by_size_.erase(it);

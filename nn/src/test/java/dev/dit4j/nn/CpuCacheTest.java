@@ -39,6 +39,21 @@ class CpuCacheTest extends TestSupport {
     }
 
     @Test
+    void ofKeptBlocksOfOneSizeTheLastFreedIsReusedFirst() {
+        Torch.cacheCpuMemory(256 * MIB);
+        long first, second;
+        try (Tensor a = Tensor.zeros(BIG, DType.FLOAT32, Device.CPU); Tensor b = Tensor.zeros(BIG, DType.FLOAT32, Device.CPU)) {
+            first = a.asSegment().address();
+            second = b.asSegment().address();
+            a.close(); // a is freed before b
+        }
+        try (Tensor c = Tensor.zeros(BIG, DType.FLOAT32, Device.CPU)) {
+            assertEquals(second, c.asSegment().address(), "b's block, the one freed last, still warm in the CPU's caches");
+            assertNotEquals(first, second);
+        }
+    }
+
+    @Test
     void keptBytesStayUnderTheLimitAndZeroFreesThem() {
         Torch.cacheCpuMemory(40 * MIB);
         try (Tensor a = Tensor.ones(BIG, DType.FLOAT32, Device.CPU); Tensor b = Tensor.ones(BIG, DType.FLOAT32, Device.CPU)) {

@@ -15,17 +15,18 @@ public final class DeviceOption {
         return device;
     }
 
-    /** What commands that run an autoencoder on the CPU keep of freed tensor memory. */
-    static final long CPU_CACHE_BYTES = 1L << 30;
+    /** What commands that run an autoencoder on the CPU keep of freed tensor memory, unless -Ddit4j.cpuCacheMib says otherwise. */
+    static final long CPU_CACHE_MIB = 1024;
 
     /**
      * The device, for a command that runs an autoencoder: on the CPU, freed tensor memory is kept
-     * for the next tensor (up to {@value #CPU_CACHE_BYTES} bytes, {@link Torch#cacheCpuMemory}),
-     * since otherwise every large activation of a convolutional network page-faults in fresh
-     * memory, about as costly as its arithmetic.
+     * for the next tensor ({@link Torch#cacheCpuMemory}, up to {@value #CPU_CACHE_MIB} MiB, or the
+     * system property {@code dit4j.cpuCacheMib}; 0 keeps none), since otherwise every large
+     * activation of a convolutional network page-faults in fresh memory, about as costly as its
+     * arithmetic.
      */
     public Device deviceForAutoencoder() {
-        if (!device.isCuda()) Torch.cacheCpuMemory(CPU_CACHE_BYTES);
+        if (!device.isCuda()) Torch.cacheCpuMemory(Long.getLong("dit4j.cpuCacheMib", CPU_CACHE_MIB) << 20);
         return device;
     }
 
