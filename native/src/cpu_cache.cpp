@@ -12,9 +12,9 @@
 // of several such the last freed (reusing the oldest would cycle through every kept block of the
 // size, each long gone from the CPU's caches); otherwise a fresh block, rounded up to kGranule so
 // that near sizes share blocks. Kept bytes stay under the limit: a free that would pass it evicts
-// the oldest kept blocks first. A fresh
-// allocation that fails empties the cache and tries once more. Once installed the allocator stays
-// (tensors hold its deleter); a limit of 0 empties it and makes it pass every block through.
+// the oldest kept blocks first. A fresh allocation that fails empties the cache and tries once
+// more. Once installed the allocator stays (tensors hold its deleter); a limit of 0 empties it
+// and makes it pass every block through.
 #include "internal.h"
 
 #include <c10/core/CPUAllocator.h>

@@ -111,8 +111,9 @@ final class VaeWeights {
         int z = (int) require(source, "encoder.conv_out.weight", file)[0] / 2;
         int embed = (int) require(source, "quant_conv.weight", file)[0] / 2;
         try {
+            ConfigBeside beside = ConfigBeside.of(file);
             return new AutoencoderKL.Config("AutoencoderKL from " + file.getFileName(), (int) stem[1], channels, mult, blocks, z, embed,
-                    attention, normGroupsBeside(file), scalingFactorBeside(file));
+                    attention, beside.normGroups(), beside.scalingFactor());
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + " does not describe an AutoencoderKL: " + e.getMessage());
         }
@@ -124,27 +125,38 @@ final class VaeWeights {
         return shape;
     }
 
-    /** diffusers keeps the scale in config.json beside the weights; without one, Stable Diffusion's. */
-    static double scalingFactorBeside(Path file) {
-        return numberBeside(file, "scaling_factor").orElse(AutoencoderKL.SD.scalingFactor());
-    }
+    /**
+     * What diffusers keeps in the config.json beside the weights and no weight's shape shows, read
+     * once: the latent scale (else Stable Diffusion's) and GroupNorm's groups (else the released
+     * autoencoders' 32).
+     */
+    private record ConfigBeside(Path json, String text) {
+        static ConfigBeside of(Path file) {
+            Path json = file.toAbsolutePath().resolveSibling("config.json");
+            try {
+                return new ConfigBeside(json, Files.isRegularFile(json) ? Files.readString(json) : "");
+            } catch (IOException e) {
+                throw new CheckpointException("cannot read " + json + ": " + e.getMessage());
+            }
+        }
 
-    /** GroupNorm's groups, which no weight's shape shows: config.json's norm_num_groups, else the released autoencoders' 32. */
-    static int normGroupsBeside(Path file) {
-        double groups = numberBeside(file, "norm_num_groups").orElse(AutoencoderKL.SD.normGroups());
-        if (groups != Math.rint(groups)) throw new CheckpointException(file.toAbsolutePath().resolveSibling("config.json") + ": norm_num_groups " + groups + " is not a whole number");
-        return (int) groups;
-    }
+        double scalingFactor() {
+            return number("scaling_factor").orElse(AutoencoderKL.SD.scalingFactor());
+        }
 
-    /** A number in the diffusers config.json beside {@code file}, if there is one and it has {@code key}. */
-    private static OptionalDouble numberBeside(Path file, String key) {
-        Path json = file.toAbsolutePath().resolveSibling("config.json");
-        if (!Files.isRegularFile(json)) return OptionalDouble.empty();
-        try {
-            Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+)").matcher(Files.readString(json));
-            return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
-        } catch (IOException | NumberFormatException e) {
-            throw new CheckpointException("cannot read " + key + " from " + json + ": " + e.getMessage());
+        int normGroups() {
+            double groups = number("norm_num_groups").orElse(AutoencoderKL.SD.normGroups());
+            if (groups != Math.rint(groups)) throw new CheckpointException(json + ": norm_num_groups " + groups + " is not a whole number");
+            return (int) groups;
+        }
+
+        private OptionalDouble number(String key) {
+            Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+)").matcher(text);
+            try {
+                return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
+            } catch (NumberFormatException e) {
+                throw new CheckpointException("cannot read " + key + " from " + json + ": " + e.getMessage());
+            }
         }
     }
 }
