@@ -10,6 +10,7 @@ import dev.dit4j.models.data.CaptionedImages;
 import dev.dit4j.models.data.Dataset;
 import dev.dit4j.models.data.ImageFolder;
 import dev.dit4j.models.data.LatentFiles;
+import dev.dit4j.models.pipeline.SampleRequest;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTextEncoder;
 import dev.dit4j.models.text.ClipTextWeights;
@@ -199,7 +200,7 @@ public final class ExtractLatents implements Callable<Integer> {
             throws InterruptedException {
         int first = s * shardSize, length = shardLength(s, data.size()), batch = batchOption.batch();
         try (TensorScope scope = TensorScope.open(); var noGrad = Autograd.noGrad();
-             Generator gen = Generator.create(Sample.batchSeed(seedOption.seed(), s), dev)) {
+             Generator gen = Generator.create(SampleRequest.batchSeed(seedOption.seed(), s), dev)) {
             List<Tensor> latents = new ArrayList<>();
             List<Tensor> labels = new ArrayList<>();
             Pending next = decode(pool, data, first, Math.min(batch, length));

@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.MicroDiT;
 import dev.dit4j.models.Weights;
 import dev.dit4j.models.microdit.TokenMask;
@@ -55,7 +56,7 @@ final class MicroDiTParity {
                 results.put("out", net.forward(x, t, y, keep));
                 if (cfg != null) {
                     Tensor doubled = noise == null ? null : noise.size(0) == 2 * n ? noise : Tensor.cat(List.of(noise, noise), 0);
-                    results.put("out_cfg", net.forwardWithCfg(x, t, y, cfg, doubled == null ? null : TokenMask.fromNoise(doubled.to(dev), ratio)));
+                    results.put("out_cfg", net.guided(Conditioning.text(y), cfg).apply(x, t, doubled == null ? null : TokenMask.fromNoise(doubled.to(dev), ratio)));
                 }
                 Safetensors.save(out, results, Map.of("model", model, "weights", weights.toString()));
             }

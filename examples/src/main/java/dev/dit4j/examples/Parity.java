@@ -5,13 +5,10 @@ import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.models.Conditioning;
-import dev.dit4j.models.DiT;
+import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.DiffusionModel;
-import dev.dit4j.models.ModelConfig;
-import dev.dit4j.models.Presets;
-import dev.dit4j.models.UDiT;
-import dev.dit4j.models.UViT;
 import dev.dit4j.models.Weights;
+import dev.dit4j.models.family.ModelFamily;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
@@ -109,7 +106,7 @@ public final class Parity implements Callable<Integer> {
             }
             contextWeight = firstShape(source, "context_embed.weight");
         }
-        ModelConfig<? extends DiffusionModel<?>> config = Presets.config(presetOption.name(), (int) x.size(1), (int) x.size(2));
+        DiffusionConfig<?> config = ModelFamily.preset(presetOption.name()).resized((int) x.size(1), (int) x.size(2));
         checkConditioning(in, n, config.numClasses(), contextWeight);
         return config.load(weights, dev);
     }
@@ -153,21 +150,17 @@ public final class Parity implements Callable<Integer> {
         return Conditioning.none(batch);
     }
 
-    /** The guided forward exactly as each model's authors write it (DiT's forward_with_cfg on [conditional; null] halves, U-ViT's eps_c + s (eps_c - eps_u)). */
+    /**
+     * The guided forward as the authors' forward_with_cfg, --cfg written as they write it: text on x
+     * against the empty prompt's encoding; labels on [conditional; null] halves of x (the first
+     * half's labels; the second half's are the null label).
+     */
     private Tensor authorsGuidance(DiffusionModel<?> net, Tensor x, Tensor t, Conditioning c, Safetensors.Contents in, Device dev) {
-        return switch (net) {
-            case DiT d -> d.forwardWithCfg(x, t, labels(c), cfg);
-            case UDiT u -> u.forwardWithCfg(x, t, labels(c), cfg);
-            case UViT u when c instanceof Conditioning.Text text ->
-                    u.forwardTextWithCfg(x, t, text.tokens(), required(in, "empty_context").to(dev), cfg);
-            case UViT u -> u.forwardWithCfg(x, t, c instanceof Conditioning.Labels l ? l.labels() : null, cfg);
-            default -> throw new IllegalArgumentException("no guided form for " + net.describe());
-        };
-    }
-
-    private Tensor labels(Conditioning c) {
-        if (c instanceof Conditioning.Labels l) return l.labels();
-        throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + presetOption.name());
+        double scale = ModelFamily.of(net).scaleFromAuthors(cfg);
+        if (c instanceof Conditioning.Text text) return net.guided(Conditioning.text(text.tokens(), required(in, "empty_context").to(dev)), scale).apply(x, t);
+        if (!(c instanceof Conditioning.Labels l)) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + presetOption.name());
+        Conditioning half = Conditioning.labels(l.labels().narrow(0, 0, x.size(0) / 2), l.numClasses());
+        return net.guided(half, scale).doubled().apply(x, t);
     }
 
     private Tensor required(Safetensors.Contents in, String key) {

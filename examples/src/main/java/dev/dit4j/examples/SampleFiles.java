@@ -35,6 +35,10 @@ final class SampleFiles {
         this.dir = dir;
     }
 
+    Path dir() {
+        return dir;
+    }
+
     Path imageDir() {
         return dir.resolve("images");
     }
@@ -86,6 +90,16 @@ final class SampleFiles {
 
     /** The first {@code n} images as a grid, read back from their PNGs (a resumed run may not have sampled them). */
     void writeGrid(int n) {
+        try (Tensor images = readImages(n)) {
+            BufferedImage grid = Images.grid(images, (int) Math.ceil(Math.sqrt(n)), Images.DEFAULT_PADDING);
+            AtomicFiles.write(grid(), ch -> {
+                if (!ImageIO.write(grid, "png", Channels.newOutputStream(ch))) throw new IOException("no PNG writer");
+            });
+        }
+    }
+
+    /** The first {@code n} images [n, 3, H, W] in [-1, 1], read back from their PNGs. */
+    Tensor readImages(int n) {
         List<int[]> pixels = new ArrayList<>();
         int w = 0, h = 0;
         for (int i = 0; i < n; i++) {
@@ -102,12 +116,7 @@ final class SampleFiles {
                 for (int c = 0; c < 3; c++) chw[(i * 3 + c) * plane + p] = Images.toSigned((argb[p] >> (16 - 8 * c)) & 0xff);
             }
         }
-        try (Tensor images = Tensor.of(chw, n, 3, h, w)) {
-            BufferedImage grid = Images.grid(images, (int) Math.ceil(Math.sqrt(n)), Images.DEFAULT_PADDING);
-            AtomicFiles.write(grid(), ch -> {
-                if (!ImageIO.write(grid, "png", Channels.newOutputStream(ch))) throw new IOException("no PNG writer");
-            });
-        }
+        return TensorScope.release(Tensor.of(chw, n, 3, h, w));
     }
 
     /** The {@code n} images as uint8 arr_0 [n, H, W, 3], read back from their PNGs one at a time. */

@@ -314,7 +314,7 @@ public final class T2iDemo implements Callable<Integer> {
                 }
             }
             progress.done();
-            trainer.save(out.resolve("checkpoint.safetensors"), micro ? Map.of(PromptSample.SIGMA_DATA, Double.toString(EDM.sigmaData())) : Map.of());
+            trainer.save(out.resolve("checkpoint.safetensors"), micro ? Map.of("edm_sigma_data", Double.toString(EDM.sigmaData())) : Map.of());
             text.save(out.resolve("text-encoder.safetensors"));
             System.out.printf("trained %d steps (%d images) in %.0f s%n", trainer.step(), trainer.step() * batch, seconds(trainStart));
         }

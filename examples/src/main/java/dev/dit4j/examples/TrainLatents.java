@@ -266,7 +266,7 @@ public final class TrainLatents implements Callable<Integer> {
         if (emaStart != null) o = o.withEmaStart(emaStart);
         long w = warmup != null ? warmup : st.warmup();
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(PromptSample.SIGMA_DATA, Double.toString(st.edm().sigmaData()));
+        meta.put("edm_sigma_data", Double.toString(st.edm().sigmaData()));
         meta.put("stage", Integer.toString(st.number()));
         meta.put("mask_ratio", Double.toString(mask));
         String describe = String.format(Locale.ROOT, "MicroDiT stage %d (%s): EDM P_mean %s P_std %s, mask %.2f, lr %.3g (%s, %d warm-up), clip %s, EMA %s from step %d,"

@@ -116,7 +116,7 @@ class CaptionedLatentsTest {
         try (var c = Safetensors.index(ckpt1)) {
             assertEquals("1", c.metadata().get("stage"));
             assertEquals("0.75", c.metadata().get("mask_ratio"));
-            assertEquals("0.9", c.metadata().get(PromptSample.SIGMA_DATA));
+            assertEquals("0.9", c.metadata().get("edm_sigma_data"));
         }
         // Stage 2 continues stage 1's run (optimizer, step, data position), without masking.
         Path stage2 = dir.resolve("stage2"), ckpt2 = stage2.resolve("checkpoint.safetensors");

@@ -2,6 +2,7 @@ package dev.dit4j.examples;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
@@ -36,7 +37,8 @@ class ParityTest {
             model.eval();
             try (Safetensors.Contents out = Safetensors.read(dir.resolve("out.safetensors"))) {
                 assertTrue(out.tensors().get("out").allclose(model.forward(x, t, y), 0, 0));
-                assertTrue(out.tensors().get("out_cfg").allclose(model.forwardWithCfg(x, t, y, 4), 0, 0));
+                Conditioning labels = Conditioning.labels(y.narrow(0, 0, 2), 1000);
+                assertTrue(out.tensors().get("out_cfg").allclose(model.guided(labels, 4).doubled().apply(x, t), 0, 0));
             }
         }
         assertEquals(live, Torch.liveTensors());
@@ -84,7 +86,7 @@ class ParityTest {
             for (String name : java.util.List.of("U-DiT-S", "cifar10_uvit_small")) {
                 boolean udit = name.startsWith("U-DiT");
                 int channels = udit ? 4 : 3, size = udit ? 16 : 32;
-                try (dev.dit4j.models.DiffusionModel<?> model = dev.dit4j.models.Presets.create(name, channels, size, Device.CPU)) {
+                try (dev.dit4j.models.DiffusionModel<?> model = dev.dit4j.models.family.ModelFamily.preset(name).resized(channels, size).create(Device.CPU, 0)) {
                     Safetensors.save(dir.resolve("w.safetensors"), model.stateDict());
                     Tensor x = Tensor.randn(new long[] {2, channels, size, size}, dev.dit4j.nn.DType.FLOAT32, Device.CPU, g);
                     Tensor t = Tensor.of(new float[] {10, 900}, 2);
@@ -100,7 +102,8 @@ class ParityTest {
                     try (Safetensors.Contents out = Safetensors.read(dir.resolve("out.safetensors"))) {
                         if (model instanceof dev.dit4j.models.UDiT net) {
                             assertTrue(out.tensors().get("out").allclose(net.forward(x, t, inputs.get("y")), 0, 0), name);
-                            assertTrue(out.tensors().get("out_cfg").allclose(net.forwardWithCfg(x, t, inputs.get("y"), 1.5), 0, 0));
+                            Conditioning labels = Conditioning.labels(inputs.get("y").narrow(0, 0, 1), 1000);
+                            assertTrue(out.tensors().get("out_cfg").allclose(net.guided(labels, 1.5).doubled().apply(x, t), 0, 0));
                         } else {
                             assertTrue(out.tensors().get("out").allclose(((dev.dit4j.models.UViT) model).forward(x, t, (Tensor) null), 0, 0), name);
                         }

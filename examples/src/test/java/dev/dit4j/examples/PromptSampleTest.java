@@ -37,7 +37,7 @@ class PromptSampleTest {
     private Path checkpoint(ModelConfig<? extends DiffusionModel<?>> config, String name) {
         Path file = dir.resolve(name);
         try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = config.create(Device.CPU, 1)) {
-            Safetensors.save(file, net.stateDict(), Map.of("config", net.describe(), PromptSample.SIGMA_DATA, "0.5"));
+            Safetensors.save(file, net.stateDict(), Map.of("config", net.describe(), "edm_sigma_data", "0.5"));
         }
         return file;
     }
@@ -70,7 +70,7 @@ class PromptSampleTest {
     void badInputIsRefusedByName() throws Exception {
         Path micro = checkpoint(MICRO, "micro.safetensors"), text = textEncoder(WIDTH);
         Path dit = dir.resolve("dit.safetensors");
-        try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = TrainLatents.config("cifar10_uvit_small", 2, null, 3, 8).create(Device.CPU, 0)) {
+        try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = dev.dit4j.models.family.ModelFamily.preset("cifar10_uvit_small").overridden(2, null).resized(3, 8).create(Device.CPU, 0)) {
             Safetensors.save(dit, net.stateDict());
         }
         assertRefused(dir, "has no text conditioning", "--model", "DiT-S/2", "--weights", dit.toString(), "--prompt", "a cat");

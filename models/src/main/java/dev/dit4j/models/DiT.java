@@ -29,7 +29,7 @@ public final class DiT extends DiffusionModel<DiT.Config> {
     @RecordBuilder
     public record Config(String name, int depth, int hidden, int heads, int patch, double mlpRatio, int inChannels,
                          int inputSize, int numClasses, boolean learnSigma, double classDropout)
-            implements ModelConfig<DiT>, DiTConfigBuilder.With {
+            implements DiffusionConfig<DiT>, DiTConfigBuilder.With {
         public Config {
             if (hidden % heads != 0) throw new IllegalArgumentException("hidden " + hidden + " not divisible by heads " + heads);
             if (inputSize % patch != 0) throw new IllegalArgumentException("input size " + inputSize + " not divisible by patch " + patch);
@@ -38,6 +38,22 @@ public final class DiT extends DiffusionModel<DiT.Config> {
 
         public int outChannels() {
             return learnSigma ? 2 * inChannels : inChannels;
+        }
+
+        @Override
+        public int side() {
+            return inputSize;
+        }
+
+        @Override
+        public Config overridden(Integer blocks, Integer classes) {
+            Config c = blocks == null ? this : withDepth(blocks);
+            return classes == null ? c : c.withNumClasses(classes);
+        }
+
+        @Override
+        public Config resized(int channels, int side) {
+            return withInChannels(channels).withInputSize(side);
         }
 
         public int tokens() {
@@ -115,19 +131,15 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         }
     }
 
-    /**
-     * Classifier-free guidance exactly as the reference's forward_with_cfg: the batch is
-     * [conditional half; unconditional half] on the same noise; guidance
-     * eps_u + scale (eps_c - eps_u) is applied to the first {@code guidedChannels} output
-     * channels (3 in the reference), the rest of each half is left as the model gave it.
-     */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, int guidedChannels) {
-        return Guidance.ditForm(this, Conditioning.labels(y, config().numClasses()), x, t, scale, guidedChannels);
+    /** The authors guide 3 of the 4 latent channels (their forward_with_cfg keeps 3 "for exact reproducibility"); other inputs every channel. */
+    @Override
+    protected int guidedChannels() {
+        return authorsGuidedChannels(config().inChannels());
     }
 
-    /** The reference's forward_with_cfg with its 3 guided channels. */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        return forwardWithCfg(x, t, y, scale, 3);
+    /** DiT's and U-DiT's guided channels: 3 of SD's 4 latent channels, as the authors; every epsilon channel otherwise. */
+    static int authorsGuidedChannels(int inChannels) {
+        return inChannels == 4 ? 3 : inChannels;
     }
 
     private Tensor unpatchify(Tensor x, long height, long width) {

@@ -10,7 +10,7 @@ import dev.dit4j.nn.VarBuilder;
  * command line see it: a forward on noisy inputs, timesteps and a {@link Conditioning}, and the
  * facts that decide how it is trained and guided.
  */
-public abstract class DiffusionModel<C extends ModelConfig<?>> extends Module {
+public abstract class DiffusionModel<C extends DiffusionConfig<?>> extends Module {
     private final C config;
 
     protected DiffusionModel(VarBuilder vb, C config) {
@@ -55,12 +55,29 @@ public abstract class DiffusionModel<C extends ModelConfig<?>> extends Module {
         throw new IllegalArgumentException(config.name() + " is class-conditional; got " + c.getClass().getSimpleName() + " conditioning");
     }
 
+    /** Switches to the form the model samples in: eval mode, and whatever its authors merge for inference. */
+    public void inferenceMode() {
+        eval();
+    }
+
     /**
-     * The denoiser a sampler runs for classifier-free guidance with weight {@code scale}:
-     * eps_u + scale (eps_c - eps_u) on the epsilon channels, {@code c} and its null form evaluated
-     * as one batch. A variance head, if any, is the conditional one.
+     * Classifier-free guidance with weight {@code scale} (eps_u + scale (eps_c - eps_u), 1 = none)
+     * in the form this model's authors sample with; see {@link Guided}.
      */
-    public Denoiser guided(Conditioning c, double scale) {
-        return Guidance.denoiser(this, c, scale);
+    public Guided guided(Conditioning c, double scale) {
+        return new Guided(this, c, scale);
+    }
+
+    /**
+     * The output channels guidance combines: every epsilon channel (a variance head is the
+     * conditional one). DiT and U-DiT override it with their authors' choice.
+     */
+    protected int guidedChannels() {
+        return config.inChannels();
+    }
+
+    /** The guided prediction from the conditional and unconditional ones: eps_u + scale (eps_c - eps_u). */
+    protected Tensor guide(Tensor cond, Tensor uncond, double scale) {
+        return uncond.add(cond.sub(uncond).mul(scale));
     }
 }

@@ -44,7 +44,7 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
                          int captionChannels, double posInterpScale, double qkvRatioStart, double qkvRatioEnd,
                          double mlpRatioStart, double mlpRatioEnd, int mixerDepth, int mixerDim, double mixerMlpRatio,
                          int experts, double expertCapacity, int expertsEveryN)
-            implements ModelConfig<MicroDiT>, MicroDiTConfigBuilder.With {
+            implements DiffusionConfig<MicroDiT>, MicroDiTConfigBuilder.With {
         public Config {
             if (inputSize % patch != 0) throw new IllegalArgumentException("input size " + inputSize + " not divisible by patch " + patch);
             if (dim % headDim != 0 || mixerDim % headDim != 0) {
@@ -62,6 +62,24 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
 
         public int outChannels() {
             return inChannels;
+        }
+
+        @Override
+        public int side() {
+            return inputSize;
+        }
+
+        /** MicroDiT is conditioned on captions: only its depth can be overridden. */
+        @Override
+        public Config overridden(Integer blocks, Integer classes) {
+            if (classes != null) throw new IllegalArgumentException(name + " is conditioned on captions; it has no classes");
+            return blocks == null ? this : withDepth(blocks);
+        }
+
+        /** pos_embed is a buffer of the state dict: a loaded 512 px model brings its interpolated table. */
+        @Override
+        public Config resized(int channels, int side) {
+            return withInChannels(channels).withInputSize(side);
         }
 
         public int grid() {
@@ -211,26 +229,6 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
             Tensor out = finalLayer.forward(tokens, c);
             if (keep != null) out = TokenMask.restore(out, keep, config().tokens(), maskToken);
             return s.keep(unpatchify(out));
-        }
-    }
-
-    /**
-     * The authors' forward_with_cfg: x runs twice, with y and with zero captions; the output is
-     * F_u + scale (F_c - F_u) on every channel. t of length N is doubled, of length 1 broadcast.
-     */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        return forwardWithCfg(x, t, y, scale, null);
-    }
-
-    /** {@link #forwardWithCfg(Tensor, Tensor, Tensor, double)} deferred-masked by {@code keep} [2N, K] of the doubled batch (or null). */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, Tensor keep) {
-        try (TensorScope s = TensorScope.open()) {
-            long n = x.size(0);
-            Tensor both = Tensor.cat(List.of(y, Tensor.zeros(y.shape(), y.dtype(), y.device())), 0);
-            Tensor tt = t.numel() == 1 ? t : Tensor.cat(List.of(t.reshape(-1), t.reshape(-1)), 0);
-            Tensor out = forward(Tensor.cat(List.of(x, x), 0), tt, both, keep);
-            Tensor cond = out.narrow(0, 0, n), uncond = out.narrow(0, n, n);
-            return s.keep(uncond.add(cond.sub(uncond).mul(scale)));
         }
     }
 

@@ -17,14 +17,6 @@ public interface ModelConfig<M extends Module> {
     /** The preset's or the user's name for this configuration. */
     String name();
 
-    /** Real classes of a class-conditional model (label {@code numClasses} is its null label); 0 or less for a model without labels. */
-    int numClasses();
-
-    /** True when the model outputs epsilon and the learned-range variance, 2C channels (DiT, U-DiT). */
-    default boolean learnSigma() {
-        return false;
-    }
-
     /** Builds the model at {@code vb}'s path, dtype and device. */
     M build(VarBuilder vb);
 

@@ -4,6 +4,7 @@ import dev.dit4j.nn.Device;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+// TODO(merge): replaced by ModelFamily; removed once train-latents moves to recipes
 
 /** Every named preset of every architecture, for tools that take a model by name. */
 public final class Presets {
@@ -36,7 +37,7 @@ public final class Presets {
      * The preset called {@code name} (DiT-XL/2, imagenet256_uvit_huge, U-DiT-B, ...) for inputs of
      * {@code channels} x {@code size} x {@code size}.
      */
-    public static ModelConfig<? extends DiffusionModel<?>> config(String name, int channels, int size) {
+    public static DiffusionConfig<? extends DiffusionModel<?>> config(String name, int channels, int size) {
         return switch (Family.of(name)) {
             case DIT -> DiT.PRESETS.get(name).withInputSize(size).withInChannels(channels);
             case UDIT -> UDiT.PRESETS.get(name).withInChannels(channels);

@@ -39,11 +39,13 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
     /**
      * A U-DiT configuration. {@code depths} counts U_DiTBlocks per stage (enc1, enc2, latent,
      * dec2, dec1); heads are the same at every stage; the FFN hidden width is (int)(D * mlpRatio).
+     * {@code inputSize} is the latent side it is trained and sampled at (32 for 256 px images); the
+     * network itself takes any side that {@link #sideProblem} accepts, as it has no position table.
      */
     @RecordBuilder
     public record Config(String name, int baseWidth, int heads, List<Integer> depths, double mlpRatio, int inChannels,
-                         int numClasses, boolean learnSigma, double classDropout, int downFactor)
-            implements ModelConfig<UDiT>, UDiTConfigBuilder.With {
+                         int numClasses, boolean learnSigma, double classDropout, int downFactor, int inputSize)
+            implements DiffusionConfig<UDiT>, UDiTConfigBuilder.With {
         public Config {
             depths = List.copyOf(depths);
             if (depths.size() != 5 || depths.stream().anyMatch(d -> d < 0)) {
@@ -55,6 +57,25 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
             if (inChannels <= 0 || numClasses <= 0) throw new IllegalArgumentException("inChannels and numClasses must be positive");
             if (downFactor < 1) throw new IllegalArgumentException("down factor must be >= 1, got " + downFactor);
             if (classDropout < 0 || classDropout >= 1) throw new IllegalArgumentException("class dropout must be in [0, 1), got " + classDropout);
+            String problem = sideProblem(inputSize, downFactor); // the fields are not assigned yet
+            if (problem != null) throw new IllegalArgumentException(problem);
+        }
+
+        @Override
+        public int side() {
+            return inputSize;
+        }
+
+        /** U-DiT's depth is per stage ({@link #withDepths}): only the classes can be overridden here. */
+        @Override
+        public Config overridden(Integer blocks, Integer classes) {
+            if (blocks != null) throw new IllegalArgumentException("a depth applies to DiT, U-ViT and MicroDiT, not to U-DiT " + name + " (depths per stage)");
+            return classes == null ? this : withNumClasses(classes);
+        }
+
+        @Override
+        public Config resized(int channels, int side) {
+            return withInChannels(channels).withInputSize(side);
         }
 
         public int outChannels() {
@@ -68,6 +89,10 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
 
         /** Why a latent side does not fit (null when it does): two 2x resamplings, then the down factor at each stage. */
         public String sideProblem(long side) {
+            return sideProblem(side, downFactor);
+        }
+
+        private static String sideProblem(long side, int downFactor) {
             if (side <= 0 || side % 4 != 0) return "latent side " + side + " must be a positive multiple of 4";
             for (long s : new long[] {side, side / 2, side / 4}) {
                 if (s % downFactor != 0) return "latent side " + side + " gives a stage side " + s + " not divisible by the down factor " + downFactor;
@@ -123,7 +148,7 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
     }
 
     private static Config preset(String name, int width, int heads) {
-        return new Config(name, width, heads, List.of(2, 5, 8, 5, 2), 2.0, 4, 1000, true, 0.1, 2);
+        return new Config(name, width, heads, List.of(2, 5, 8, 5, 2), 2.0, 4, 1000, true, 0.1, 2, 32);
     }
 
     public static final Config S = preset("U-DiT-S", 96, 4);
@@ -250,25 +275,10 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
         }
     }
 
-    /**
-     * Classifier-free guidance as the authors' forward_with_cfg (DiT's, which U-DiT's sample_ddp
-     * uses): the first half of x is run twice, with the labels of y ([conditional; null]);
-     * eps_u + scale (eps_c - eps_u) on the first {@code guidedChannels} output channels (3 in the
-     * reference) is written to both halves; the other channels keep each half's own output.
-     */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale, int guidedChannels) {
-        if (guidedChannels < 0 || guidedChannels > config().outChannels()) {
-            throw new IllegalArgumentException("guided channels must be in [0, " + config().outChannels() + "], got " + guidedChannels);
-        }
-        return Guidance.ditForm(this, Conditioning.labels(y, config().numClasses()), x, t, scale, guidedChannels);
-    }
-
-    /**
-     * The authors' guidance: the first 3 output channels, or all of them when there are fewer
-     * (their {@code model_out[:, :3]} slice; a 1-channel model's 2 outputs are both guided).
-     */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        return forwardWithCfg(x, t, y, scale, Math.min(3, config().outChannels()));
+    /** As DiT's authors' forward_with_cfg, which U-DiT's sample_ddp.py uses: 3 of SD's 4 latent channels guided. */
+    @Override
+    protected int guidedChannels() {
+        return DiT.authorsGuidedChannels(config().inChannels());
     }
 
     /**
@@ -284,6 +294,12 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
         }
         eval();
         return this;
+    }
+
+    /** The merged FFNs, as the authors sample. */
+    @Override
+    public void inferenceMode() {
+        reparameterize();
     }
 
     /** True when the FFNs carry merged weights (used in eval mode). */

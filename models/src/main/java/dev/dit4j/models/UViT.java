@@ -47,7 +47,7 @@ public final class UViT extends DiffusionModel<UViT.Config> {
     @RecordBuilder
     public record Config(String name, int imgSize, int patch, int inChannels, int embedDim, int depth, int heads,
                          double mlpRatio, boolean qkvBias, int numClasses, boolean nullLabel, double labelDropout,
-                         boolean conv, int contextDim, int contextTokens) implements ModelConfig<UViT>, UViTConfigBuilder.With {
+                         boolean conv, int contextDim, int contextTokens) implements DiffusionConfig<UViT>, UViTConfigBuilder.With {
         public Config {
             if (embedDim % heads != 0) throw new IllegalArgumentException("embedDim " + embedDim + " not divisible by heads " + heads);
             if (imgSize % patch != 0) throw new IllegalArgumentException("image size " + imgSize + " not divisible by patch " + patch);
@@ -59,6 +59,23 @@ public final class UViT extends DiffusionModel<UViT.Config> {
             if (nullLabel && numClasses <= 0) throw new IllegalArgumentException("a null label needs a class-conditional model");
             if (labelDropout < 0 || labelDropout >= 1) throw new IllegalArgumentException("labelDropout must lie in [0, 1), got " + labelDropout);
             if (labelDropout > 0 && !nullLabel) throw new IllegalArgumentException("label dropout needs the null label row");
+        }
+
+        @Override
+        public int side() {
+            return imgSize;
+        }
+
+        /** {@code blocks}: in + out blocks (plus the mid block); {@code classes} with a null label. */
+        @Override
+        public Config overridden(Integer blocks, Integer classes) {
+            Config c = blocks == null ? this : withDepth(blocks);
+            return classes == null ? c : c.withClasses(classes, true);
+        }
+
+        @Override
+        public Config resized(int channels, int side) {
+            return withInChannels(channels).withImgSize(side);
         }
 
         public boolean classConditional() {
@@ -248,50 +265,21 @@ public final class UViT extends DiffusionModel<UViT.Config> {
         return run(x, t, null, context);
     }
 
-    /**
-     * Guidance in U-ViT's form, eps_c + scale (eps_c - eps_u) on all channels (scale 0 = no
-     * guidance). The batch is [conditional half; unconditional half]: the first half of x is used
-     * for both, y's second half holds the null label; the guided eps fills both halves.
-     */
-    public Tensor forwardWithCfg(Tensor x, Tensor t, Tensor y, double scale) {
-        if (!config().classConditional() || !config().nullLabel()) {
-            throw new IllegalArgumentException("U-ViT " + config().name() + " has no null label to guide with"
-                    + (config().textConditional() ? "; use forwardTextWithCfg" : ""));
-        }
-        long n = x.size(0);
-        if (n % 2 != 0) throw new IllegalArgumentException("guided batches hold a conditional and an unconditional half; got batch " + n);
-        try (TensorScope s = TensorScope.open()) {
-            Tensor half = x.narrow(0, 0, n / 2);
-            Tensor out = forward(Tensor.cat(List.of(half, half), 0), t, y);
-            Tensor guided = guide(out.narrow(0, 0, n / 2), out.narrow(0, n / 2, n / 2), scale);
-            return s.keep(Tensor.cat(List.of(guided, guided), 0));
-        }
+    /** A class model is guided with its null label, which the authors' H models lack. */
+    @Override
+    public Guided guided(Conditioning c, double scale) {
+        if (c instanceof Conditioning.Labels && !config().nullLabel())
+            throw new IllegalArgumentException(config().name() + " has no null label, so it cannot be guided: use scale 1");
+        return super.guided(c, scale);
     }
 
     /**
-     * Text guidance as the authors sample MS-COCO: eps_c + scale (eps_c - eps_u), eps_u computed
-     * with {@code emptyContext}, the encoding of the empty prompt ([T, Dc], [1, T, Dc] or [N, T, Dc]),
-     * never zeros. Both passes run as one batch of 2N; returns [N, C, H, W].
+     * U-ViT's form, eps_c + s (eps_c - eps_u) with the authors' s = scale - 1 (their configs'
+     * 0.4 is 1.4 here); text guides against the empty prompt's encoding, as they sample MS-COCO.
      */
-    public Tensor forwardTextWithCfg(Tensor x, Tensor t, Tensor context, Tensor emptyContext, double scale) {
-        if (!config().textConditional()) throw new IllegalArgumentException("U-ViT " + config().name() + " is not text-conditional");
-        checkInput(x, t);
-        long n = x.size(0);
-        checkContext(context, n);
-        try (TensorScope s = TensorScope.open()) {
-            Tensor empty = emptyContext.dim() == 2 ? emptyContext.unsqueeze(0) : emptyContext;
-            if (empty.dim() != 3 || (empty.size(0) != 1 && empty.size(0) != n)) {
-                throw new IllegalArgumentException("empty context must be [T, Dc], [1, T, Dc] or [N, T, Dc]; got " + Arrays.toString(emptyContext.shape()));
-            }
-            empty = empty.expand(n, empty.size(1), empty.size(2));
-            checkContext(empty, n);
-            Tensor out = run(Tensor.cat(List.of(x, x), 0), Tensor.cat(List.of(t, t), 0), null, Tensor.cat(List.of(context, empty), 0));
-            return s.keep(guide(out.narrow(0, 0, n), out.narrow(0, n, n), scale));
-        }
-    }
-
-    private static Tensor guide(Tensor cond, Tensor uncond, double scale) {
-        return cond.add(cond.sub(uncond).mul(scale));
+    @Override
+    protected Tensor guide(Tensor cond, Tensor uncond, double scale) {
+        return cond.add(cond.sub(uncond).mul(scale - 1));
     }
 
     /** Tokens [label | time | patches], [time | text | patches] or [time | patches] through the U-shaped ViT. */

@@ -80,35 +80,42 @@ class ConditioningTest {
     }
 
     @Test
-    void genericGuidanceIsEachAuthorsForm() {
+    void guidanceIsEachAuthorsFormAndTheDoubledFormAgrees() {
         try (Generator g = Generator.cpu(3); var noGrad = Autograd.noGrad()) {
             Tensor t = Tensor.of(new float[] {20, 700}, 2);
+            Tensor tt = Tensor.cat(List.of(t, t), 0);
             try (DiT dit = DIT.create(Device.CPU, 1)) {
                 dit.eval();
                 randomise(dit, g);
                 Tensor x = randn(g, 2, 1, 16, 16);
                 Tensor y = Tensor.of(new long[] {4, 7}, 2);
                 Tensor both = Tensor.cat(List.of(y, Tensor.of(new long[] {10, 10}, 2)), 0);
-                // DiT's forward_with_cfg on [x; x] with every epsilon channel guided (1 of 2 here)
-                Tensor authors = dit.forwardWithCfg(Tensor.cat(List.of(x, x), 0), Tensor.cat(List.of(t, t), 0), both, 4.0, 1).narrow(0, 0, 2);
-                assertTrue(dit.guided(Conditioning.labels(y, 10), 4.0).apply(x, t).allclose(authors, 1e-5, 1e-6));
+                Tensor out = dit.forward(Tensor.cat(List.of(x, x), 0), tt, both);
+                // eps_u + 4 (eps_c - eps_u) on the epsilon channel (1 of 2 here), the variance the conditional one
+                Tensor c = out.narrow(0, 0, 2), u = out.narrow(0, 2, 2);
+                Tensor expected = Tensor.cat(List.of(u.narrow(1, 0, 1).add(c.narrow(1, 0, 1).sub(u.narrow(1, 0, 1)).mul(4.0)), c.narrow(1, 1, 1)), 1);
+                Guided guided = dit.guided(Conditioning.labels(y, 10), 4.0);
+                assertTrue(guided.apply(x, t).allclose(expected, 1e-5, 1e-6));
+                // the authors' doubled form: its first half is the same numbers, bit for bit
+                assertTrue(guided.doubled().apply(Tensor.cat(List.of(x, x), 0), tt).narrow(0, 0, 2).allclose(guided.apply(x, t), 0, 0));
             }
             try (UViT uvit = CLASS.create(Device.CPU, 1)) {
                 uvit.eval();
                 Tensor x = randn(g, 2, 4, 8, 8);
                 Tensor y = Tensor.of(new long[] {4, 7}, 2);
-                Tensor both = Tensor.cat(List.of(y, Tensor.of(new long[] {10, 10}, 2)), 0);
+                Tensor out = uvit.forward(Tensor.cat(List.of(x, x), 0), tt, Tensor.cat(List.of(y, Tensor.of(new long[] {10, 10}, 2)), 0));
                 // U-ViT writes eps_c + s (eps_c - eps_u): the same rule with s = w - 1
-                Tensor authors = uvit.forwardWithCfg(Tensor.cat(List.of(x, x), 0), Tensor.cat(List.of(t, t), 0), both, 3.0).narrow(0, 0, 2);
-                assertTrue(uvit.guided(Conditioning.labels(y, 10), 4.0).apply(x, t).allclose(authors, 1e-5, 1e-6));
+                Tensor c = out.narrow(0, 0, 2), u = out.narrow(0, 2, 2);
+                assertTrue(uvit.guided(Conditioning.labels(y, 10), 4.0).apply(x, t).allclose(c.add(c.sub(u).mul(3.0)), 1e-5, 1e-6));
             }
             try (UViT uvit = TEXT.create(Device.CPU, 1)) {
                 uvit.eval();
                 Tensor x = randn(g, 2, 4, 8, 8);
                 Tensor context = randn(g, 2, 5, 16);
                 Tensor empty = randn(g, 5, 16);
-                Tensor authors = uvit.forwardTextWithCfg(x, t, context, empty, 3.0);
-                assertTrue(uvit.guided(Conditioning.text(context, empty), 4.0).apply(x, t).allclose(authors, 1e-5, 1e-6));
+                Tensor c = uvit.forward(x, t, Conditioning.text(context));
+                Tensor u = uvit.forward(x, t, Conditioning.text(empty.unsqueeze(0).expand(2, 5, 16).contiguous()));
+                assertTrue(uvit.guided(Conditioning.text(context, empty), 4.0).apply(x, t).allclose(c.add(c.sub(u).mul(3.0)), 1e-5, 1e-6));
             }
         }
     }

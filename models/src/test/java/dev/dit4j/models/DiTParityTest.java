@@ -37,7 +37,7 @@ class DiTParityTest {
 
                 Tensor out = model.forward(t.get("x"), t.get("t"), t.get("y"));
                 assertTrue(Fixtures.relativeL2(out, t.get("out")) < TOLERANCE, "plain forward: rel L2 " + Fixtures.relativeL2(out, t.get("out")));
-                Tensor cfgOut = model.forwardWithCfg(t.get("x"), t.get("t"), t.get("y_cfg"), Double.parseDouble(meta.get("cfg_scale")));
+                Tensor cfgOut = Fixtures.guidedDoubled(model, t.get("x"), t.get("t"), t.get("y_cfg"), Double.parseDouble(meta.get("cfg_scale")));
                 double cfgErr = Fixtures.relativeL2(cfgOut, t.get("out_cfg"));
                 assertTrue(cfgErr < TOLERANCE, "guided forward: rel L2 " + cfgErr);
                 System.out.printf("%s: plain rel L2 %.2e, guided rel L2 %.2e%n", fixture, Fixtures.relativeL2(out, t.get("out")), cfgErr);

@@ -68,6 +68,12 @@ final class Fixtures {
     }
 
     /** ||a - b|| / ||b||. */
+    /** The authors' forward_with_cfg through {@link DiffusionModel#guided}: x [2N] whose halves share noise, labels [y; null] of which the first half is read. */
+    static Tensor guidedDoubled(DiffusionModel<?> model, Tensor x, Tensor t, Tensor labels, double scale) {
+        Conditioning c = Conditioning.labels(labels.narrow(0, 0, labels.size(0) / 2), model.config().numClasses());
+        return model.guided(c, scale).doubled().apply(x, t);
+    }
+
     static double relativeL2(Tensor actual, Tensor expected) {
         try (TensorScope s = TensorScope.open()) {
             Tensor a = actual.to(DType.FLOAT64);

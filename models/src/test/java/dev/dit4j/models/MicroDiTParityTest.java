@@ -52,7 +52,7 @@ class MicroDiTParityTest {
                 assertTrue(err < TOLERANCE, "plain forward: rel L2 " + err);
                 double textErr = Fixtures.relativeL2(model.forward(x, time, Conditioning.text(y.squeeze(1))), t.get("out"));
                 assertTrue(textErr < TOLERANCE, "text conditioning: rel L2 " + textErr);
-                double cfgErr = Fixtures.relativeL2(model.forwardWithCfg(x, time, y, Double.parseDouble(meta.get("cfg_scale"))), t.get("out_cfg"));
+                double cfgErr = Fixtures.relativeL2(model.guided(Conditioning.text(y.squeeze(1)), Double.parseDouble(meta.get("cfg_scale"))).apply(x, time), t.get("out_cfg"));
                 assertTrue(cfgErr < TOLERANCE, "guided forward: rel L2 " + cfgErr);
                 Tensor keep = TokenMask.fromNoise(t.get("mask_noise"), t.get("mask_ratio").item());
                 double maskErr = Fixtures.relativeL2(model.forward(x, time, y, keep), t.get("out_masked"));

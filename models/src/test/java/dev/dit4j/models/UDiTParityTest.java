@@ -51,7 +51,7 @@ class UDiTParityTest {
                 model.eval(); // no label dropout; FFNs stay in the training form until reparameterize()
                 System.out.println(fixture);
                 assertClose(model.forward(t.get("x"), t.get("t"), t.get("y")), t.get("out"), "plain forward");
-                assertClose(model.forwardWithCfg(t.get("x"), t.get("t"), t.get("y_cfg"), Double.parseDouble(meta.get("cfg_scale"))),
+                assertClose(Fixtures.guidedDoubled(model, t.get("x"), t.get("t"), t.get("y_cfg"), Double.parseDouble(meta.get("cfg_scale"))),
                         t.get("out_cfg"), "guided forward");
 
                 model.reparameterize();

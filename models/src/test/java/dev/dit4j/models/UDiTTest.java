@@ -123,12 +123,12 @@ class UDiTTest {
             Tensor x = Tensor.randn(4, 1, 8, 8);
             Tensor ts = Tensor.of(new long[] {5, 5, 5, 5}, 4);
             Tensor ys = Tensor.of(new long[] {1, 2, 10, 10}, 4);
-            Tensor guided = m.forwardWithCfg(x, ts, ys, 2.0);
+            Tensor guided = m.guided(Conditioning.labels(ys.narrow(0, 0, 2), 10), 2.0).doubled().apply(x, ts);
             assertArrayEquals(new long[] {4, 2, 8, 8}, guided.shape());
-            // As the authors' [:, :3] slice: with 2 output channels both are guided, both halves equal.
-            assertTrue(guided.narrow(0, 0, 2).allclose(guided.narrow(0, 2, 2), 0, 0));
-            Tensor epsOnly = m.forwardWithCfg(x, ts, ys, 2.0, 1);
-            assertTrue(epsOnly.narrow(1, 0, 1).allclose(guided.narrow(1, 0, 1), 1e-6, 1e-6));
+            // As the authors' forward_with_cfg: the guided epsilon in both halves, the variance each half's own
+            assertTrue(guided.narrow(0, 0, 2).narrow(1, 0, 1).allclose(guided.narrow(0, 2, 2).narrow(1, 0, 1), 0, 0));
+            Tensor both = m.forward(Tensor.cat(java.util.List.of(x.narrow(0, 0, 2), x.narrow(0, 0, 2)), 0), ts, ys);
+            assertTrue(guided.narrow(1, 1, 1).allclose(both.narrow(1, 1, 1), 0, 0));
         }
         assertEquals(live, Torch.liveTensors());
     }
@@ -144,8 +144,8 @@ class UDiTTest {
             assertMessage("[N, 4, H, W]", () -> m.forward(Tensor.randn(2, 3, 16, 16), t, y));
             assertMessage("labels must lie in [0, 10]", () -> m.forward(Tensor.randn(2, 4, 16, 16), t, Tensor.of(new long[] {1, 11}, 2)));
             assertMessage("int64", () -> m.forward(Tensor.randn(2, 4, 16, 16), t, Tensor.of(new int[] {1, 2}, 2)));
-            assertMessage("batch 3", () -> m.forwardWithCfg(Tensor.randn(3, 4, 16, 16), Tensor.of(new long[] {1, 2, 3}, 3),
-                    Tensor.of(new long[] {1, 2, 3}, 3), 1.5));
+            assertMessage("batch 3", () -> m.guided(Conditioning.labels(Tensor.of(new long[] {1}, 1), 10), 1.5).doubled()
+                    .apply(Tensor.randn(3, 4, 16, 16), Tensor.of(new long[] {1, 2, 3}, 3)));
         }
         assertMessage("head width", () -> UDiT.S.withBaseWidth(96, 32));
         assertMessage("5 non-negative", () -> UDiT.S.withDepths(List.of(1, 2)));

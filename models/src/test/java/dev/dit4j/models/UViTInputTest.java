@@ -32,14 +32,15 @@ class UViTInputTest {
             assertTrue(range.getMessage().contains("[0, 11)"), range.getMessage());
             assertThrows(IllegalArgumentException.class, () -> model.forward(x, t, (Tensor) null));
             assertThrows(IllegalArgumentException.class, () -> model.forward(x, Tensor.zeros(3), y));
-            assertThrows(IllegalArgumentException.class, () -> model.forwardWithCfg(x.narrow(0, 0, 1), t.narrow(0, 0, 1), y.narrow(0, 0, 1), 1));
+            assertThrows(IllegalArgumentException.class, () -> model.guided(Conditioning.labels(y.narrow(0, 0, 1), 10), 1).doubled()
+                    .apply(x.narrow(0, 0, 1), t.narrow(0, 0, 1)));
         }
         try (UViT model = UNCOND.create(Device.CPU, 1); TensorScope s = TensorScope.open()) {
             Tensor x = Tensor.zeros(new long[] {2, 3, 8, 8}, DType.FLOAT32, Device.CPU);
             Tensor t = Tensor.zeros(2);
             assertArrayEquals(new long[] {2, 3, 8, 8}, model.forward(x, t, (Tensor) null).shape());
             assertThrows(IllegalArgumentException.class, () -> model.forward(x, t, Tensor.of(new long[] {0, 0}, 2)));
-            assertThrows(IllegalArgumentException.class, () -> model.forwardWithCfg(x, t, (Tensor) null, 1));
+            assertThrows(IllegalArgumentException.class, () -> model.guided(Conditioning.labels(Tensor.of(new long[] {0}, 1), 10), 1));
             assertFalse(model.config().classConditional());
         }
         try (UViT model = TEXT.create(Device.CPU, 1); TensorScope s = TensorScope.open()) {
@@ -49,10 +50,10 @@ class UViTInputTest {
             assertArrayEquals(new long[] {2, 4, 8, 8}, model.forward(x, t, ctx).shape());
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> model.forwardText(x, t, Tensor.randn(2, 77, 16)));
             assertTrue(bad.getMessage().contains("[N, 5, 16]"), bad.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> model.forwardWithCfg(x, t, Tensor.of(new long[] {0, 0}, 2), 1));
+            assertThrows(IllegalArgumentException.class, () -> model.guided(Conditioning.labels(Tensor.of(new long[] {0}, 1), 10), 1));
             // guidance scale 0 is the conditional prediction; the empty context may be one [T, Dc] table
             Tensor plain = model.forwardText(x, t, ctx);
-            Tensor unguided = model.forwardTextWithCfg(x, t, ctx, Tensor.randn(5, 16), 0);
+            Tensor unguided = model.guided(Conditioning.text(ctx, Tensor.randn(5, 16)), 1).apply(x, t);
             assertTrue(plain.allclose(unguided, 1e-5, 1e-6));
         }
         assertEquals(live, Torch.liveTensors(), "no tensor leaked");
@@ -75,7 +76,7 @@ class UViTInputTest {
             model.eval();
             Tensor both = Tensor.cat(java.util.List.of(x.narrow(0, 0, 1), x.narrow(0, 0, 1)), 0);
             Tensor out = model.forward(both, t, Tensor.of(new long[] {3, 10}, 2));
-            Tensor cfg = model.forwardWithCfg(x, t, Tensor.of(new long[] {3, 10}, 2), 0.4);
+            Tensor cfg = model.guided(Conditioning.labels(Tensor.of(new long[] {3}, 1), 10), 1.4).doubled().apply(x, t);
             Tensor c = out.narrow(0, 0, 1), u = out.narrow(0, 1, 1);
             Tensor expected = c.mul(1.4).sub(u.mul(0.4));
             assertTrue(cfg.narrow(0, 0, 1).allclose(expected, 1e-5, 1e-6));

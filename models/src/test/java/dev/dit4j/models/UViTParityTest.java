@@ -2,6 +2,7 @@ package dev.dit4j.models;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.dit4j.models.family.ModelFamily;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
@@ -42,10 +43,10 @@ class UViTParityTest {
                 String report = String.format("%s: plain rel L2 %.2e", fixture, err);
 
                 if (meta.containsKey("cfg_scale")) {
-                    double scale = Double.parseDouble(meta.get("cfg_scale"));
+                    double scale = ModelFamily.UVIT.scaleFromAuthors(Double.parseDouble(meta.get("cfg_scale")));
                     Tensor guided = cfg.textConditional()
-                            ? model.forwardTextWithCfg(t.get("x"), t.get("t"), t.get("context"), t.get("empty_context"), scale)
-                            : model.forwardWithCfg(t.get("x"), t.get("t_cfg"), t.get("y_cfg"), scale);
+                            ? model.guided(Conditioning.text(t.get("context"), t.get("empty_context")), scale).apply(t.get("x"), t.get("t"))
+                            : Fixtures.guidedDoubled(model, t.get("x"), t.get("t_cfg"), t.get("y_cfg"), scale);
                     double cfgErr = Fixtures.relativeL2(guided, t.get("out_cfg"));
                     assertTrue(cfgErr < TOLERANCE, "guided forward: rel L2 " + cfgErr);
                     report += String.format(", guided rel L2 %.2e", cfgErr);

@@ -22,10 +22,10 @@ import java.util.List;
  * Time runs from {@code tStart} (1) down to {@code tEnd} (1/N by default). {@link #steps()} is the
  * number of network evaluations. The generator passed to {@link #sample} is not used.
  * Construct with {@link #forDiT}, {@link #forUViT} or {@link #builder}. Guidance belongs to the
- * denoiser, e.g. for DiT on a doubled batch [z; z] with labels [y; null]:
+ * denoiser, e.g. for DiT:
  *
  * <pre>{@code
- * Tensor both = DpmSolverPP.forDiT(20).sample((x, t) -> dit.forwardWithCfg(x, t, yBoth, 4.0), zz, null);
+ * Tensor guided = DpmSolverPP.forDiT(20).sample(dit.guided(Conditioning.labels(y, 1000), 4.0), z, null);
  * }</pre>
  */
 public final class DpmSolverPP implements Sampler {

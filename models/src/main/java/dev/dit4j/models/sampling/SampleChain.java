@@ -1,10 +1,8 @@
 package dev.dit4j.models.sampling;
 
 import dev.dit4j.models.Conditioning;
-import dev.dit4j.models.DiT;
 import dev.dit4j.models.DiffusionModel;
-import dev.dit4j.models.UDiT;
-import dev.dit4j.models.UViT;
+import dev.dit4j.models.Guided;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Generator;
@@ -60,33 +58,33 @@ public final class SampleChain {
         for (long y : labels == null ? new long[0] : labels) {
             if (y < 0 || y >= classes) throw new IllegalArgumentException("label " + y + " is not a class of " + model.config().name() + " (0 to " + (classes - 1) + ")");
         }
-        boolean guided = scale > 1 && classes > 0;
-        if (guided && model instanceof UViT u && !u.config().nullLabel())
-            throw new IllegalArgumentException(u.config().name() + " has no null label, so it cannot be guided: use scale 1");
         try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
             Tensor y = null, z = null;
             if (order == Draw.NOISE_FIRST) z = Tensor.randn(shape, DType.FLOAT32, gen.device(), gen);
             if (classes > 0) y = labels != null ? Tensor.of(labels, n).to(gen.device()) : Tensor.randint(0, classes, new long[] {n}, gen.device(), gen);
             if (z == null) z = Tensor.randn(shape, DType.FLOAT32, gen.device(), gen);
-            Tensor out;
-            if (guided) {
-                Tensor both = Tensor.cat(List.of(y, Tensor.full(classes, new long[] {n}, DType.INT64, y.device())), 0);
-                out = sampler.sample(authorsGuided(model, both, scale), Tensor.cat(List.of(z, z), 0), gen).narrow(0, 0, n);
-            } else {
-                Conditioning c = y == null ? Conditioning.none(n) : Conditioning.labels(y, classes);
-                out = sampler.sample((x, t) -> model.forward(x, t, c), z, gen);
-            }
-            return new Batch(s.keep(out.contiguous()), y == null ? null : s.keep(y));
+            Conditioning c = y == null ? Conditioning.none(n) : Conditioning.labels(y, classes);
+            return new Batch(s.keep(sample(model, sampler, c, z, scale, gen)), y == null ? null : s.keep(y));
         }
     }
 
-    /** The guided network on a doubled batch (labels [y; null]) in the form its authors sample with. */
-    private static Denoiser authorsGuided(DiffusionModel<?> model, Tensor labels, double scale) {
-        return switch (model) {
-            case DiT d -> (x, t) -> d.forwardWithCfg(x, t, labels, scale);
-            case UDiT u -> (x, t) -> u.forwardWithCfg(x, t, labels, scale);
-            case UViT u -> (x, t) -> u.forwardWithCfg(x, t, labels, scale - 1);
-            default -> throw new IllegalArgumentException("no guided form for " + model.describe());
-        };
+    /**
+     * Samples from the noise {@code z} [N, C, H, W] for the conditioning {@code c} (labels, text or
+     * none): guided with {@code scale} above 1 in the authors' doubled form ({@link Guided#doubled}),
+     * the sampler's per-step noise drawn for [z; z]; otherwise the plain forward on z.
+     */
+    public static Tensor sample(DiffusionModel<?> model, Sampler sampler, Conditioning c, Tensor z, double scale, Generator gen) {
+        long n = z.size(0);
+        if (c.batchSize() != n) throw new IllegalArgumentException(c.batchSize() + " conditionings for " + n + " samples");
+        try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
+            Tensor out;
+            if (scale > 1 && !(c instanceof Conditioning.None)) {
+                Guided guided = model.guided(c, scale);
+                out = sampler.sample(guided.doubled(), Tensor.cat(List.of(z, z), 0), gen).narrow(0, 0, n);
+            } else {
+                out = sampler.sample((x, t) -> model.forward(x, t, c), z, gen);
+            }
+            return s.keep(out.contiguous());
+        }
     }
 }

@@ -47,10 +47,6 @@ public record ClipTextConfig(String name, Layout layout, int vocabSize, int cont
             4096, Gelu.EXACT, 1e-5, 1024, 2);
     public static final PresetRegistry<ClipTextConfig> PRESETS = new PresetRegistry<>("CLIP text", List.of(CLIP_VIT_L_14, OPENCLIP_VIT_H_14));
 
-    @Override
-    public int numClasses() {
-        return 0;
-    }
 
     /** The width of each head. */
     public int headDim() {

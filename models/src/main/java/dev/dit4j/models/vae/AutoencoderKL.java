@@ -79,10 +79,6 @@ public final class AutoencoderKL extends Module {
                     && attentionLevels.equals(other.attentionLevels) && normGroups == other.normGroups;
         }
 
-        @Override
-        public int numClasses() {
-            return 0;
-        }
 
         @Override
         public AutoencoderKL build(VarBuilder vb) {

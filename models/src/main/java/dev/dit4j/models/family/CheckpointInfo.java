@@ -1,0 +1,32 @@
+package dev.dit4j.models.family;
+
+import dev.dit4j.models.DiffusionConfig;
+import java.util.Map;
+
+/**
+ * What a weights file holds, before any tensor is read: the family, the configuration it was
+ * trained with, the preset it derives from, and its metadata.
+ *
+ * @param family   the architecture
+ * @param config   the configuration that loads the file
+ * @param preset   the name of the preset of the same width (null when none matches)
+ * @param recorded true when dit4j recorded the configuration in the file, false when it was read from shapes
+ * @param metadata the file's metadata (empty for .pt files)
+ */
+public record CheckpointInfo(ModelFamily family, DiffusionConfig<?> config, String preset, boolean recorded, Map<String, String> metadata) {
+    public CheckpointInfo {
+        metadata = Map.copyOf(metadata);
+    }
+
+    /** The family's recipe for this file: what it recorded, or its authors' for a released file. */
+    public Recipe recipe() {
+        return family.recipe(this);
+    }
+
+    /** The same file with metadata entry {@code key} set to {@code value} (a user's override of what the file records). */
+    public CheckpointInfo withMetadata(String key, String value) {
+        Map<String, String> m = new java.util.LinkedHashMap<>(metadata);
+        m.put(key, value);
+        return new CheckpointInfo(family, config, preset, recorded, m);
+    }
+}

@@ -1,0 +1,42 @@
+package dev.dit4j.models.family;
+
+import dev.dit4j.models.DiffusionConfig;
+import dev.dit4j.models.sampling.DpmSolverPP;
+import dev.dit4j.models.sampling.GaussianSampler;
+import dev.dit4j.models.sampling.SamplerKind;
+
+/** The samplers each family's models can run. */
+final class FamilySamplers {
+    private FamilySamplers() {}
+
+    /** DiT and U-DiT: DDPM and DDIM over the learned-variance diffusion, DPM-Solver++ on its discrete schedule. */
+    static Recipe.Samplers adm(DiffusionConfig<?> config) {
+        return (kind, steps) -> switch (kind) {
+            case DDPM -> GaussianSampler.ddpm(learnedVariance(config, kind, steps));
+            case DDIM -> GaussianSampler.ddim(learnedVariance(config, kind, steps), 0);
+            case DPM_SOLVER_PP -> DpmSolverPP.forDiT(steps);
+            case EDM_HEUN -> throw refused(config, kind, "it was not trained with EDM");
+        };
+    }
+
+    /** U-ViT: DPM-Solver++ on its continuous or discrete schedule; it predicts noise only. */
+    static Recipe.Samplers uvit(DiffusionConfig<?> config, boolean continuous) {
+        return (kind, steps) -> switch (kind) {
+            case DPM_SOLVER_PP -> continuous ? DpmSolverPP.forUViTContinuous(steps) : DpmSolverPP.forUViT(steps);
+            case DDPM, DDIM -> GaussianSampler.ddpm(learnedVariance(config, kind, steps));
+            case EDM_HEUN -> throw refused(config, kind, "it was not trained with EDM");
+        };
+    }
+
+    /** DDPM and DDIM here need the learned variance; returns {@code steps}. */
+    private static int learnedVariance(DiffusionConfig<?> config, SamplerKind kind, int steps) {
+        if (!config.learnSigma()) {
+            throw refused(config, kind, "it predicts noise only (no learned variance), which " + kind.flag() + " here needs: use dpm-solver++");
+        }
+        return steps;
+    }
+
+    static IllegalArgumentException refused(DiffusionConfig<?> config, SamplerKind kind, String why) {
+        return new IllegalArgumentException(config.name() + " cannot be sampled with " + kind.flag() + ": " + why);
+    }
+}
