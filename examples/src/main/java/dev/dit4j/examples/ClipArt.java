@@ -33,7 +33,7 @@ import javax.imageio.stream.ImageInputStream;
  * <p>The package installs the PNGs under {@link #DEBIAN_DIR}; the environment variable
  * {@value #ENV} names another folder (PNGs at any depth).
  */
-public final class ClipArt {
+final class ClipArt {
     public static final String DEBIAN_PACKAGE = "openclipart-png";
     public static final Path DEBIAN_DIR = Path.of("/usr/share/openclipart/png");
     public static final String ENV = "DIT4J_OPENCLIPART";

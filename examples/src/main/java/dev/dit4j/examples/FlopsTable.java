@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * The parameter / GFLOPs table of the papers, produced by {@link ModelFlops}. Another model family
  * joins with one line in {@link #subjects()} mapping its presets to {@link FlopSubject}s.
  */
-public final class FlopsTable {
+final class FlopsTable {
     private FlopsTable() {}
 
     /**
