@@ -4,7 +4,6 @@ import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
-import dev.dit4j.models.data.ClipArt;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.nn.Torch;
 import java.io.IOException;

@@ -15,7 +15,6 @@ import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTextEncoder;
 import dev.dit4j.models.text.ClipTextWeights;
 import dev.dit4j.models.text.ClipTokenizer;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.models.vae.DiagonalGaussian;
 import dev.dit4j.nn.Autograd;

@@ -3,7 +3,6 @@ package dev.dit4j.examples;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.models.flops.FlopSubject;
-import dev.dit4j.models.flops.FlopsTable;
 import dev.dit4j.models.flops.ModelFlops;
 import dev.dit4j.nn.Device;
 import java.io.IOException;

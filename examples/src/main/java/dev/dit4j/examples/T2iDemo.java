@@ -21,7 +21,6 @@ import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.text.CaptionConditioning;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTokenizer;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.models.train.EdmObjective;
 import dev.dit4j.models.train.TrainingObjective;

@@ -3,7 +3,6 @@ package dev.dit4j.examples;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.models.text.CaptionFile;
 import dev.dit4j.models.text.ClipTokenizer;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.io.Safetensors;

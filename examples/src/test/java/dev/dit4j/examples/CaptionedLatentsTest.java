@@ -7,7 +7,6 @@ import dev.dit4j.models.embed.Embeddings;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTextEncoder;
 import dev.dit4j.models.text.ClipTokenizer;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;

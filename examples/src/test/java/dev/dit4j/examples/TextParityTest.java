@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTextEncoder;
 import dev.dit4j.models.text.ClipTokenizer;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;

@@ -8,7 +8,7 @@ import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTextEncoder;
 import dev.dit4j.models.text.ClipTextWeights;
 import dev.dit4j.models.text.ClipTokenizer;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
+import dev.dit4j.models.text.VocabularyFixture;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.StateDictMismatch;
@@ -87,7 +87,7 @@ class ClipTextParityTest {
             assertEquals(List.of(64, 2, 2, 256, 32), List.of(cfg.width(), cfg.layers(), cfg.heads(), cfg.mlpWidth(), cfg.projectionDim()));
             check("openclip", cfg, file, ref);
             try (ClipTextEncoder model = cfg.load(file, Device.CPU)) {
-                ClipTokenizer tokenizer = ClipTokenizer.open(OpenClipVocabularyFile.path());
+                ClipTokenizer tokenizer = ClipTokenizer.open(VocabularyFixture.path());
                 Tensor encoded = model.encode(tokenizer, List.of("a photograph of an astronaut riding a horse", ""));
                 assertTrue(encoded.allclose(model.forward(tokenizer.tokenize(List.of("a photograph of an astronaut riding a horse", ""))), 0, 0));
                 assertTrue(Fixtures.relativeL2(encoded.narrow(0, 0, 1), ref.tensors().get("out").narrow(0, 0, 1)) < TOLERANCE, "the fixture's first caption");

@@ -135,8 +135,11 @@ public final class ImageFolder implements Dataset {
         return toRgb(decode(file));
     }
 
-    /** Decodes a file as {@link #readRgb} does, keeping its colour model (alpha included). */
-    static BufferedImage decode(Path file) {
+    /**
+     * Decodes a file keeping its colour model (alpha included); an unreadable, undecodable or
+     * damaged file (a decoder's warning counts as damage) is an error naming it.
+     */
+    public static BufferedImage decode(Path file) {
         Headless.ensure();
         BufferedImage image;
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {

@@ -6,7 +6,7 @@ package dev.dit4j.models.data;
  * convolution, horizontal pass then vertical, with coefficients in 22-bit fixed point and
  * rounding to 8 bits after each pass (Pillow's libImaging/Resample.c).
  */
-final class PillowResize {
+public final class PillowResize {
     private static final int PRECISION_BITS = 32 - 8 - 2;
 
     private PillowResize() {}
@@ -39,12 +39,13 @@ final class PillowResize {
     }
 
     /** 8-bit pixels, {@code channels} interleaved per pixel, rows top to bottom. */
-    record Pixels(int width, int height, int channels, byte[] data) {
-        Pixels {
+    public record Pixels(int width, int height, int channels, byte[] data) {
+        public Pixels {
             if (data.length != width * height * channels) throw new IllegalArgumentException("pixel buffer has the wrong size");
         }
 
-        int at(int x, int y, int c) {
+        /** Channel {@code c} of the pixel at ({@code x}, {@code y}), 0 to 255. */
+        public int at(int x, int y, int c) {
             return data[(y * width + x) * channels + c] & 0xff;
         }
     }
@@ -159,7 +160,7 @@ final class PillowResize {
      * twice the target, scale the short side to the target with BICUBIC (the long side rounded
      * half to even, as Python's round), then cut the centre square.
      */
-    static Pixels centerCrop(Pixels image, int size) {
+    public static Pixels centerCrop(Pixels image, int size) {
         Pixels p = image;
         while (Math.min(p.width(), p.height()) >= 2 * size) p = resize(p, p.width() / 2, p.height() / 2, Filter.BOX);
         double scale = (double) size / Math.min(p.width(), p.height());

@@ -40,7 +40,7 @@ class ClipTokenizerTest {
 
     @BeforeAll
     static void load() throws Exception {
-        tokenizer = ClipTokenizer.open(OpenClipVocabularyFile.path());
+        tokenizer = ClipTokenizer.open(VocabularyFixture.path());
         JsonObject json = JsonParser.parseString(Files.readString(fixture("clip_captions.json"))).getAsJsonObject();
         captions = strings(json.getAsJsonArray("captions"));
         hfCaptions = strings(json.getAsJsonArray("hf_captions"));

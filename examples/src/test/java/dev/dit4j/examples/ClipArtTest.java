@@ -1,7 +1,9 @@
-package dev.dit4j.models.data;
+package dev.dit4j.examples;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.dit4j.models.data.ImageFolder;
+import dev.dit4j.models.data.PillowResize;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;

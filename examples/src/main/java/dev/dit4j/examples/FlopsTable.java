@@ -1,10 +1,12 @@
-package dev.dit4j.models.flops;
+package dev.dit4j.examples;
 
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.MicroDiT;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
+import dev.dit4j.models.flops.FlopSubject;
+import dev.dit4j.models.flops.ModelFlops;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.Device;
@@ -19,7 +21,7 @@ import java.util.stream.Stream;
  * The parameter / GFLOPs table of the papers, produced by {@link ModelFlops}. Another model family
  * joins with one line in {@link #subjects()} mapping its presets to {@link FlopSubject}s.
  */
-public final class FlopsTable {
+final class FlopsTable {
     private FlopsTable() {}
 
     /**

@@ -1,6 +1,7 @@
-package dev.dit4j.models.text;
+package dev.dit4j.examples;
 
 import dev.dit4j.bindings.UserCache;
+import dev.dit4j.models.text.ClipVocabulary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,7 +23,7 @@ import java.util.zip.ZipFile;
  * the open_clip_torch wheel that pip downloads (as the native build provisions libtorch), checked
  * against its known SHA-256.
  */
-public final class OpenClipVocabularyFile {
+final class OpenClipVocabularyFile {
     private OpenClipVocabularyFile() {}
 
     static final String WHEEL = "open_clip_torch==3.3.0";

@@ -1,5 +1,7 @@
-package dev.dit4j.models.data;
+package dev.dit4j.examples;
 
+import dev.dit4j.models.data.ImageFolder;
+import dev.dit4j.models.data.PillowResize;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -31,7 +33,7 @@ import javax.imageio.stream.ImageInputStream;
  * <p>The package installs the PNGs under {@link #DEBIAN_DIR}; the environment variable
  * {@value #ENV} names another folder (PNGs at any depth).
  */
-public final class ClipArt {
+final class ClipArt {
     public static final String DEBIAN_PACKAGE = "openclipart-png";
     public static final Path DEBIAN_DIR = Path.of("/usr/share/openclipart/png");
     public static final String ENV = "DIT4J_OPENCLIPART";
@@ -102,7 +104,7 @@ public final class ClipArt {
     }
 
     private static int[] dimensions(Path file) {
-        Headless.ensure();
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true"); // no display on training machines
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) throw new IOException("cannot open it");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
