@@ -16,6 +16,7 @@ import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.sampling.Sampler;
+import dev.dit4j.models.train.DataParallelJob;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
@@ -105,7 +106,7 @@ public final class TrainDiT implements Callable<Integer> {
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         checkOutputs();
         var config = kind.config(new FashionModels.Size(depth, hidden, patch));
-        try (DataParallelJob job = DataParallelJob.join(deviceOption.device())) {
+        try (DataParallelJob job = deviceOption.joinDataParallel()) {
             Device dev = job.device();
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                 resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes

@@ -61,6 +61,9 @@ public final class TrainingLoop {
     /** Hears about the run, on rank 0. */
     @FunctionalInterface
     public interface Listener {
+        /** Before the first step, once a resumed run is restored: the step the run starts from. */
+        default void started(long step) {}
+
         /** Every {@code logEvery} steps: the loss read back. */
         void progress(Progress progress);
 
@@ -237,6 +240,7 @@ public final class TrainingLoop {
             if (loader != null) loader.restore(BatchLoader.State.decode(saved.get("loader"), "checkpoint " + resume));
         }
         boolean main = job == null || job.isMain();
+        if (main) listener.started(trainer.step());
         long start = System.nanoTime(), first = trainer.step(), savedAt = -1;
         List<Loss> losses = new ArrayList<>();
         while (trainer.step() < steps && withinTime(start)) {
