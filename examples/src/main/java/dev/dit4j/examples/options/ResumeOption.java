@@ -27,9 +27,4 @@ public final class ResumeOption {
         Map<String, String> meta = DiffusionTrainer.checkResumable(resume, model);
         BatchLoader.State.decode(meta.get("loader"), "checkpoint " + resume);
     }
-
-    /** Loads the checkpoint into {@code trainer}; the data loader's saved position, or null without --resume. */
-    public BatchLoader.State restore(DiffusionTrainer<?> trainer) {
-        return resume == null ? null : BatchLoader.State.decode(trainer.load(resume).get("loader"), resume);
-    }
 }
