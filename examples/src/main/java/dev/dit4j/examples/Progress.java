@@ -116,6 +116,11 @@ final class Progress {
                 " ".repeat(BAR_WIDTH - filled), step, loss, imagesPerSecond, minutesSeconds(Math.max(0, budgetSeconds - elapsedSeconds)));
     }
 
+    /** Seconds since {@code nanoTime}, a reading of {@link System#nanoTime()}. */
+    static double secondsSince(long nanoTime) {
+        return (System.nanoTime() - nanoTime) / 1e9;
+    }
+
     /** m:ss, or h:mm:ss from an hour on. */
     static String minutesSeconds(double seconds) {
         long s = Math.round(seconds);

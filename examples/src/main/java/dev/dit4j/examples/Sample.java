@@ -12,7 +12,6 @@ import dev.dit4j.models.pipeline.DiffusionPipeline;
 import dev.dit4j.models.pipeline.SampleRequest;
 import dev.dit4j.models.sampling.SamplerKind;
 import dev.dit4j.models.text.CaptionFile;
-import dev.dit4j.models.text.OpenClipVocabularyFile;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.StateDictMismatch;
 import dev.dit4j.nn.Torch;

@@ -4,6 +4,7 @@ import dev.dit4j.examples.FashionScenes.Prompt;
 import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
@@ -23,6 +24,7 @@ import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTokenizer;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.models.train.EdmObjective;
+import dev.dit4j.models.train.TrainingLoop;
 import dev.dit4j.models.train.TrainingObjective;
 import dev.dit4j.models.train.VpSdeObjective;
 import dev.dit4j.nn.DType;
@@ -67,8 +69,8 @@ public final class T2iDemo implements Callable<Integer> {
     @Option(names = "--model", description = "microdit or uvit (default ${DEFAULT-VALUE})")
     String model = "microdit";
 
-    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "training time budget (default ${DEFAULT-VALUE})")
-    double minutes = 12;
+    @Mixin
+    MinutesOption minutesOption = new MinutesOption(12);
 
     @Mixin
     BatchOption batchOption = new BatchOption(64);
@@ -159,7 +161,7 @@ public final class T2iDemo implements Callable<Integer> {
         if (emoji) emoji(micro, w);
         else fashion(micro, w);
         System.out.printf("wrote grid.png%s, checkpoint.safetensors and text-encoder.safetensors to %s in %.0f s; live tensors %d%n",
-                emoji ? "" : ", table.md", out, seconds(start), Torch.liveTensors());
+                emoji ? "" : ", table.md", out, Progress.secondsSince(start), Torch.liveTensors());
         return 0;
     }
 
@@ -300,22 +302,20 @@ public final class T2iDemo implements Callable<Integer> {
         int batch = batchOption.batch();
         Random random = new Random(seed + 1);
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options)) {
-            long trainStart = System.nanoTime();
-            double budget = minutes * 60;
-            Progress progress = new Progress(budget);
-            while (seconds(trainStart) < budget) {
-                try (TensorScope s = TensorScope.open()) {
-                    Batch b = batches.next(random, batch);
-                    Conditioning c = CaptionConditioning.of(net, text.training(b.captions()), micro ? null : text.trainingEmpty());
-                    Tensor loss = trainer.trainStep(b.x0().to(dev), c);
-                    text.step();
-                    if (trainer.step() % 25 == 0) progress.update(trainer.step(), loss.item(), trainer.step() * batch / seconds(trainStart));
-                }
-            }
+            Progress progress = new Progress(minutesOption.minutes() * 60);
+            TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
+                    .checkpoint(out.resolve("checkpoint.safetensors")).metadata(micro ? Map.of("edm_sigma_data", Double.toString(EDM.sigmaData())) : Map.of())
+                    .listener(p -> progress.update(p.step(), p.loss(), p.imagesPerSecond()))
+                    .build()
+                    .run(trainer, () -> batches.next(random, batch), b -> {
+                        Conditioning c = CaptionConditioning.of(net, text.training(b.captions()), micro ? null : text.trainingEmpty());
+                        Tensor loss = trainer.trainStep(b.x0().to(dev), c);
+                        text.step();
+                        return loss;
+                    });
             progress.done();
-            trainer.save(out.resolve("checkpoint.safetensors"), micro ? Map.of("edm_sigma_data", Double.toString(EDM.sigmaData())) : Map.of());
             text.save(out.resolve("text-encoder.safetensors"));
-            System.out.printf("trained %d steps (%d images) in %.0f s%n", trainer.step(), trainer.step() * batch, seconds(trainStart));
+            System.out.printf("trained %d steps (%d images) in %.0f s%n", run.step(), run.step() * batch, run.seconds());
         }
     }
 
@@ -419,9 +419,5 @@ public final class T2iDemo implements Callable<Integer> {
         List<Prompt> copy = new ArrayList<>(from);
         java.util.Collections.shuffle(copy, new Random(seed));
         return copy.subList(0, Math.min(n, copy.size()));
-    }
-
-    private static double seconds(long since) {
-        return (System.nanoTime() - since) / 1e9;
     }
 }

@@ -16,7 +16,9 @@ import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.sampling.Sampler;
+import dev.dit4j.models.train.DataParallelJob;
 import dev.dit4j.models.train.DiffusionTrainer;
+import dev.dit4j.models.train.TrainingLoop;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
@@ -26,9 +28,7 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -105,7 +105,7 @@ public final class TrainDiT implements Callable<Integer> {
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         checkOutputs();
         var config = kind.config(new FashionModels.Size(depth, hidden, patch));
-        try (DataParallelJob job = DataParallelJob.join(deviceOption.device())) {
+        try (DataParallelJob job = deviceOption.joinDataParallel()) {
             Device dev = job.device();
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                 resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes
@@ -125,7 +125,7 @@ public final class TrainDiT implements Callable<Integer> {
         List<Path> written = java.util.stream.Stream.of("samples.png", "loss.png", "checkpoint.safetensors")
                 .map(out::resolve).filter(Files::exists).toList();
         System.out.printf("wrote %s in %.0f s total; live tensors %d%n", written.stream().map(Path::toString)
-                .collect(java.util.stream.Collectors.joining(", ")), seconds(start), Torch.liveTensors());
+                .collect(java.util.stream.Collectors.joining(", ")), Progress.secondsSince(start), Torch.liveTensors());
         return 0;
     }
 
@@ -152,7 +152,7 @@ public final class TrainDiT implements Callable<Integer> {
         try (ImageClassifier judge = ImageClassifier.create(1, CLASSES, dev, seed)) {
             judge.fit(train.images(), train.labels(), 1, 128, 1e-3, seed);
             double accuracy = judge.accuracy(test.images(), test.labels(), 500);
-            System.out.printf("classifier: %.2f%% test accuracy (%.0f s)%n", 100 * accuracy, seconds(start));
+            System.out.printf("classifier: %.2f%% test accuracy (%.0f s)%n", 100 * accuracy, Progress.secondsSince(start));
             judge.save(out.resolve("classifier.safetensors"));
             return accuracy;
         }
@@ -173,36 +173,34 @@ public final class TrainDiT implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         long seed = seedOption.seed();
-        List<double[]> losses = new ArrayList<>();
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed), job.group());
-             BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).resumeFrom(resumeOption.restore(trainer)).build()) {
-            if (job.isMain()) System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
-            long trainStart = System.nanoTime();
-            double budget = minutes * 60;
-            Progress progress = new Progress(budget);
-            while (job.agree(seconds(trainStart) < budget)) { // all ranks stop at the same step
-                try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                    Tensor loss = trainer.trainStep(kind.encode(b.images().to(dev)), Conditioning.labels(b.labels().to(dev), CLASSES));
-                    if (trainer.step() % 25 == 0 && job.isMain()) {
-                        double l = loss.item(); // read back only every 25 steps
-                        losses.add(new double[] {trainer.step(), l});
-                        progress.update(trainer.step(), l, trainer.step() * batch / seconds(trainStart));
-                    }
-                }
-                if (trainer.step() % 1000 == 0) trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
-            }
-            trainer.save(out.resolve("checkpoint.safetensors"), Map.of("loader", loader.state().encode()));
+             BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).build()) {
+            Progress progress = new Progress(minutes * 60);
+            TrainingLoop.Result run = TrainingLoop.builder().minutes(minutes).logEvery(25).batchSize(batch)
+                    .checkpoint(out.resolve("checkpoint.safetensors"), 1000).resume(resumeOption.file()).dataParallel(job)
+                    .listener(new TrainingLoop.Listener() {
+                        @Override
+                        public void started(long step) {
+                            System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
+                        }
+
+                        @Override
+                        public void progress(TrainingLoop.Progress p) {
+                            progress.update(p.step(), p.loss(), p.imagesPerSecond());
+                        }
+                    })
+                    .build()
+                    .run(trainer, loader, b -> trainer.trainStep(kind.encode(b.images().to(dev)), Conditioning.labels(b.labels().to(dev), CLASSES)));
             if (!job.isMain()) return;
             progress.done();
-            double trainSeconds = seconds(trainStart);
             double classifierAccuracy = judgeAccuracy.getAsDouble();
-            System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", trainer.step(),
-                    trainer.step() * (double) batch / train.size(), trainSeconds, trainer.step() * batch / trainSeconds);
-            if (losses.isEmpty()) {
+            System.out.printf("trained %d steps (%.1f epochs) in %.0f s: %.0f img/s%n", run.step(),
+                    run.step() * (double) batch / train.size(), run.seconds(), run.imagesPerSecond());
+            if (run.losses().isEmpty()) {
                 System.out.println("no loss chart: the loss is read every 25 steps and the run made fewer");
             } else {
                 LossPlot.write(out.resolve("loss.png"), kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss",
-                        losses.stream().mapToLong(p -> (long) p[0]).toArray(), losses.stream().mapToDouble(p -> p[1]).toArray());
+                        run.losses().stream().mapToLong(TrainingLoop.Loss::step).toArray(), run.losses().stream().mapToDouble(TrainingLoop.Loss::value).toArray());
             }
 
             // 10 samples per class from the EMA weights, guided.
@@ -226,9 +224,5 @@ public final class TrainDiT implements Callable<Integer> {
                 }
             }
         }
-    }
-
-    private static double seconds(long since) {
-        return (System.nanoTime() - since) / 1e9;
     }
 }

@@ -4,6 +4,7 @@ import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.EmaOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.OutputDirOption;
@@ -19,14 +20,17 @@ import dev.dit4j.models.Presets;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
 import dev.dit4j.models.data.BatchLoader;
+import dev.dit4j.models.data.Dataset;
 import dev.dit4j.models.data.LatentFiles;
 import dev.dit4j.models.text.CaptionConditioning;
 import dev.dit4j.models.train.AdmObjective;
+import dev.dit4j.models.train.DataParallelJob;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.models.train.EdmObjective;
 import dev.dit4j.models.train.LrSchedule;
 import dev.dit4j.models.train.MicroDiTStage;
 import dev.dit4j.models.train.NoisePredictionObjective;
+import dev.dit4j.models.train.TrainingLoop;
 import dev.dit4j.models.train.TrainingObjective;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
@@ -109,8 +113,8 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--steps", converter = Numbers.PositiveLong.class, description = "train until this many steps in all (default ${DEFAULT-VALUE})")
     long steps = 1000;
 
-    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "stop after this long if --steps are not done first")
-    Double minutes;
+    @Mixin
+    MinutesOption minutesOption = MinutesOption.none(); // worded in TrainLatents.properties
 
     @Mixin
     LrOption lrOption = LrOption.recipeDefault(); // the family's, see TrainLatents.properties
@@ -148,7 +152,7 @@ public final class TrainLatents implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         checkOutputs();
-        try (DataParallelJob job = DataParallelJob.join(deviceOption.device()); LatentFiles data = LatentFiles.open(latents, List.of())) {
+        try (DataParallelJob job = deviceOption.joinDataParallel(); LatentFiles data = LatentFiles.open(latents, List.of())) {
             Device dev = job.device();
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
@@ -177,25 +181,14 @@ public final class TrainLatents implements Callable<Integer> {
         TrainingObjective objective = family == Presets.Family.UVIT ? NoisePredictionObjective.uvit() : new AdmObjective();
         DiffusionTrainer.Options options = family == Presets.Family.UVIT
                 ? options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03) : options(1e-4);
+        int batch = batchOption.batch();
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options, job.group());
-             BatchLoader loader = job.shard(BatchLoader.builder(data, job.perRankBatch(batchOption.batch()))).seed(seedOption.seed()).pinMemory(dev.isCuda())
-                     .resumeFrom(resumeOption.restore(trainer)).build()) {
-            if (job.isMain()) System.out.printf("model: %s, %,d parameters; from step %d%n", net.describe(), net.parameterCount(), trainer.step());
-            long start = System.nanoTime(), startStep = trainer.step();
-            double budget = minutes != null ? minutes * 60 : Double.POSITIVE_INFINITY;
-            while (trainer.step() < steps && job.agree((System.nanoTime() - start) / 1e9 < budget)) { // all ranks stop at the same step
-                try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                    Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses));
-                    if (trainer.step() % logEvery == 0 && job.isMain()) {
-                        double seconds = (System.nanoTime() - start) / 1e9;
-                        System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", trainer.step(), loss.item(),
-                                (trainer.step() - startStep) * batchOption.batch() / seconds);
-                    }
-                }
-                if (trainer.step() % saveEvery == 0) save(trainer, loader, job);
-            }
-            save(trainer, loader, job);
-            trainedSteps = trainer.step();
+             BatchLoader loader = loader(data, job, batch)) {
+            TrainingLoop.Result run = loop(job, steps, batch, Map.of())
+                    .listener(log(from -> String.format("model: %s, %,d parameters; from step %d", net.describe(), net.parameterCount(), from), null))
+                    .build()
+                    .run(trainer, loader, b -> trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses)));
+            trainedSteps = run.step();
         }
     }
 
@@ -214,29 +207,21 @@ public final class TrainLatents implements Callable<Integer> {
         long total = given("--steps") || !micro ? steps : stage().steps();
         int batch = given("--batch") || !micro ? batchOption.batch() : stage().batch();
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, recipe.objective(), recipe.options(), job.group());
-             BatchLoader loader = job.shard(BatchLoader.builder(data.byIndex(), job.perRankBatch(batch))).seed(seedOption.seed()).pinMemory(dev.isCuda())
-                     .resumeFrom(resumeOption.restore(trainer)).build();
+             BatchLoader loader = loader(data.byIndex(), job, batch);
              TensorScope runScope = TensorScope.open()) {
             LrSchedule schedule = recipe.schedule(total); // after the trainer, which owns the objective, so a refusal frees it
             Tensor empty = data.emptyCaption().to(dev);
-            if (job.isMain()) System.out.printf("model: %s, %,d parameters; %s; from step %d to %d, batch %d%n", net.describe(), net.parameterCount(),
-                    recipe.describe(), trainer.step(), total, batch);
-            long start = System.nanoTime(), startStep = trainer.step();
-            while (trainer.step() < total) {
-                long epoch = loader.state().epoch(); // the batch's: each epoch shows another of an image's captions
-                try (BatchLoader.Batch b = loader.next(); TensorScope s = TensorScope.open()) {
-                    trainer.learningRate(schedule.at(trainer.step()));
-                    Tensor captions = data.captions(b.labels().toLongArray(), epoch, seedOption.seed()).to(dev).to(DType.FLOAT32);
-                    Tensor loss = trainer.trainStep(b.images().toNonBlocking(dev), CaptionConditioning.of(net, captions, empty));
-                    if (trainer.step() % logEvery == 0 && job.isMain()) {
-                        double seconds = (System.nanoTime() - start) / 1e9;
-                        System.out.printf(Locale.ROOT, "step %d  loss %.4f  lr %.3g  %.1f img/s%n", trainer.step(), loss.item(), schedule.at(trainer.step() - 1),
-                                (trainer.step() - startStep) * batch / seconds);
-                    }
-                }
-                if (trainer.step() % saveEvery == 0) save(trainer, loader, job, recipe.metadata());
-            }
-            save(trainer, loader, job, recipe.metadata());
+            TrainingLoop.Result run = loop(job, total, batch, recipe.metadata())
+                    .listener(log(from -> String.format("model: %s, %,d parameters; %s; from step %d to %d, batch %d", net.describe(), net.parameterCount(),
+                            recipe.describe(), from, total, batch), step -> schedule.at(step - 1)))
+                    .build()
+                    .run(trainer, loader, b -> {
+                        trainer.learningRate(schedule.at(trainer.step()));
+                        // each epoch shows another of an image's captions
+                        Tensor captions = data.captions(b.labels().toLongArray(), b.epoch(), seedOption.seed()).to(dev).to(DType.FLOAT32);
+                        return trainer.trainStep(b.images().toNonBlocking(dev), CaptionConditioning.of(net, captions, empty));
+                    });
+            trainedSteps = run.step();
         }
     }
 
@@ -398,17 +383,40 @@ public final class TrainLatents implements Callable<Integer> {
         }
     }
 
-    /** Collective under data parallelism: every rank calls it, rank 0 writes. */
-    private void save(DiffusionTrainer<?> trainer, BatchLoader loader, DataParallelJob job) {
-        save(trainer, loader, job, Map.of());
+    /** This rank's share of the global {@code batch}, shuffled by --seed, pinned for CUDA. */
+    private BatchLoader loader(Dataset data, DataParallelJob job, int batch) {
+        return job.shard(BatchLoader.builder(data, job.perRankBatch(batch))).seed(seedOption.seed()).pinMemory(job.device().isCuda()).build();
     }
 
-    private void save(DiffusionTrainer<?> trainer, BatchLoader loader, DataParallelJob job, Map<String, String> extra) {
-        Path checkpoint = outOption.dir().resolve("checkpoint.safetensors");
-        Map<String, String> meta = new LinkedHashMap<>(extra);
-        meta.put("loader", loader.state().encode());
-        trainer.save(checkpoint, meta);
-        if (job.isMain()) System.out.printf("saved %s at step %d%n", checkpoint, trainer.step());
+    /**
+     * The run: up to {@code total} steps (or --minutes), the loss every --log-every steps, a
+     * checkpoint with {@code metadata} every --save-every steps and at the end, --resume.
+     */
+    private TrainingLoop.Builder loop(DataParallelJob job, long total, int batch, Map<String, String> metadata) {
+        return minutesOption.applyTo(TrainingLoop.builder().steps(total)).logEvery(logEvery).batchSize(batch)
+                .checkpoint(outOption.dir().resolve("checkpoint.safetensors"), saveEvery).metadata(metadata)
+                .resume(resumeOption.file()).dataParallel(job);
+    }
+
+    /** Prints {@code header} at the start, each reading (with the learning rate of its step, when scheduled) and each checkpoint. */
+    private static TrainingLoop.Listener log(java.util.function.LongFunction<String> header, java.util.function.LongToDoubleFunction lr) {
+        return new TrainingLoop.Listener() {
+            @Override
+            public void started(long step) {
+                System.out.println(header.apply(step));
+            }
+
+            @Override
+            public void progress(TrainingLoop.Progress p) {
+                String rate = lr == null ? "" : String.format(Locale.ROOT, "  lr %.3g", lr.applyAsDouble(p.step()));
+                System.out.printf(Locale.ROOT, "step %d  loss %.4f%s  %.1f img/s%n", p.step(), p.loss(), rate, p.imagesPerSecond());
+            }
+
+            @Override
+            public void saved(Path checkpoint, long step) {
+                System.out.printf("saved %s at step %d%n", checkpoint, step);
+            }
+        };
     }
 
     private DiffusionTrainer.Options options(double defaultLr) {

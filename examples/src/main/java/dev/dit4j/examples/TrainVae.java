@@ -3,11 +3,13 @@ package dev.dit4j.examples;
 import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.data.ImageFolder;
 import dev.dit4j.models.data.Images;
+import dev.dit4j.models.train.TrainingLoop;
 import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.models.vae.AutoencoderTrainer;
 import dev.dit4j.models.vae.Chunking;
@@ -54,8 +56,8 @@ public final class TrainVae implements Callable<Integer> {
     @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "training steps (default ${DEFAULT-VALUE})")
     int steps = 500;
 
-    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "stop after this long if --steps are not done first")
-    Double minutes;
+    @Mixin
+    MinutesOption minutesOption = MinutesOption.none(); // worded in TrainVae.properties
 
     @Option(names = "--crop", converter = Numbers.PositiveInt.class, description = "train on random crops of this side (default: whole images)")
     Integer crop;
@@ -132,22 +134,23 @@ public final class TrainVae implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "train-vae: %d training and %d held-out images at %d px%s, %,d parameters, f%d, %d latent channels%n",
                     train.size(), test.size(), size, side < size ? " (trained on " + side + " px crops)" : "", vae.parameterCount(),
                     config.downsampling(), zChannels);
+            int psnrSteps = psnrEvery != null ? psnrEvery : reportEvery;
             long start = System.nanoTime();
-            double budget = minutes != null ? minutes * 60 : Double.POSITIVE_INFINITY;
-            for (int step = 1; step <= steps && seconds(start) < budget; step++) {
-                try (TensorScope s = TensorScope.open()) {
-                    List<Integer> indices = new ArrayList<>();
-                    for (int i = 0; i < batchOption.batch(); i++) indices.add(train.get(pick.nextInt(train.size())));
-                    AutoencoderTrainer.Losses l = trainer.step(crops(batch(data, indices, dev), side, pick), g);
-                    trainedSteps = step;
-                    if (step % reportEvery == 0 || step == steps) {
-                        String psnr = step % (psnrEvery != null ? psnrEvery : reportEvery) == 0 || step == steps ? String.format(Locale.ROOT,
+            TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder().steps(steps)).logEvery(reportEvery).logFinalStep()
+                    .batchSize(batchOption.batch())
+                    .listener(p -> {
+                        String psnr = p.step() % psnrSteps == 0 || p.step() == steps ? String.format(Locale.ROOT,
                                 ", held-out PSNR %.2f dB", AutoencoderTrainer.psnr(vae, heldOutImages, Chunking.slices(4))) : "";
-                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f%s, %.1f s%n", step, steps, l.total(), l.l1(), l.kl(),
-                                psnr, seconds(start));
-                    }
-                }
-            }
+                        System.out.printf(Locale.ROOT, "step %d/%d: loss %.2f, L1 %.4f, KL %.1f%s, %.1f s%n", p.step(), steps, p.terms()[0], p.terms()[1],
+                                p.terms()[2], psnr, Progress.secondsSince(start));
+                    })
+                    .build()
+                    .run(trainer, () -> {
+                        List<Integer> indices = new ArrayList<>();
+                        for (int i = 0; i < batchOption.batch(); i++) indices.add(train.get(pick.nextInt(train.size())));
+                        return crops(batch(data, indices, dev), side, pick);
+                    }, images -> trainer.trainStep(images, g));
+            trainedSteps = (int) run.step();
             vae.eval();
             double psnr;
             try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad(); DiagonalGaussian q = vae.encode(heldOutImages, Chunking.slices(4))) {
@@ -160,7 +163,7 @@ public final class TrainVae implements Callable<Integer> {
             Safetensors.save(out.resolve("vae.safetensors"), vae.stateDict(), Map.of("config", config.withScalingFactor(latentScale).toString()));
             writeDiffusersConfig(out.resolve("config.json"), latentScale, config);
             System.out.printf(Locale.ROOT, "train-vae: %d steps in %.0f s; held-out reconstruction PSNR %.2f dB; latent scale %.5f; wrote %s and %s%n",
-                    trainedSteps, seconds(start), psnr, latentScale, out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
+                    trainedSteps, Progress.secondsSince(start), psnr, latentScale, out.resolve("vae.safetensors"), out.resolve("reconstructions.png"));
         }
         return 0;
     }
@@ -202,10 +205,6 @@ public final class TrainVae implements Callable<Integer> {
             parts.add(images.narrow(0, i, 1).narrow(2, top, side).narrow(3, left, side));
         }
         return Tensor.cat(parts, 0);
-    }
-
-    private static double seconds(long since) {
-        return (System.nanoTime() - since) / 1e9;
     }
 
     /** Images already decoded, by index; null when the folder is too large to keep ({@value #CACHE_BYTES} bytes at most). */

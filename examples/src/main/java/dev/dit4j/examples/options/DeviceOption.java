@@ -1,5 +1,6 @@
 package dev.dit4j.examples.options;
 
+import dev.dit4j.models.train.DataParallelJob;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Torch;
 import picocli.CommandLine.ITypeConverter;
@@ -13,6 +14,17 @@ public final class DeviceOption {
 
     public Device device() {
         return device;
+    }
+
+    /**
+     * Joins the data-parallel job that the launcher's (or torchrun's, or SLURM's) environment
+     * describes, on this device (CUDA: cuda:LOCAL_RANK), saying so on rank 0; without that
+     * environment, one process on the device.
+     */
+    public DataParallelJob joinDataParallel() {
+        DataParallelJob job = DataParallelJob.join(device);
+        if (job.isDistributed() && job.isMain()) System.out.println(job.describe());
+        return job;
     }
 
     /** What commands that run an autoencoder on the CPU keep of freed tensor memory, unless -Ddit4j.cpuCacheMib says otherwise. */

@@ -72,6 +72,14 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
             return (int) labels.size(0);
         }
 
+        /**
+         * The epoch this batch belongs to ({@code next} has moved on to the following epoch when
+         * the batch ended its own, and only then is its position 0).
+         */
+        public long epoch() {
+            return next.position() == 0 ? next.epoch() - 1 : next.epoch();
+        }
+
         @Override
         public void close() {
             images.close();

@@ -16,10 +16,13 @@ import dev.dit4j.nn.dist.DataParallel;
 import dev.dit4j.nn.dist.ProcessGroup;
 import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
+import dev.dit4j.nn.io.WeightSource;
 import dev.dit4j.nn.optim.AdamW;
 import dev.dit4j.nn.optim.Ema;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +44,7 @@ import java.util.Map;
  * {@link #save} gathers every rank's generator states and rank 0 writes the checkpoint, which all
  * ranks {@link #load}.
  */
-public final class DiffusionTrainer<M extends DiffusionModel<?>> implements AutoCloseable {
+public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Trainable, AutoCloseable {
     /**
      * Training settings; the defaults are DiT's recipe. {@code autocast} is null for full
      * precision, else the dtype (bfloat16 / float16) the forward pass runs in.
@@ -117,6 +120,7 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
         model.train(true);
     }
 
+    @Override
     public long step() {
         return step;
     }
@@ -180,6 +184,7 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
      * checkpoint). Data-parallel: collective; rank 0 writes, with every rank's generator states,
      * and all ranks return once the file is complete.
      */
+    @Override
     public void save(Path file, Map<String, String> metadata) {
         try (TensorScope s = TensorScope.open()) {
             Tensor trainerStates = gathered(gen.state());
@@ -219,6 +224,7 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
     }
 
     /** Restores everything {@link #save} wrote; returns the checkpoint's metadata. */
+    @Override
     public Map<String, String> load(Path file) {
         try (Safetensors.Contents c = Safetensors.read(file)) {
             Map<String, Tensor> t = c.tensors();
@@ -232,6 +238,77 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Auto
             step = savedStep;
             return c.metadata();
         }
+    }
+
+    /**
+     * Checks, before a run does any other work, that {@code checkpoint} is one that {@link #load}
+     * can restore into a trainer of {@code model}: readable, saved from the same configuration,
+     * with the model, EMA, optimizer and RNG tensors of the right names and shapes and a valid
+     * step. Reads the header only. Returns the checkpoint's metadata, for the caller to check what
+     * it adds (a {@link TrainingLoop} over a {@code BatchLoader}: the data position, "loader").
+     *
+     * @throws IllegalArgumentException naming the checkpoint and what does not fit
+     */
+    public static Map<String, String> checkResumable(Path checkpoint, DiffusionModel<?> model) {
+        try (WeightSource c = Safetensors.index(checkpoint)) {
+            Map<String, String> meta = c.metadata();
+            String config = meta.get("config");
+            if (config == null) throw notResumable(checkpoint, "has no 'config' metadata: it is not a dit4j training checkpoint");
+            if (!config.equals(model.describe())) {
+                throw notResumable(checkpoint, "was saved from " + config + ", but this run builds " + model.describe()
+                        + ": pass the options that run used, or start without --resume");
+            }
+            List<String> problems = new ArrayList<>();
+            Map<String, long[]> params = new LinkedHashMap<>();
+            model.stateDict().forEach((k, t) -> params.put(k, t.shape()));
+            compare("model.", params, c, problems);
+            compare("ema.", params, c, problems);
+            Map<String, long[]> moments = new LinkedHashMap<>();
+            List<Tensor> trainable = List.copyOf(model.namedTrainableParameters().values());
+            for (int i = 0; i < trainable.size(); i++) { // the optimizer's state, by parameter index
+                moments.put(i + ".exp_avg", trainable.get(i).shape());
+                moments.put(i + ".exp_avg_sq", trainable.get(i).shape());
+                moments.put(i + ".step", null);
+            }
+            compare("opt.", moments, c, problems);
+            for (String key : List.of("rng.trainer", "rng.default")) if (c.shape(key) == null) problems.add("no '" + key + "'");
+            if (!problems.isEmpty()) throw notResumable(checkpoint, "does not fit " + model.describe() + ": " + String.join("; ", problems));
+            try {
+                if (Long.parseLong(meta.getOrDefault("step", "")) < 0) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw notResumable(checkpoint, "has no valid 'step' metadata, got '" + meta.get("step") + "'");
+            }
+            return meta;
+        }
+    }
+
+    /**
+     * Adds to {@code problems} the keys under {@code prefix} that are missing, unexpected or
+     * mis-shaped against {@code shapes} (null: any shape), a few of each.
+     */
+    private static void compare(String prefix, Map<String, long[]> shapes, WeightSource saved, List<String> problems) {
+        List<String> missing = new ArrayList<>(), misshaped = new ArrayList<>(), unexpected = new ArrayList<>();
+        shapes.forEach((k, shape) -> {
+            long[] s = saved.shape(prefix + k);
+            if (s == null) missing.add(prefix + k);
+            else if (shape != null && !Arrays.equals(s, shape)) {
+                misshaped.add(prefix + k + " " + Arrays.toString(s) + ", expected " + Arrays.toString(shape));
+            }
+        });
+        for (String k : saved.keys()) if (k.startsWith(prefix) && !shapes.containsKey(k.substring(prefix.length()))) unexpected.add(k);
+        report("missing", missing, problems);
+        report("mis-shaped", misshaped, problems);
+        report("unexpected", unexpected, problems);
+    }
+
+    private static void report(String what, List<String> keys, List<String> problems) {
+        if (keys.isEmpty()) return;
+        problems.add(keys.size() + " " + what + " (" + String.join(", ", keys.subList(0, Math.min(3, keys.size())))
+                + (keys.size() > 3 ? ", ..." : "") + ")");
+    }
+
+    private static IllegalArgumentException notResumable(Path checkpoint, String what) {
+        return new IllegalArgumentException("checkpoint " + checkpoint + " " + what);
     }
 
     private static void restore(Module target, Map<String, Tensor> section, Path file, String name) {

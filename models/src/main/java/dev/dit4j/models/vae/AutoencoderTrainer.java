@@ -4,17 +4,26 @@ import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Generator;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.models.Weights;
+import dev.dit4j.models.train.Trainable;
+import dev.dit4j.nn.io.CheckpointException;
+import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.optim.AdamW;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Trains an {@link AutoencoderKL} as latent diffusion's first stage without its GAN and LPIPS
  * terms: the L1 reconstruction of a posterior sample, summed over each image's pixels, plus
  * {@code klWeight} times the posterior's KL to N(0, I), both averaged over the batch (LDM's
  * LPIPSWithDiscriminator with its learned log-variance at 0, perceptual and GAN weights 0);
- * AdamW on every parameter.
+ * AdamW on every parameter. A {@link dev.dit4j.models.train.TrainingLoop} drives it with
+ * {@link #trainStep}; its checkpoints hold the weights, the optimizer and the step (the
+ * posterior's generator is the caller's).
  */
-public final class AutoencoderTrainer implements AutoCloseable {
+public final class AutoencoderTrainer implements Trainable, AutoCloseable {
     /** LDM's KL-f8 configs use klWeight 1e-6 and Adam at 4.5e-6 per image of batch. */
     public record Options(double lr, double klWeight, double weightDecay) {
         public Options {
@@ -34,6 +43,7 @@ public final class AutoencoderTrainer implements AutoCloseable {
     private final Options options;
     private final List<Tensor> params;
     private final AdamW optimizer;
+    private long step;
 
     public AutoencoderTrainer(AutoencoderKL vae, Options options) {
         this.vae = vae;
@@ -42,8 +52,19 @@ public final class AutoencoderTrainer implements AutoCloseable {
         this.optimizer = AdamW.of(params, options.lr(), options.weightDecay());
     }
 
-    /** One optimisation step on images [N, 3, H, W] in [-1, 1]; {@code gen} draws the posterior sample. */
+    /** One optimisation step on images [N, 3, H, W] in [-1, 1]; {@code gen} draws the posterior sample. Reads the losses back. */
     public Losses step(Tensor images, Generator gen) {
+        try (TensorScope s = TensorScope.open()) {
+            double[] l = trainStep(images, gen).toDoubleArray();
+            return new Losses(l[0], l[1], l[2]);
+        }
+    }
+
+    /**
+     * {@link #step(Tensor, Generator)} without reading anything back: returns the losses on the
+     * device, float32 [3]: the total, the mean absolute error per pixel value, the mean KL per image.
+     */
+    public Tensor trainStep(Tensor images, Generator gen) {
         vae.train(true);
         try (TensorScope s = TensorScope.open(); var grad = Autograd.enableGrad()) {
             DiagonalGaussian q = new DiagonalGaussian(vae.encodeMoments(images));
@@ -56,8 +77,43 @@ public final class AutoencoderTrainer implements AutoCloseable {
                 vae.zeroGrad();
                 loss.backward();
                 optimizer.step();
-                return new Losses(loss.item(), l1.item() * n / images.numel(), kl.item());
+                step++;
+                return s.keep(Tensor.stack(List.of(loss.detach(), l1.detach().mul(n / (double) images.numel()), kl.detach()), 0));
             }
+        }
+    }
+
+    @Override
+    public long step() {
+        return step;
+    }
+
+    /** Writes the weights ("model."), the optimizer ("opt.") and the step atomically. */
+    @Override
+    public void save(Path file, Map<String, String> metadata) {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        vae.stateDict().forEach((k, v) -> all.put("model." + k, v));
+        optimizer.stateDict().forEach((k, v) -> all.put("opt." + k, v));
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        meta.put("step", Long.toString(step));
+        meta.put("config", vae.config().toString());
+        Safetensors.save(file, all, meta);
+    }
+
+    @Override
+    public Map<String, String> load(Path file) {
+        try (Safetensors.Contents c = Safetensors.read(file)) {
+            long saved;
+            try {
+                saved = Long.parseLong(c.metadata().getOrDefault("step", ""));
+                if (saved < 0) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw new CheckpointException("checkpoint " + file + " has no valid 'step' metadata, got '" + c.metadata().get("step") + "'");
+            }
+            vae.loadStateDict(Weights.section(c.tensors(), "model."));
+            optimizer.loadStateDict(Weights.section(c.tensors(), "opt."));
+            step = saved;
+            return c.metadata();
         }
     }
 
