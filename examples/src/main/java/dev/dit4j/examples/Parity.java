@@ -8,7 +8,6 @@ import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.Weights;
-import dev.dit4j.models.family.ModelFamily;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
@@ -106,7 +105,7 @@ public final class Parity implements Callable<Integer> {
             }
             contextWeight = firstShape(source, "context_embed.weight");
         }
-        DiffusionConfig<?> config = ModelFamily.preset(presetOption.name()).resized((int) x.size(1), (int) x.size(2));
+        DiffusionConfig<?> config = DiffusionConfig.preset(presetOption.name()).resized((int) x.size(1), (int) x.size(2));
         checkConditioning(in, n, config.numClasses(), contextWeight);
         return config.load(weights, dev);
     }
@@ -156,7 +155,7 @@ public final class Parity implements Callable<Integer> {
      * half's labels; the second half's are the null label).
      */
     private Tensor authorsGuidance(DiffusionModel<?> net, Tensor x, Tensor t, Conditioning c, Safetensors.Contents in, Device dev) {
-        double scale = ModelFamily.of(net).scaleFromAuthors(cfg);
+        double scale = net.config().family().scaleFromAuthors(cfg);
         if (c instanceof Conditioning.Text text) return net.guided(Conditioning.text(text.tokens(), required(in, "empty_context").to(dev)), scale).apply(x, t);
         if (!(c instanceof Conditioning.Labels l)) throw new IllegalArgumentException(inputs + " has no tensor 'y' (labels) for " + presetOption.name());
         Conditioning half = Conditioning.labels(l.labels().narrow(0, 0, x.size(0) / 2), l.numClasses());

@@ -7,7 +7,8 @@ import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.examples.options.SeedOption;
-import dev.dit4j.models.family.ModelFamily;
+import dev.dit4j.models.DiffusionConfig;
+import dev.dit4j.models.family.CheckpointInfo;
 import dev.dit4j.models.pipeline.DiffusionPipeline;
 import dev.dit4j.models.pipeline.SampleRequest;
 import dev.dit4j.models.sampling.SamplerKind;
@@ -123,7 +124,7 @@ public final class Sample implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> prompts = prompts();
-        if (prompts != null && ModelFamily.ofPreset(presetOption.name()).textEncoder() == null) {
+        if (prompts != null && DiffusionConfig.preset(presetOption.name()).family().textEncoder() == null) {
             throw new ParameterException(spec.commandLine(), presetOption.name() + " has no text conditioning: --prompt and --prompts need a MicroDiT"
                     + " or a U-ViT text model (e.g. MicroDiT_XL_2, mscoco_uvit_small); use --labels for a class-conditional model");
         }
@@ -167,7 +168,7 @@ public final class Sample implements Callable<Integer> {
                 .device(deviceOption.deviceForAutoencoder());
         if (vae != null) b.autoencoder(vae, vaeScale);
         if (text) b.textEncoder(textEncoder, vocab != null ? vocab : OpenClipVocabularyFile.path());
-        if (uvitTime != null) b.metadata("uvit_time", uvitTime.name().toLowerCase(Locale.ROOT));
+        if (uvitTime != null) b.metadata(CheckpointInfo.UVIT_TIME, uvitTime.name().toLowerCase(Locale.ROOT));
         try {
             return b.load();
         } catch (StateDictMismatch e) {

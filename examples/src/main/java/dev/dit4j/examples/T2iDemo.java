@@ -14,6 +14,7 @@ import dev.dit4j.models.MicroDiT;
 import dev.dit4j.models.ModelConfig;
 import dev.dit4j.models.UViT;
 import dev.dit4j.models.data.FashionMnist;
+import dev.dit4j.models.family.CheckpointInfo;
 import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.diffusion.Edm;
 import dev.dit4j.models.sampling.DpmSolverPP;
@@ -304,7 +305,7 @@ public final class T2iDemo implements Callable<Integer> {
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options)) {
             Progress progress = new Progress(minutesOption.minutes() * 60);
             TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
-                    .checkpoint(out.resolve("checkpoint.safetensors")).metadata(micro ? Map.of("edm_sigma_data", Double.toString(EDM.sigmaData())) : Map.of())
+                    .checkpoint(out.resolve("checkpoint.safetensors")).metadata(micro ? Map.of(CheckpointInfo.EDM_SIGMA_DATA, Double.toString(EDM.sigmaData())) : Map.of())
                     .listener(p -> progress.update(p.step(), p.loss(), p.imagesPerSecond()))
                     .build()
                     .run(trainer, () -> batches.next(random, batch), b -> {

@@ -12,6 +12,7 @@ import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
+import dev.dit4j.models.family.Recipe;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.TensorDataset;
@@ -173,7 +174,9 @@ public final class TrainDiT implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         long seed = seedOption.seed();
-        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, kind.objective(), kind.options(lrOption.lr(), emaOption.decay(), seed), job.group());
+        Recipe recipe = FashionModels.recipe(net.config());
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, recipe.objective(),
+                FashionModels.options(recipe, lrOption.lr(), emaOption.decay(), seed), job.group());
              BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).build()) {
             Progress progress = new Progress(minutes * 60);
             TrainingLoop.Result run = TrainingLoop.builder().minutes(minutes).logEvery(25).batchSize(batch)
@@ -209,9 +212,9 @@ public final class TrainDiT implements Callable<Integer> {
                 long[] labels = new long[100];
                 for (int i = 0; i < 100; i++) labels[i] = i / 10;
                 Tensor y = Tensor.of(labels, 100).to(dev);
-                Tensor noise = Tensor.randn(kind.sampleShape(100), DType.FLOAT32, dev, g);
+                Tensor noise = Tensor.randn(emaModel.config().sampleShape(100), DType.FLOAT32, dev, g);
                 Tensor latents;
-                try (Sampler sampler = kind.sampler(sampleSteps, dpmSteps)) {
+                try (Sampler sampler = FashionModels.sampler(recipe, sampleSteps, dpmSteps)) {
                     latents = sampler.sample(emaModel.guided(Conditioning.labels(y, CLASSES), cfgScale), noise, g);
                     System.out.printf("sampled 100 images, %d guided network evaluations each%n", sampler.steps());
                 }

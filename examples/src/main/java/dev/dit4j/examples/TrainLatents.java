@@ -12,35 +12,25 @@ import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.examples.options.ResumeOption;
 import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.DiffusionModel;
-import dev.dit4j.models.DiT;
-import dev.dit4j.models.MicroDiT;
-import dev.dit4j.models.ModelConfig;
-import dev.dit4j.models.Presets;
-import dev.dit4j.models.UDiT;
-import dev.dit4j.models.UViT;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.data.Dataset;
 import dev.dit4j.models.data.LatentFiles;
-import dev.dit4j.models.text.CaptionConditioning;
-import dev.dit4j.models.train.AdmObjective;
+import dev.dit4j.models.family.Recipe;
+import dev.dit4j.models.family.TextTraining;
 import dev.dit4j.models.train.DataParallelJob;
 import dev.dit4j.models.train.DiffusionTrainer;
-import dev.dit4j.models.train.EdmObjective;
 import dev.dit4j.models.train.LrSchedule;
 import dev.dit4j.models.train.MicroDiTStage;
-import dev.dit4j.models.train.NoisePredictionObjective;
 import dev.dit4j.models.train.TrainingLoop;
-import dev.dit4j.models.train.TrainingObjective;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
-import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -158,33 +148,43 @@ public final class TrainLatents implements Callable<Integer> {
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
             if (job.isMain()) System.out.printf("data: %d latents of %dx%dx%d%s from %s%n", data.size(), shape[0], shape[1], shape[2],
                     data.captioned() ? " with captions (" + Arrays.toString(data.captionShape()) + " embeddings)" : "", latents);
-            Presets.Family family = Presets.Family.of(presetOption.name());
-            boolean text = data.captioned();
-            if (!text) checkClassOptions();
-            ModelConfig<? extends DiffusionModel<?>> config = text ? textConfig(data, (int) shape[0], (int) shape[1])
-                    : config(presetOption.name(), depth, classes, (int) shape[0], (int) shape[1]);
-            try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
-                resumeOption.check(net);
-                if (init != null) initFrom(net);
-                Files.createDirectories(outOption.dir());
-                if (text) trainText(net, ema, data, job);
-                else train(net, ema, data, job, family);
+            DiffusionConfig<?> preset = DiffusionConfig.preset(presetOption.name()).resized((int) shape[0], (int) shape[1]);
+            if (data.captioned()) {
+                TextTraining.Plan plan = textPlan(preset, data, dev);
+                if (plan.note() != null && job.isMain()) System.out.println("note: " + plan.note());
+                try (DiffusionModel<?> net = plan.config().create(dev, seedOption.seed()); DiffusionModel<?> ema = plan.config().create(dev, seedOption.seed())) {
+                    prepare(net, plan.computedOnInit());
+                    trainText(net, ema, plan, data, job);
+                }
+            } else {
+                checkClassOptions(preset);
+                DiffusionConfig<?> config = preset.overridden(depth, classes);
+                try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
+                    prepare(net, Set.of());
+                    train(net, ema, config.family().recipe(config, false), data, job);
+                }
             }
         }
         return 0;
     }
 
-    /** Trains a model of any family with its authors' objective and optimiser settings; data-parallel under the launcher (--batch is global). */
-    private void train(DiffusionModel<?> net, DiffusionModel<?> ema, LatentFiles data, DataParallelJob job, Presets.Family family) {
+    /** Checks --resume against the model, loads --init into it, creates --out. */
+    private void prepare(DiffusionModel<?> net, Set<String> computedOnInit) throws java.io.IOException {
+        resumeOption.check(net);
+        if (init != null) initFrom(net, computedOnInit);
+        Files.createDirectories(outOption.dir());
+    }
+
+    /** Trains a class model with its family's recipe (objective, optimiser); data-parallel under the launcher (--batch is global). */
+    private void train(DiffusionModel<?> net, DiffusionModel<?> ema, Recipe recipe, LatentFiles data, DataParallelJob job) {
         Device dev = job.device();
         int numClasses = net.config().numClasses();
-        TrainingObjective objective = family == Presets.Family.UVIT ? NoisePredictionObjective.uvit() : new AdmObjective();
-        DiffusionTrainer.Options options = family == Presets.Family.UVIT
-                ? options(2e-4).withBetas(0.99, 0.99).withWeightDecay(0.03) : options(1e-4);
+        DiffusionTrainer.Options options = recipe.options().withLr(lrOption.lr(recipe.options().lr())).withEmaDecay(emaOption.decay())
+                .withGradClip(gradClip).withSeed(seedOption.seed()).withAutocast(autocast());
         int batch = batchOption.batch();
-        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options, job.group());
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, recipe.objective(), options, job.group());
              BatchLoader loader = loader(data, job, batch)) {
-            TrainingLoop.Result run = loop(job, steps, batch, Map.of())
+            TrainingLoop.Result run = loop(job, steps, batch, recipe.metadata())
                     .listener(log(from -> String.format("model: %s, %,d parameters; from step %d", net.describe(), net.parameterCount(), from), null))
                     .build()
                     .run(trainer, loader, b -> trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses)));
@@ -196,85 +196,45 @@ public final class TrainLatents implements Callable<Integer> {
     long trainedSteps;
 
     /**
-     * A text model on captioned latents: MicroDiT in its stage's recipe, or U-ViT's MS-COCO recipe;
-     * each step draws the batch's captions (one per image for this epoch) from the shards, the
-     * learning rate from the schedule.
+     * A text model on captioned latents with its family's plan (MicroDiT: its stage's; U-ViT: its
+     * MS-COCO recipe); each step draws the batch's captions (one per image for this epoch) from
+     * the shards, the learning rate from the schedule.
      */
-    private void trainText(DiffusionModel<?> net, DiffusionModel<?> ema, LatentFiles data, DataParallelJob job) {
+    private void trainText(DiffusionModel<?> net, DiffusionModel<?> ema, TextTraining.Plan plan, LatentFiles data, DataParallelJob job) {
         Device dev = job.device();
-        boolean micro = net instanceof MicroDiT;
-        Recipe recipe = micro ? microDiTRecipe((MicroDiT) net, dev) : uvitTextRecipe(dev);
-        long total = given("--steps") || !micro ? steps : stage().steps();
-        int batch = given("--batch") || !micro ? batchOption.batch() : stage().batch();
-        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, recipe.objective(), recipe.options(), job.group());
+        long total = given("--steps") || plan.steps() == null ? steps : plan.steps();
+        int batch = given("--batch") || plan.batch() == null ? batchOption.batch() : plan.batch();
+        try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, plan.objective(), plan.options(), job.group());
              BatchLoader loader = loader(data.byIndex(), job, batch);
              TensorScope runScope = TensorScope.open()) {
-            LrSchedule schedule = recipe.schedule(total); // after the trainer, which owns the objective, so a refusal frees it
+            LrSchedule schedule = schedule(plan, total); // after the trainer, which owns the objective, so a refusal frees it
+            Recipe recipe = net.config().family().recipe(net.config(), false);
             Tensor empty = data.emptyCaption().to(dev);
-            TrainingLoop.Result run = loop(job, total, batch, recipe.metadata())
+            TrainingLoop.Result run = loop(job, total, batch, plan.metadata())
                     .listener(log(from -> String.format("model: %s, %,d parameters; %s; from step %d to %d, batch %d", net.describe(), net.parameterCount(),
-                            recipe.describe(), from, total, batch), step -> schedule.at(step - 1)))
+                            plan.description(), from, total, batch), step -> schedule.at(step - 1)))
                     .build()
                     .run(trainer, loader, b -> {
                         trainer.learningRate(schedule.at(trainer.step()));
                         // each epoch shows another of an image's captions
                         Tensor captions = data.captions(b.labels().toLongArray(), b.epoch(), seedOption.seed()).to(dev).to(DType.FLOAT32);
-                        return trainer.trainStep(b.images().toNonBlocking(dev), CaptionConditioning.of(net, captions, empty));
+                        return trainer.trainStep(b.images().toNonBlocking(dev), recipe.captions(captions, empty));
                     });
             trainedSteps = run.step();
         }
     }
 
-    /** A text model's objective, optimiser settings, learning-rate schedule, and what its checkpoint records for sampling. */
-    private record Recipe(TrainingObjective objective, DiffusionTrainer.Options options, double lr, long warmup, MicroDiTStage stage,
-                          Map<String, String> metadata, String describe) {
-        LrSchedule schedule(long total) {
-            if (stage == null) return LrSchedule.warmupConstant(lr, warmup);
-            if (stage.cosine() && total <= warmup)
-                throw new IllegalArgumentException("stage " + stage.number() + "'s cosine schedule warms up for " + warmup + " steps, but the run ends at step "
-                        + total + ": pass --warmup below --steps");
-            return stage.schedule(lr, warmup, total);
+    private static LrSchedule schedule(TextTraining.Plan plan, long total) {
+        try {
+            return plan.schedule(total);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + ": pass --warmup below --steps", e);
         }
     }
 
-    private MicroDiTStage stage() {
-        return stage != null ? stage : MicroDiTStage.PRETRAIN_256;
-    }
-
-    /** MicroDiT: the stage's EDM, mask ratio, AdamW, schedule, clipping, EMA and caption dropout, explicit options overriding. */
-    private Recipe microDiTRecipe(MicroDiT net, Device dev) {
-        MicroDiTStage st = stage();
-        double mask = maskRatio != null ? maskRatio : st.maskRatio();
-        DiffusionTrainer.Options o = st.options().withLr(lrOption.lr(st.lr())).withSeed(seedOption.seed()).withAutocast(autocast(dev));
-        if (given("--grad-clip")) o = o.withGradClip(gradClip);
-        if (given("--ema")) o = o.withEmaDecay(emaOption.decay());
-        if (emaStart != null) o = o.withEmaStart(emaStart);
-        long w = warmup != null ? warmup : st.warmup();
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("edm_sigma_data", Double.toString(st.edm().sigmaData()));
-        meta.put("stage", Integer.toString(st.number()));
-        meta.put("mask_ratio", Double.toString(mask));
-        String describe = String.format(Locale.ROOT, "MicroDiT stage %d (%s): EDM P_mean %s P_std %s, mask %.2f, lr %.3g (%s, %d warm-up), clip %s, EMA %s from step %d,"
-                        + " caption dropout %.2f, autocast %s", st.number(), st.name(), st.pMean(), st.pStd(), mask, o.lr(), st.cosine() ? "cosine to " + st.floor() + "x" : "constant",
-                w, o.gradClip(), o.emaDecay(), o.emaStart(), o.conditionDropout(), o.autocast() == null ? "none" : o.autocast());
-        return new Recipe(new EdmObjective(st.edm(), mask, net.config().patch()), o, o.lr(), w, st, meta, describe);
-    }
-
-    /** U-ViT's MS-COCO recipe: noise MSE, AdamW 2e-4 (betas 0.9, 0.9, weight decay 0.03), 5,000 warm-up steps, the empty caption dropped in with p 0.1. */
-    private Recipe uvitTextRecipe(Device dev) {
-        DiffusionTrainer.Options o = DiffusionTrainer.Options.uvit().withBetas(0.9, 0.9).withLr(lrOption.lr(2e-4)).withEmaDecay(emaOption.decay())
-                .withGradClip(gradClip).withSeed(seedOption.seed()).withAutocast(autocast(dev)).withConditionDropout(0.1)
-                .withEmaStart(emaStart != null ? emaStart : 0);
-        long w = warmup != null ? warmup : 5000;
-        return new Recipe(NoisePredictionObjective.uvit(), o, o.lr(), w, null, Map.of(),
-                String.format(Locale.ROOT, "U-ViT text: noise MSE, lr %.3g after %d warm-up steps, caption dropout 0.1 (empty caption)", o.lr(), w));
-    }
-
-    /** --autocast if given; else MicroDiT's stages autocast to bfloat16 on CUDA (none on the CPU), other recipes not at all. */
-    private DType autocast(Device dev) {
-        if (given("--autocast") || !(Presets.Family.of(presetOption.name()) == Presets.Family.MICRODIT))
-            return autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
-        return dev.isCuda() ? DType.BFLOAT16 : null;
+    /** --autocast, or null where the recipe decides (text models) and for none. */
+    private DType autocast() {
+        return autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
     }
 
     private boolean given(String option) {
@@ -282,8 +242,8 @@ public final class TrainLatents implements Callable<Integer> {
     }
 
     /** The text-model options mean nothing for class-conditional training on latents without captions. */
-    private void checkClassOptions() {
-        if (Presets.Family.of(presetOption.name()) == Presets.Family.MICRODIT || UViT.PRESETS.find(presetOption.name()).map(UViT.Config::textConditional).orElse(false))
+    private void checkClassOptions(DiffusionConfig<?> preset) {
+        if (preset.captionWidth() > 0)
             throw new IllegalArgumentException(presetOption.name() + " is conditioned on captions, but " + latents
                     + " holds no caption embeddings: extract them with extract-latents --captions --text-encoder ...");
         for (String o : List.of("--width", "--caption-width", "--stage", "--mask-ratio", "--warmup", "--ema-start"))
@@ -291,64 +251,45 @@ public final class TrainLatents implements Callable<Integer> {
     }
 
     /**
-     * --init's weights into {@code net} (before the trainer copies them to the EMA); a stage that
-     * changes resolution keeps the position table computed for this one, as the authors' stage 3
-     * ignores {@code pos_embed} when it loads the 256 px weights.
+     * --init's weights into {@code net} (before the trainer copies them to the EMA); the keys the
+     * plan computes keep the model's values, as the authors' MicroDiT stage 3 ignores
+     * {@code pos_embed} when it loads the 256 px weights.
      */
-    private void initFrom(DiffusionModel<?> net) {
+    private void initFrom(DiffusionModel<?> net, Set<String> computed) {
         if (resumeOption.file() != null) throw new IllegalArgumentException("--init starts a run from weights; --resume continues one: pass one of them");
-        boolean recompute = net instanceof MicroDiT && stage().recomputesPositions();
-        dev.dit4j.models.Weights.load(net, init, recompute ? Set.of("pos_embed") : Set.of());
-        System.out.printf("initialised from %s%s%n", init, recompute ? " (position table recomputed for pos_interp_scale " + stage().posInterpScale() + ")" : "");
+        dev.dit4j.models.Weights.load(net, init, computed);
+        System.out.printf("initialised from %s%s%n", init, computed.isEmpty() ? "" : " (" + String.join(", ", computed) + " computed for this model, not loaded)");
     }
 
     /**
-     * The text preset sized for the latents: channels x size x size, the captions' width (and,
-     * for U-ViT, length), --depth/--width overrides; MicroDiT with its stage's pos_interp_scale.
-     * Captions of another width than the model's are refused unless --caption-width asks for it.
+     * The text preset sized for the latents and the captions by its family's plan: --depth,
+     * --width, MicroDiT's --stage, ...; captions of another width or length than the model's are
+     * refused unless --caption-width sizes the model to them.
      */
-    private ModelConfig<? extends DiffusionModel<?>> textConfig(LatentFiles data, int channels, int size) {
+    private TextTraining.Plan textPlan(DiffusionConfig<?> preset, LatentFiles data, Device dev) {
         String model = presetOption.name();
         long[] caption = data.captionShape();
         String encoder = data.metadata().getOrDefault("text_encoder", "unknown");
         if (classes != null) throw new IllegalArgumentException("--classes applies to class-conditional presets; " + latents + " holds captions");
         if (captionWidth != null && captionWidth != caption[1])
             throw new IllegalArgumentException("--caption-width " + captionWidth + " but " + latents + " holds " + caption[1] + "-wide caption embeddings");
-        return switch (Presets.Family.of(model)) {
-            case MICRODIT -> {
-                MicroDiT.Config c = MicroDiT.PRESETS.get(model).withInputSize(size).withInChannels(channels).withPosInterpScale(stage().posInterpScale());
-                if (depth != null) c = c.withDepth(depth);
-                if (width != null) c = c.withDim(width).withMixerDim(width);
-                if (captionWidth != null) c = c.withCaptionChannels(captionWidth);
-                requireWidth(model, c.captionChannels(), caption[1], encoder);
-                if (size != stage().latentSize()) System.out.printf("note: stage %d is the authors' %d px (%dx%d latents at 8x); these latents are %dx%d%n",
-                        stage().number(), stage().imageSize(), stage().latentSize(), stage().latentSize(), size, size);
-                yield c;
-            }
-            case UVIT -> {
-                UViT.Config c = UViT.PRESETS.get(model);
-                if (!c.textConditional()) throw new IllegalArgumentException(model + " is class-conditional; captioned latents train a U-ViT text preset (e.g. mscoco_uvit_small) or MicroDiT");
-                for (String o : List.of("--stage", "--mask-ratio"))
-                    if (given(o)) throw new IllegalArgumentException(o + " applies to MicroDiT, not to " + model);
-                c = c.withImgSize(size).withInChannels(channels);
-                if (depth != null) c = c.withDepth(depth);
-                if (width != null) c = c.withWidth(width, Math.max(1, width / 64));
-                if (captionWidth != null) c = c.withContext(captionWidth, (int) caption[0]);
-                requireWidth(model, c.contextDim(), caption[1], encoder);
-                if (c.contextTokens() != caption[0])
-                    throw new IllegalArgumentException(latents + " holds captions of " + caption[0] + " tokens, but " + model + " takes " + c.contextTokens()
-                            + ": extract them with the tokenizer's " + c.contextTokens() + "-token context, or pass --caption-width to size the model to them");
-                yield c;
-            }
-            default -> throw new IllegalArgumentException(model + " is class-conditional, but " + latents
+        if (preset.captionWidth() <= 0) {
+            throw new IllegalArgumentException(model + " is class-conditional, but " + latents
                     + " holds caption embeddings: train MicroDiT or a U-ViT text preset on them (e.g. --model MicroDiT_Tiny_2 or mscoco_uvit_small)");
-        };
-    }
-
-    private void requireWidth(String model, long takes, long has, String encoder) {
-        if (takes != has)
-            throw new IllegalArgumentException(latents + " holds " + has + "-wide caption embeddings (text encoder " + encoder + "), but " + model + " takes "
-                    + takes + "-wide caption tokens: extract them with a text encoder of width " + takes + ", or pass --caption-width " + has + " to train a model on them");
+        }
+        TextTraining.Settings settings = new TextTraining.Settings(depth, width, captionWidth, (int) caption[0], stage, maskRatio, warmup,
+                lrOption.given(), emaStart, given("--ema") ? emaOption.decay() : null, given("--grad-clip") ? gradClip : null,
+                given("--autocast") ? autocast() : null, seedOption.seed());
+        TextTraining.Plan plan = preset.family().textTraining(preset, settings, dev);
+        DiffusionConfig<?> c = plan.config();
+        if (c.captionWidth() != caption[1])
+            throw new IllegalArgumentException(latents + " holds " + caption[1] + "-wide caption embeddings (text encoder " + encoder + "), but " + model + " takes "
+                    + c.captionWidth() + "-wide caption tokens: extract them with a text encoder of width " + c.captionWidth() + ", or pass --caption-width "
+                    + caption[1] + " to train a model on them");
+        if (c.captionTokens() > 0 && c.captionTokens() != caption[0])
+            throw new IllegalArgumentException(latents + " holds captions of " + caption[0] + " tokens, but " + model + " takes " + c.captionTokens()
+                    + ": extract them with the tokenizer's " + c.captionTokens() + "-token context, or pass --caption-width to size the model to them");
+        return plan;
     }
 
     /**
@@ -416,37 +357,6 @@ public final class TrainLatents implements Callable<Integer> {
             public void saved(Path checkpoint, long step) {
                 System.out.printf("saved %s at step %d%n", checkpoint, step);
             }
-        };
-    }
-
-    private DiffusionTrainer.Options options(double defaultLr) {
-        DType amp = autocast.equalsIgnoreCase("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT));
-        return DiffusionTrainer.Options.dit().withLr(lrOption.lr(defaultLr)).withEmaDecay(emaOption.decay()).withGradClip(gradClip)
-                .withSeed(seedOption.seed()).withAutocast(amp);
-    }
-
-    /**
-     * The preset {@code model} with train-latents' overrides (null: the preset's), for latents of
-     * channels x size x size; {@code sample} builds the same model to load what this trains.
-     */
-    static ModelConfig<? extends DiffusionModel<?>> config(String model, Integer depth, Integer classes, int channels, int size) {
-        return switch (Presets.Family.of(model)) {
-            case UDIT -> {
-                if (depth != null) throw new IllegalArgumentException("--depth applies to DiT and U-ViT presets, not " + model);
-                UDiT.Config c = UDiT.PRESETS.get(model).withInChannels(channels);
-                yield classes == null ? c : c.withNumClasses(classes);
-            }
-            case UVIT -> {
-                UViT.Config c = UViT.PRESETS.get(model).withImgSize(size).withInChannels(channels);
-                if (depth != null) c = c.withDepth(depth);
-                yield classes == null ? c : c.withClasses(classes, true);
-            }
-            case DIT -> {
-                DiT.Config c = DiT.PRESETS.get(model).withInputSize(size).withInChannels(channels);
-                if (depth != null) c = c.withDepth(depth);
-                yield classes == null ? c : c.withNumClasses(classes);
-            }
-            case MICRODIT -> throw new IllegalArgumentException(model + " is conditioned on captions: train it on captioned latents (extract-latents --captions)");
         };
     }
 }

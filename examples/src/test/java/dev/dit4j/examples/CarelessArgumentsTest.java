@@ -154,9 +154,9 @@ class CarelessArgumentsTest {
         Map<String, Tensor> tensors;
         Map<String, String> metadata;
         var config = FashionModels.DIT.config(new FashionModels.Size(4, 128, 4)); // train's defaults
+        var recipe = FashionModels.recipe(config);
         try (DiffusionModel<?> net = config.create(Device.CPU, 0); DiffusionModel<?> ema = config.create(Device.CPU, 0);
-             DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, FashionModels.DIT.objective(),
-                     FashionModels.DIT.options(1e-3, 0.995, 0))) {
+             DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, recipe.objective(), FashionModels.options(recipe, 1e-3, 0.995, 0))) {
             trainer.save(good, Map.of("loader", "0:0:0"));
         }
         try (Safetensors.Contents c = Safetensors.read(good)) {

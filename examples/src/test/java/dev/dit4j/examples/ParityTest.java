@@ -86,7 +86,7 @@ class ParityTest {
             for (String name : java.util.List.of("U-DiT-S", "cifar10_uvit_small")) {
                 boolean udit = name.startsWith("U-DiT");
                 int channels = udit ? 4 : 3, size = udit ? 16 : 32;
-                try (dev.dit4j.models.DiffusionModel<?> model = dev.dit4j.models.family.ModelFamily.preset(name).resized(channels, size).create(Device.CPU, 0)) {
+                try (dev.dit4j.models.DiffusionModel<?> model = dev.dit4j.models.DiffusionConfig.preset(name).resized(channels, size).create(Device.CPU, 0)) {
                     Safetensors.save(dir.resolve("w.safetensors"), model.stateDict());
                     Tensor x = Tensor.randn(new long[] {2, channels, size, size}, dev.dit4j.nn.DType.FLOAT32, Device.CPU, g);
                     Tensor t = Tensor.of(new float[] {10, 900}, 2);

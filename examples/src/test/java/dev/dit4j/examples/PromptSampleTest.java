@@ -70,7 +70,7 @@ class PromptSampleTest {
     void badInputIsRefusedByName() throws Exception {
         Path micro = checkpoint(MICRO, "micro.safetensors"), text = textEncoder(WIDTH);
         Path dit = dir.resolve("dit.safetensors");
-        try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = dev.dit4j.models.family.ModelFamily.preset("cifar10_uvit_small").overridden(2, null).resized(3, 8).create(Device.CPU, 0)) {
+        try (TensorScope s = TensorScope.open(); DiffusionModel<?> net = dev.dit4j.models.DiffusionConfig.preset("cifar10_uvit_small").overridden(2, null).resized(3, 8).create(Device.CPU, 0)) {
             Safetensors.save(dit, net.stateDict());
         }
         assertRefused(dir, "has no text conditioning", "--model", "DiT-S/2", "--weights", dit.toString(), "--prompt", "a cat");

@@ -3,6 +3,7 @@ package dev.dit4j.examples;
 import static dev.dit4j.examples.SampleRefusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.nn.DType;
@@ -43,7 +44,7 @@ class SampleTest {
 
     /** The fixture's DiT weights: torch.randn in state-dict order from a CPU generator, checked against the script's sums. */
     private Path authorsWeights(Safetensors.Contents fx) {
-        var config = TrainLatents.config("DiT-S/2", 1, null, 4, Integer.parseInt(fx.metadata().get("latent")));
+        var config = config("DiT-S/2", 1, null, 4, Integer.parseInt(fx.metadata().get("latent")));
         return seededWeights(fx, config, "", dir.resolve("dit.safetensors"));
     }
 
@@ -65,6 +66,11 @@ class SampleTest {
             Safetensors.save(file, weights);
         }
         return file;
+    }
+
+    /** The preset {@code name} for inputs of channels x side x side, at {@code depth} with {@code classes} (null: the preset's). */
+    private static DiffusionConfig<?> config(String name, Integer depth, Integer classes, int channels, int side) {
+        return DiffusionConfig.preset(name).resized(channels, side).overridden(depth, classes);
     }
 
     private int sample(String... args) {
@@ -116,7 +122,7 @@ class SampleTest {
         long live = Torch.liveTensors();
         try (Safetensors.Contents fx = fixture()) {
             // U-ViT's eval_ldm_discrete.py: random labels drawn before z, DPM-Solver++ on the discrete SD schedule, its guidance form.
-            Path uvit = seededWeights(fx, TrainLatents.config("cifar10_uvit_small", 2, 10, 3, 8), "uvit.", dir.resolve("uvit.safetensors"));
+            Path uvit = seededWeights(fx, config("cifar10_uvit_small", 2, 10, 3, 8), "uvit.", dir.resolve("uvit.safetensors"));
             Path latents = dir.resolve("uvit-latents.safetensors");
             assertEquals(0, sample("--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
                     "--count", "2", "--seed", "17", "--steps", "3", "--uvit-time", "discrete", "--cfg", "1.4",
@@ -153,7 +159,7 @@ class SampleTest {
 
     private Path randomWeights(int channels) {
         Path file = dir.resolve("random" + channels + ".safetensors");
-        var config = TrainLatents.config("DiT-S/2", 1, 10, channels, 8);
+        var config = config("DiT-S/2", 1, 10, channels, 8);
         try (DiffusionModel<?> net = config.create(Device.CPU, 3)) {
             Safetensors.save(file, net.stateDict());
         }
@@ -203,7 +209,7 @@ class SampleTest {
     void uvitAndUditSampleWithTheirAuthorsSamplers() throws Exception {
         long live = Torch.liveTensors();
         Path uvit = dir.resolve("uvit.safetensors");
-        try (DiffusionModel<?> net = TrainLatents.config("cifar10_uvit_small", 2, 10, 3, 8).create(Device.CPU, 1)) {
+        try (DiffusionModel<?> net = config("cifar10_uvit_small", 2, 10, 3, 8).create(Device.CPU, 1)) {
             Safetensors.save(uvit, net.stateDict());
         }
         for (String time : List.of("continuous", "discrete")) {
@@ -215,7 +221,7 @@ class SampleTest {
         assertRefused(dir, "predicts noise only", "--model", "cifar10_uvit_small", "--depth", "2", "--classes", "10", "--weights", uvit.toString(),
                 "--sampler", "ddpm");
         Path udit = dir.resolve("udit.safetensors");
-        try (DiffusionModel<?> net = TrainLatents.config("U-DiT-S", null, 10, 4, 8).create(Device.CPU, 1)) {
+        try (DiffusionModel<?> net = config("U-DiT-S", null, 10, 4, 8).create(Device.CPU, 1)) {
             Safetensors.save(udit, net.stateDict());
         }
         assertEquals(0, sample("--model", "U-DiT-S", "--classes", "10", "--weights", udit.toString(), "--steps", "1", "--count", "1",
@@ -295,7 +301,7 @@ class SampleTest {
     void badInputIsRefusedByName() throws Exception {
         Path pixel = pixelWeights();
         Path uvit = dir.resolve("uvit.safetensors");
-        try (DiffusionModel<?> net = TrainLatents.config("cifar10_uvit_small", 2, null, 3, 8).create(Device.CPU, 0)) {
+        try (DiffusionModel<?> net = config("cifar10_uvit_small", 2, null, 3, 8).create(Device.CPU, 0)) {
             Safetensors.save(uvit, net.stateDict());
         }
         assertRefused(dir, "hold a U-ViT model", "--model", "DiT-S/2", "--weights", uvit.toString());

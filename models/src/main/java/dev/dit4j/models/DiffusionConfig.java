@@ -1,5 +1,7 @@
 package dev.dit4j.models;
 
+import dev.dit4j.models.family.ModelFamily;
+
 /**
  * The configuration of a diffusion network (DiT, U-ViT, U-DiT, MicroDiT): what every family's
  * config says in its own words, under one name each, for the trainer, the samplers, the
@@ -31,6 +33,26 @@ public interface DiffusionConfig<M extends DiffusionModel<?>> extends ModelConfi
      * a small run trains a preset; refused by a family without that knob.
      */
     DiffusionConfig<M> overridden(Integer depth, Integer classes);
+
+    /** Width of the caption tokens a text-to-image model takes; 0 for a model without text. */
+    default int captionWidth() {
+        return 0;
+    }
+
+    /** Caption tokens a text-to-image model takes: a fixed count, or -1 for any (0 without text). */
+    default int captionTokens() {
+        return 0;
+    }
+
+    /** The family this configuration belongs to: its presets, probe and recipes. */
+    default ModelFamily family() {
+        return ModelFamily.of(this);
+    }
+
+    /** The preset called {@code name} in any family ("DiT-XL/2", "imagenet256_uvit_huge", "U-DiT-B", "MicroDiT_XL_2", ...). */
+    static DiffusionConfig<?> preset(String name) {
+        return ModelFamily.ofPreset(name).presets().get(name);
+    }
 
     /** Shape [n, C, side, side] of n samples. */
     default long[] sampleShape(long n) {

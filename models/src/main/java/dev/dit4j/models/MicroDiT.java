@@ -69,6 +69,17 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
             return inputSize;
         }
 
+        @Override
+        public int captionWidth() {
+            return captionChannels;
+        }
+
+        /** Any number: MicroDiT attends to its caption tokens. */
+        @Override
+        public int captionTokens() {
+            return -1;
+        }
+
         /** MicroDiT is conditioned on captions: only its depth can be overridden. */
         @Override
         public Config overridden(Integer blocks, Integer classes) {

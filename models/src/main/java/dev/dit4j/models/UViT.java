@@ -78,6 +78,16 @@ public final class UViT extends DiffusionModel<UViT.Config> {
             return withInChannels(channels).withImgSize(side);
         }
 
+        @Override
+        public int captionWidth() {
+            return contextDim;
+        }
+
+        @Override
+        public int captionTokens() {
+            return contextTokens;
+        }
+
         public boolean classConditional() {
             return numClasses > 0;
         }

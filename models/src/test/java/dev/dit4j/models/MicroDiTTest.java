@@ -53,7 +53,7 @@ class MicroDiTTest {
         assertEquals(List.of(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25), moe, "MoE every second block, never the last");
         assertTrue(xl.mixerMoe(1) && xl.mixerMoe(3) && xl.mixerMoe(5) && !xl.mixerMoe(0));
         assertEquals(MicroDiT.XL_2_16CH, MicroDiT.PRESETS.get("microdit-xl-2-16ch"));
-        assertEquals(MicroDiT.TINY_2, Presets.config("MicroDiT_Tiny_2", 4, 32));
+        assertEquals(MicroDiT.TINY_2, DiffusionConfig.preset("MicroDiT_Tiny_2").resized(4, 32));
     }
 
     @Test

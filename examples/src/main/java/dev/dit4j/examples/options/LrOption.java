@@ -28,6 +28,11 @@ public final class LrOption {
         return lr;
     }
 
+    /** The given learning rate, or null where the recipe decides. */
+    public Double given() {
+        return lr;
+    }
+
     /** The given learning rate, else {@code recipeLr}. */
     public double lr(double recipeLr) {
         return lr != null ? lr : recipeLr;

@@ -14,6 +14,11 @@ import java.util.Map;
  * @param metadata the file's metadata (empty for .pt files)
  */
 public record CheckpointInfo(ModelFamily family, DiffusionConfig<?> config, String preset, boolean recorded, Map<String, String> metadata) {
+    /** Metadata of a dit4j checkpoint: the EDM sigma_data a model was trained with (MicroDiT; the authors' 0.9 when absent). */
+    public static final String EDM_SIGMA_DATA = "edm_sigma_data";
+    /** Metadata of a dit4j checkpoint: U-ViT's time, "continuous" or "discrete". */
+    public static final String UVIT_TIME = "uvit_time";
+
     public CheckpointInfo {
         metadata = Map.copyOf(metadata);
     }

@@ -60,7 +60,7 @@ final class DiTFamily implements ModelFamily {
     }
 
     @Override
-    public Recipe recipe(DiffusionConfig<?> config) {
+    public Recipe recipe(DiffusionConfig<?> config, boolean pixelSpace) {
         return admRecipe(config);
     }
 

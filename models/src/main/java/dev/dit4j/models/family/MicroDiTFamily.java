@@ -7,21 +7,25 @@ import dev.dit4j.models.diffusion.Edm;
 import dev.dit4j.models.sampling.EdmSampler;
 import dev.dit4j.models.sampling.SampleChain;
 import dev.dit4j.models.sampling.SamplerKind;
+import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.models.train.EdmObjective;
 import dev.dit4j.models.train.MicroDiTStage;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.nn.io.WeightSource;
+import dev.dit4j.nn.Device;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * MicroDiT (SonyResearch/micro_diffusion): EDM with deferred masking, trained in four stages
  * ({@link MicroDiTStage}; a new model's recipe is stage 1's), sampled with EDM's Heun sampler
  * (30 steps, guidance 5) against zero captions. A checkpoint records its EDM sigma_data as
- * {@value #SIGMA_DATA} (the authors' 0.9 when absent).
+ * {@link CheckpointInfo#EDM_SIGMA_DATA} (the authors' 0.9 when absent).
  */
 final class MicroDiTFamily implements ModelFamily {
-    /** Checkpoint metadata: the EDM sigma_data the model was trained with. */
-    static final String SIGMA_DATA = "edm_sigma_data";
+    private static final String SIGMA_DATA = CheckpointInfo.EDM_SIGMA_DATA;
 
     @Override
     public String name() {
@@ -72,8 +76,46 @@ final class MicroDiTFamily implements ModelFamily {
         return MicroDiT.PRESETS.all().stream().filter(p -> p.dim() == dim).map(MicroDiT.Config::name).findFirst().orElse(null);
     }
 
+    /**
+     * The stage's recipe (stage 1 unless the settings name one): its EDM, mask ratio, AdamW,
+     * schedule, clipping, EMA, caption dropout, steps and batch, bfloat16 on CUDA, its
+     * pos_interp_scale; the run's settings overriding. Stage 3 starts from the 256 px weights with
+     * the position table computed for 512 px.
+     */
     @Override
-    public Recipe recipe(DiffusionConfig<?> config) {
+    public TextTraining.Plan textTraining(DiffusionConfig<?> preset, TextTraining.Settings s, Device device) {
+        MicroDiTStage st = s.stage() != null ? s.stage() : MicroDiTStage.PRETRAIN_256;
+        MicroDiT.Config c = ((MicroDiT.Config) preset).withPosInterpScale(st.posInterpScale());
+        if (s.depth() != null) c = c.withDepth(s.depth());
+        if (s.width() != null) c = c.withDim(s.width()).withMixerDim(s.width());
+        if (s.captionWidth() != null) c = c.withCaptionChannels(s.captionWidth());
+        double mask = s.maskRatio() != null ? s.maskRatio() : st.maskRatio();
+        DiffusionTrainer.Options o = st.options().withLr(s.lr() != null ? s.lr() : st.lr()).withSeed(s.seed()).withAutocast(TextTraining.autocast(s, device, true));
+        if (s.gradClip() != null) o = o.withGradClip(s.gradClip());
+        if (s.emaDecay() != null) o = o.withEmaDecay(s.emaDecay());
+        if (s.emaStart() != null) o = o.withEmaStart(s.emaStart());
+        long warmup = s.warmup() != null ? s.warmup() : st.warmup();
+        double lr = o.lr();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(SIGMA_DATA, Double.toString(st.edm().sigmaData()));
+        meta.put("stage", Integer.toString(st.number()));
+        meta.put("mask_ratio", Double.toString(mask));
+        String description = String.format(Locale.ROOT, "MicroDiT stage %d (%s): EDM P_mean %s P_std %s, mask %.2f, lr %.3g (%s, %d warm-up), clip %s, EMA %s from step %d,"
+                        + " caption dropout %.2f, autocast %s", st.number(), st.name(), st.pMean(), st.pStd(), mask, lr, st.cosine() ? "cosine to " + st.floor() + "x" : "constant",
+                warmup, o.gradClip(), o.emaDecay(), o.emaStart(), o.conditionDropout(), o.autocast() == null ? "none" : o.autocast());
+        String note = c.inputSize() == st.latentSize() ? null : String.format("stage %d is the authors' %d px (%dx%d latents at 8x); these latents are %dx%d",
+                st.number(), st.imageSize(), st.latentSize(), st.latentSize(), c.inputSize(), c.inputSize());
+        int patch = c.patch();
+        return new TextTraining.Plan(c, () -> new EdmObjective(st.edm(), mask, patch), o, total -> {
+            if (st.cosine() && total <= warmup)
+                throw new IllegalArgumentException("stage " + st.number() + "'s cosine schedule warms up for " + warmup + " steps, but the run ends at step "
+                        + total + ": a run must be longer than its warm-up");
+            return st.schedule(lr, warmup, total);
+        }, st.steps(), st.batch(), meta, description, st.recomputesPositions() ? Set.of("pos_embed") : Set.of(), note);
+    }
+
+    @Override
+    public Recipe recipe(DiffusionConfig<?> config, boolean pixelSpace) {
         return recipe((MicroDiT.Config) config, MicroDiTStage.PRETRAIN_256.edm());
     }
 

@@ -58,12 +58,28 @@ public sealed interface ModelFamily permits DiTFamily, UViTFamily, UDiTFamily, M
         return authorsScale;
     }
 
-    /** The authors' recipe for a new model of {@code config}; {@link Recipe#metadata} records it in the model's checkpoints. */
-    Recipe recipe(DiffusionConfig<?> config);
+    /**
+     * The authors' recipe for a new model of {@code config} trained on pixels or on latents (U-ViT
+     * trains the two in different time); {@link Recipe#metadata} records it in the model's checkpoints.
+     */
+    Recipe recipe(DiffusionConfig<?> config, boolean pixelSpace);
+
+    /** {@link #recipe(DiffusionConfig, boolean)} in pixel space for 1 or 3 input channels, else on latents. */
+    default Recipe recipe(DiffusionConfig<?> config) {
+        return recipe(config, config.inChannels() <= 3);
+    }
 
     /** The recipe of a model loaded from a file: what the file recorded when dit4j trained it, its authors' for their released files. */
     default Recipe recipe(CheckpointInfo file) {
         return recipe(file.config());
+    }
+
+    /**
+     * The plan to train {@code preset} (resized to the latents) on caption embeddings with the run's
+     * {@code settings}, as the family's authors train text-to-image; a class model family refuses.
+     */
+    default TextTraining.Plan textTraining(DiffusionConfig<?> preset, TextTraining.Settings settings, dev.dit4j.nn.Device device) {
+        throw new IllegalArgumentException(preset.name() + " is class-conditional: train MicroDiT or a U-ViT text preset on captions");
     }
 
     /** The family of a preset name ("DiT-XL/2", "imagenet256_uvit_huge", "U-DiT-B", "MicroDiT_XL_2", ...). */
@@ -81,11 +97,6 @@ public sealed interface ModelFamily permits DiTFamily, UViTFamily, UDiTFamily, M
     /** The family of a model. */
     static ModelFamily of(DiffusionModel<?> model) {
         return of(model.config());
-    }
-
-    /** The preset called {@code name} in any family. */
-    static DiffusionConfig<?> preset(String name) {
-        return ofPreset(name).presets().get(name);
     }
 
     /** Every preset's name, family by family. */

@@ -52,7 +52,7 @@ final class UDiTFamily implements ModelFamily {
     }
 
     @Override
-    public Recipe recipe(DiffusionConfig<?> config) {
+    public Recipe recipe(DiffusionConfig<?> config, boolean pixelSpace) {
         return DiTFamily.admRecipe(config);
     }
 }

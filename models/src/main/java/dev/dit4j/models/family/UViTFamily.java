@@ -10,7 +10,11 @@ import dev.dit4j.models.train.NoisePredictionObjective;
 import dev.dit4j.models.train.VpSdeObjective;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.nn.io.WeightSource;
+import dev.dit4j.models.train.LrSchedule;
+import dev.dit4j.nn.Device;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -19,12 +23,11 @@ import java.util.function.Predicate;
  * continuous (the VP-SDE) in its pixel models and its released L latent models (train.py,
  * train_ldm.py) and discrete (Stable Diffusion's schedule) in its H latent models and text models
  * (train_ldm_discrete.py, train_t2i_discrete.py), whose evaluation draws the random labels before
- * the noise. A checkpoint dit4j writes records its time as {@value #TIME}; a new pixel-space model
+ * the noise. A checkpoint dit4j writes records its time as {@link CheckpointInfo#UVIT_TIME}; a new pixel-space model
  * (1 or 3 channels) trains in continuous time, a latent one in discrete time.
  */
 final class UViTFamily implements ModelFamily {
-    /** Checkpoint metadata: "continuous" or "discrete". */
-    static final String TIME = "uvit_time";
+    private static final String TIME = CheckpointInfo.UVIT_TIME;
 
     @Override
     public String name() {
@@ -106,10 +109,34 @@ final class UViTFamily implements ModelFamily {
                 && p.textConditional() == c.textConditional()).map(UViT.Config::name).findFirst().orElse(null);
     }
 
+    /**
+     * U-ViT's MS-COCO recipe (train_t2i_discrete.py): noise MSE on the discrete schedule, AdamW 2e-4
+     * with betas (0.9, 0.9) and weight decay 0.03 after 5,000 warm-up steps, the empty caption's
+     * encoding dropped in with p 0.1.
+     */
     @Override
-    public Recipe recipe(DiffusionConfig<?> config) {
-        UViT.Config c = (UViT.Config) config;
-        return recipe(c, c.inChannels() <= 3);
+    public TextTraining.Plan textTraining(DiffusionConfig<?> preset, TextTraining.Settings s, Device device) {
+        UViT.Config c = (UViT.Config) preset;
+        if (!c.textConditional()) return ModelFamily.super.textTraining(preset, s, device);
+        if (s.stage() != null || s.maskRatio() != null) throw new IllegalArgumentException("a stage or a mask ratio applies to MicroDiT, not to " + c.name());
+        if (s.depth() != null) c = c.withDepth(s.depth());
+        if (s.width() != null) c = c.withWidth(s.width(), Math.max(1, s.width() / 64));
+        if (s.captionWidth() != null) c = c.withContext(s.captionWidth(), s.captionTokens());
+        Recipe r = recipe(c, false);
+        DiffusionTrainer.Options o = r.options().withLr(s.lr() != null ? s.lr() : r.options().lr()).withSeed(s.seed())
+                .withAutocast(TextTraining.autocast(s, device, false)).withEmaStart(s.emaStart() != null ? s.emaStart() : 0);
+        if (s.emaDecay() != null) o = o.withEmaDecay(s.emaDecay());
+        if (s.gradClip() != null) o = o.withGradClip(s.gradClip());
+        long warmup = s.warmup() != null ? s.warmup() : 5000;
+        double lr = o.lr();
+        return new TextTraining.Plan(c, r.objectives(), o, total -> LrSchedule.warmupConstant(lr, warmup), null, null, r.metadata(),
+                String.format(Locale.ROOT, "U-ViT text: noise MSE, lr %.3g after %d warm-up steps, caption dropout 0.1 (empty caption)", lr, warmup),
+                Set.of(), null);
+    }
+
+    @Override
+    public Recipe recipe(DiffusionConfig<?> config, boolean pixelSpace) {
+        return recipe((UViT.Config) config, pixelSpace);
     }
 
     @Override
