@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import dev.dit4j.examples.options.ModelSizeOption;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.UDiT;
@@ -34,19 +35,16 @@ enum FashionModels {
     final String description;
     /** The model sees the image space-to-depth rearranged by this factor (1: the image itself). */
     private final int unshuffle;
-    private final Function<Size, DiffusionConfig<?>> configs;
+    private final Function<ModelSizeOption, DiffusionConfig<?>> configs;
 
-    FashionModels(String description, int unshuffle, Function<Size, DiffusionConfig<?>> configs) {
+    FashionModels(String description, int unshuffle, Function<ModelSizeOption, DiffusionConfig<?>> configs) {
         this.description = description;
         this.unshuffle = unshuffle;
         this.configs = configs;
     }
 
-    /** Sizes a user can change from the command line; unused ones are ignored by a model. */
-    record Size(int depth, int hidden, int patch) {}
-
-    /** The network at {@code size} for Fashion-MNIST. */
-    DiffusionConfig<?> config(Size size) {
+    /** The network at {@code size} for Fashion-MNIST (a size it has no knob for is ignored). */
+    DiffusionConfig<?> config(ModelSizeOption size) {
         return configs.apply(size);
     }
 

@@ -7,6 +7,8 @@ import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.examples.options.SeedOption;
+import dev.dit4j.examples.options.TextEncoderOption;
+import dev.dit4j.examples.options.TrainedSizeOption;
 import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.family.CheckpointInfo;
 import dev.dit4j.models.pipeline.DiffusionPipeline;
@@ -58,11 +60,8 @@ public final class Sample implements Callable<Integer> {
     @Option(names = "--image-size", converter = Numbers.PositiveInt.class, description = "image side in pixels (default: what the weights are sized for)")
     Integer imageSize;
 
-    @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "the depth the weights were trained with (default: the file's)")
-    Integer depth;
-
-    @Option(names = "--classes", converter = Numbers.PositiveInt.class, description = "the class count the weights were trained with (default: the file's)")
-    Integer classes;
+    @Mixin
+    TrainedSizeOption trained = new TrainedSizeOption();
 
     @Option(names = "--labels", split = ",", description = "class labels, used in turn (default: random classes)")
     long[] labels;
@@ -73,11 +72,8 @@ public final class Sample implements Callable<Integer> {
     @Option(names = "--prompts", description = "a UTF-8 file of captions, one a line")
     Path promptsFile;
 
-    @Option(names = "--text-encoder", description = "the CLIP text encoder (.safetensors/.pt: transformers' or open_clip's layout) for --prompt")
-    Path textEncoder;
-
-    @Option(names = "--vocab", description = "the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, vocab.json + merges.txt, tokenizer.json) (default: open_clip's)")
-    Path vocab;
+    @Mixin
+    TextEncoderOption textEncoder = new TextEncoderOption();
 
     @Option(names = "--count", converter = Numbers.PositiveInt.class, description = "images to sample (default: one per --labels or prompt, else 8)")
     Integer count;
@@ -128,7 +124,7 @@ public final class Sample implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), presetOption.name() + " has no text conditioning: --prompt and --prompts need a MicroDiT"
                     + " or a U-ViT text model (e.g. MicroDiT_XL_2, mscoco_uvit_small); use --labels for a class-conditional model");
         }
-        if (prompts != null && textEncoder == null) {
+        if (prompts != null && textEncoder.file() == null) {
             throw new ParameterException(spec.commandLine(), "--prompt needs --text-encoder: the CLIP text encoder the model was trained with");
         }
         try (DiffusionPipeline pipeline = load(prompts != null)) {
@@ -164,10 +160,10 @@ public final class Sample implements Callable<Integer> {
     }
 
     private DiffusionPipeline load(boolean text) {
-        DiffusionPipeline.Builder b = DiffusionPipeline.from(weights).preset(presetOption.name()).trainedWith(depth, classes).imageSize(imageSize)
+        DiffusionPipeline.Builder b = DiffusionPipeline.from(weights).preset(presetOption.name()).trainedWith(trained.depth(), trained.classes()).imageSize(imageSize)
                 .device(deviceOption.deviceForAutoencoder());
         if (vae != null) b.autoencoder(vae, vaeScale);
-        if (text) b.textEncoder(textEncoder, vocab != null ? vocab : OpenClipVocabularyFile.path());
+        if (text) b.textEncoder(textEncoder.file(), textEncoder.vocabulary() != null ? textEncoder.vocabulary() : OpenClipVocabularyFile.path());
         if (uvitTime != null) b.metadata(CheckpointInfo.UVIT_TIME, uvitTime.name().toLowerCase(Locale.ROOT));
         try {
             return b.load();
@@ -199,12 +195,12 @@ public final class Sample implements Callable<Integer> {
         s.put("model", presetOption.name());
         s.put("weights", described(weights));
         s.put("latent-side", Integer.toString(pipeline.model().config().side()));
-        s.put("depth", String.valueOf(depth));
-        s.put("classes", String.valueOf(classes));
+        s.put("depth", String.valueOf(trained.depth()));
+        s.put("classes", String.valueOf(trained.classes()));
         s.put("labels", labels == null ? "random" : java.util.Arrays.toString(labels));
         if (r.prompts() != null) {
             s.put("prompts", String.join(" | ", r.prompts()));
-            s.put("text-encoder", described(textEncoder));
+            s.put("text-encoder", described(textEncoder.file()));
         }
         s.put("batch", Integer.toString(r.batch()));
         s.put("seed", Long.toString(r.seed()));

@@ -4,6 +4,7 @@ import dev.dit4j.examples.FashionScenes.Prompt;
 import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.ModelSizeOption;
 import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
@@ -79,14 +80,8 @@ public final class T2iDemo implements Callable<Integer> {
     @Mixin
     LrOption lrOption = new LrOption(1e-3);
 
-    @Option(names = "--hidden", converter = Numbers.PositiveInt.class, description = "model width (default ${DEFAULT-VALUE})")
-    int hidden = 128;
-
-    @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "blocks (default ${DEFAULT-VALUE})")
-    int depth = 4;
-
-    @Option(names = "--patch", converter = Numbers.PositiveInt.class, description = "patch size (default ${DEFAULT-VALUE})")
-    int patch = 4;
+    @Mixin
+    ModelSizeOption size = new ModelSizeOption(4, 128, 4);
 
     @Option(names = "--mask-ratio", converter = Numbers.Fraction.class, description = "MicroDiT's deferred masking ratio (default ${DEFAULT-VALUE})")
     double maskRatio = 0.5;
@@ -280,11 +275,11 @@ public final class T2iDemo implements Callable<Integer> {
 
     private ModelConfig<? extends DiffusionModel<?>> modelConfig(boolean micro) {
         if (micro) {
-            return new MicroDiT.Config("MicroDiT-t2i", FashionScenes.SIZE, patch, 3, hidden, depth, 32, 32, textWidth, 1.0, 0.5, 1.0, 0.5, 4.0,
-                    1, hidden, 4.0, 4, 2.0, 2);
+            return new MicroDiT.Config("MicroDiT-t2i", FashionScenes.SIZE, size.patch(), 3, size.hidden(), size.depth(), 32, 32, textWidth, 1.0, 0.5, 1.0, 0.5, 4.0,
+                    1, size.hidden(), 4.0, 4, 2.0, 2);
         }
-        return UViT.MSCOCO_S_2.withName("U-ViT-t2i").withImgSize(FashionScenes.SIZE).withPatch(patch).withInChannels(3)
-                .withWidth(hidden, Math.max(1, hidden / 64)).withDepth(depth).withContext(textWidth, CONTEXT);
+        return UViT.MSCOCO_S_2.withName("U-ViT-t2i").withImgSize(FashionScenes.SIZE).withPatch(size.patch()).withInChannels(3)
+                .withWidth(size.hidden(), Math.max(1, size.hidden() / 64)).withDepth(size.depth()).withContext(textWidth, CONTEXT);
     }
 
     /** Pixel-space EDM (sigma_data 0.5, EDM's noise levels) for MicroDiT. */
@@ -297,7 +292,7 @@ public final class T2iDemo implements Callable<Integer> {
     }
 
     private void train(DiffusionModel<?> net, DiffusionModel<?> ema, boolean micro, TextTower text, Batches batches, Device dev, long seed) {
-        TrainingObjective objective = micro ? new EdmObjective(EDM, maskRatio, patch) : VpSdeObjective.uvit();
+        TrainingObjective objective = micro ? new EdmObjective(EDM, maskRatio, size.patch()) : VpSdeObjective.uvit();
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withLr(lrOption.lr()).withEmaDecay(EMA_DECAY).withSeed(seed).withGradClip(GRAD_CLIP)
                 .withConditionDropout(0.1);
         int batch = batchOption.batch();

@@ -4,6 +4,8 @@ import dev.dit4j.examples.options.BatchOption;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.EmaOption;
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.MinutesOption;
+import dev.dit4j.examples.options.ModelSizeOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.OutputDirOption;
@@ -51,8 +53,8 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--model", description = "dit, uvit or udit (default ${DEFAULT-VALUE})")
     String model = "dit";
 
-    @Option(names = "--minutes", converter = Numbers.Positive.class, description = "training time budget (default ${DEFAULT-VALUE})")
-    double minutes = 11;
+    @Mixin
+    MinutesOption minutesOption = new MinutesOption(11);
 
     @Mixin
     BatchOption batchOption = new BatchOption(64);
@@ -60,14 +62,8 @@ public final class TrainDiT implements Callable<Integer> {
     @Mixin
     LrOption lrOption = new LrOption(1e-3);
 
-    @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "transformer blocks (DiT; U-ViT: in + out blocks, plus a mid block) (default ${DEFAULT-VALUE})")
-    int depth = 4;
-
-    @Option(names = "--hidden", converter = Numbers.PositiveInt.class, description = "width (U-DiT: 4x its stage-1 width) (default ${DEFAULT-VALUE})")
-    int hidden = 128;
-
-    @Option(names = "--patch", converter = Numbers.PositiveInt.class, description = "patch size (default ${DEFAULT-VALUE})")
-    int patch = 4;
+    @Mixin
+    ModelSizeOption size = new ModelSizeOption(4, 128, 4);
 
     @Mixin
     EmaOption emaOption = new EmaOption(0.995);
@@ -105,7 +101,7 @@ public final class TrainDiT implements Callable<Integer> {
         FashionModels kind = architecture();
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         checkOutputs();
-        var config = kind.config(new FashionModels.Size(depth, hidden, patch));
+        var config = kind.config(size);
         try (DataParallelJob job = deviceOption.joinDataParallel()) {
             Device dev = job.device();
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
@@ -178,8 +174,8 @@ public final class TrainDiT implements Callable<Integer> {
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, recipe.objective(),
                 FashionModels.options(recipe, lrOption.lr(), emaOption.decay(), seed), job.group());
              BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).build()) {
-            Progress progress = new Progress(minutes * 60);
-            TrainingLoop.Result run = TrainingLoop.builder().minutes(minutes).logEvery(25).batchSize(batch)
+            Progress progress = new Progress(minutesOption.minutes() * 60);
+            TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
                     .checkpoint(out.resolve("checkpoint.safetensors"), 1000).resume(resumeOption.file()).dataParallel(job)
                     .listener(new TrainingLoop.Listener() {
                         @Override

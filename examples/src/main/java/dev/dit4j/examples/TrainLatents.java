@@ -11,6 +11,7 @@ import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.examples.options.ResumeOption;
 import dev.dit4j.examples.options.SeedOption;
+import dev.dit4j.examples.options.TrainedSizeOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.DiffusionModel;
@@ -68,11 +69,8 @@ public final class TrainLatents implements Callable<Integer> {
     @Option(names = "--latents", required = true, description = "a latent file or a folder of them")
     Path latents;
 
-    @Option(names = "--classes", converter = Numbers.PositiveInt.class, description = "number of classes (default: the preset's)")
-    Integer classes;
-
-    @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "override the preset's depth (DiT and MicroDiT blocks; U-ViT in + out blocks), for small runs")
-    Integer depth;
+    @Mixin
+    TrainedSizeOption trained = new TrainedSizeOption();
 
     @Option(names = "--width", converter = Numbers.PositiveInt.class, description = "override a text model's width (MicroDiT: backbone and patch mixer; U-ViT: 64-wide heads), for small runs")
     Integer width;
@@ -158,7 +156,7 @@ public final class TrainLatents implements Callable<Integer> {
                 }
             } else {
                 checkClassOptions(preset);
-                DiffusionConfig<?> config = preset.overridden(depth, classes);
+                DiffusionConfig<?> config = preset.overridden(trained.depth(), trained.classes());
                 try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                     prepare(net, Set.of());
                     train(net, ema, config.family().recipe(config, false), data, job);
@@ -270,14 +268,14 @@ public final class TrainLatents implements Callable<Integer> {
         String model = presetOption.name();
         long[] caption = data.captionShape();
         String encoder = data.metadata().getOrDefault("text_encoder", "unknown");
-        if (classes != null) throw new IllegalArgumentException("--classes applies to class-conditional presets; " + latents + " holds captions");
+        if (trained.classes() != null) throw new IllegalArgumentException("--classes applies to class-conditional presets; " + latents + " holds captions");
         if (captionWidth != null && captionWidth != caption[1])
             throw new IllegalArgumentException("--caption-width " + captionWidth + " but " + latents + " holds " + caption[1] + "-wide caption embeddings");
         if (preset.captionWidth() <= 0) {
             throw new IllegalArgumentException(model + " is class-conditional, but " + latents
                     + " holds caption embeddings: train MicroDiT or a U-ViT text preset on them (e.g. --model MicroDiT_Tiny_2 or mscoco_uvit_small)");
         }
-        TextTraining.Settings settings = new TextTraining.Settings(depth, width, captionWidth, (int) caption[0], stage, maskRatio, warmup,
+        TextTraining.Settings settings = new TextTraining.Settings(trained.depth(), width, captionWidth, (int) caption[0], stage, maskRatio, warmup,
                 lrOption.given(), emaStart, given("--ema") ? emaOption.decay() : null, given("--grad-clip") ? gradClip : null,
                 given("--autocast") ? autocast() : null, seedOption.seed());
         TextTraining.Plan plan = preset.family().textTraining(preset, settings, dev);

@@ -89,7 +89,7 @@ class CarelessArgumentsTest {
         new CommandLine(dit).parseArgs("--cfg", "0", "--ema", "0", "--minutes", "0.05", "--batch", "1", "--lr", "1e-9");
         assertEquals(0.0, dit.cfgScale);
         assertEquals(0.0, dit.emaOption.decay());
-        assertEquals(0.05, dit.minutes);
+        assertEquals(0.05, dit.minutesOption.minutes());
         TrainLatents latents = new TrainLatents();
         new CommandLine(latents).parseArgs("--model", "DiT-S/8", "--latents", "x", "--grad-clip", "0", "--steps", "1", "--autocast", "BFloat16");
         assertEquals("bfloat16", latents.autocast);
@@ -153,7 +153,7 @@ class CarelessArgumentsTest {
         Path good = dir.resolve("good.safetensors");
         Map<String, Tensor> tensors;
         Map<String, String> metadata;
-        var config = FashionModels.DIT.config(new FashionModels.Size(4, 128, 4)); // train's defaults
+        var config = FashionModels.DIT.config(new dev.dit4j.examples.options.ModelSizeOption(4, 128, 4)); // train's defaults
         var recipe = FashionModels.recipe(config);
         try (DiffusionModel<?> net = config.create(Device.CPU, 0); DiffusionModel<?> ema = config.create(Device.CPU, 0);
              DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, recipe.objective(), FashionModels.options(recipe, 1e-3, 0.995, 0))) {
