@@ -1,5 +1,6 @@
 package dev.dit4j.bench;
 
+import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.sampling.GaussianSampler;
 import dev.dit4j.models.sampling.Denoiser;
@@ -82,9 +83,10 @@ public final class DiTSampleThroughput {
     /** The guided model output in float32: under autocast, or with the model's own (e.g. bfloat16) weights. */
     private static Tensor guided(DiT model, DType weights, Tensor x, Tensor t, Tensor yBoth, double cfg, Device device, DType amp) {
         try (TensorScope s = TensorScope.open()) {
-            if (amp == null) return s.keep(model.forwardWithCfg(x.to(weights), t, yBoth, cfg).to(DType.FLOAT32));
+            Denoiser doubled = model.guided(Conditioning.labels(yBoth.narrow(0, 0, yBoth.size(0) / 2), model.config().numClasses()), cfg).doubled();
+            if (amp == null) return s.keep(doubled.apply(x.to(weights), t).to(DType.FLOAT32));
             try (Autocast.Region r = Autocast.enable(device, amp)) {
-                return s.keep(model.forwardWithCfg(x, t, yBoth, cfg).to(DType.FLOAT32));
+                return s.keep(doubled.apply(x, t).to(DType.FLOAT32));
             }
         }
     }
