@@ -66,6 +66,42 @@ class PromptSampleTest {
         assertEquals(live, Torch.liveTensors());
     }
 
+    /** Prompts get what labels get: batches drawn from their own seeds, resumable runs, latents-only runs and --latents-out, --npz. */
+    @Test
+    void promptRunsAreBatchedResumableAndWriteLatents() throws Exception {
+        long live = Torch.liveTensors();
+        Path text = textEncoder(WIDTH), pixels = checkpoint(MICRO, "micro.safetensors"), latent = checkpoint(MICRO.withInChannels(4), "latent.safetensors");
+        String[] prompts = {"--prompt", "a red sneaker", "--prompt", "a green boot", "--count", "3", "--batch", "2", "--steps", "2"};
+        Path once = dir.resolve("once"), twice = dir.resolve("twice");
+        assertEquals(0, sample(pixels, text, once, prompts));
+        assertEquals(0, sample(pixels, text, twice, prompts));
+        Files.delete(twice.resolve("images/000002.png")); // as if stopped before batch 1 was complete
+        assertEquals(0, sample(pixels, text, twice, concat(prompts, "--npz", dir.resolve("p.npz").toString())));
+        for (int i = 0; i < 3; i++) {
+            String png = String.format("images/%06d.png", i);
+            assertArrayEquals(Files.readAllBytes(once.resolve(png)), Files.readAllBytes(twice.resolve(png)), png + " is the one-run picture");
+        }
+        assertTrue(Files.exists(twice.resolve("prompts.png")) && Files.exists(dir.resolve("p.npz")));
+        Path latents = dir.resolve("latents.safetensors"), onlyLatents = dir.resolve("latent-run");
+        assertEquals(0, sample(latent, text, onlyLatents, concat(prompts, "--latents-out", latents.toString())));
+        try (Safetensors.Contents c = Safetensors.read(latents)) {
+            assertArrayEquals(new long[] {3, 4, 8, 8}, c.tensors().get("latents").shape(), "a latent model without --vae writes its latents");
+        }
+        assertFalse(Files.exists(onlyLatents.resolve("images")));
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    private static int sample(Path weights, Path text, Path out, String... extra) {
+        return new CommandLine(new Sample()).execute(concat(new String[] {"--model", "MicroDiT_XL_2", "--weights", weights.toString(),
+                "--text-encoder", text.toString(), "--out", out.toString()}, extra));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     @Test
     void badInputIsRefusedByName() throws Exception {
         Path micro = checkpoint(MICRO, "micro.safetensors"), text = textEncoder(WIDTH);
