@@ -12,14 +12,19 @@ import picocli.CommandLine.Command;
         subcommands = {Doctor.class, TrainDiT.class, TrainLatents.class, Sample.class, ExtractLatents.class, TrainVae.class, MlpDemo.class,
                 Parity.class, Flops.class, Tokenize.class, T2iDemo.class, Clipart512Demo.class})
 public final class Main implements Callable<Integer> {
+    /** Reports failures in one line ({@link Failures}); {@code --verbose} anywhere adds their stack traces. */
+    private static Failures failures = new Failures(false);
+
     public static void main(String[] args) throws Exception {
+        failures = new Failures(Failures.verbose(args, System.getenv()));
+        String[] rest = java.util.Arrays.stream(args).filter(a -> !a.equals(Failures.VERBOSE)).toArray(String[]::new);
         try {
-            if (Launcher.processesRequested(args) > 0) System.exit(Launcher.launch(args, System.getenv()));
+            if (Launcher.processesRequested(rest) > 0) System.exit(Launcher.launch(rest, System.getenv()));
         } catch (IllegalArgumentException e) {
             System.err.println("dit4j: " + e.getMessage());
             System.exit(2);
         }
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(failures.install(new CommandLine(new Main())).execute(rest));
     }
 
     /** The main job: report the installation, then train a DiT on Fashion-MNIST on its defaults. */
@@ -27,6 +32,6 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         new Doctor().run();
         System.out.println();
-        return new CommandLine(new TrainDiT()).execute(); // through picocli: its checks and usage errors apply as to 'train'
+        return failures.install(new CommandLine(new TrainDiT())).execute(); // through picocli: its checks and usage errors apply as to 'train'
     }
 }
