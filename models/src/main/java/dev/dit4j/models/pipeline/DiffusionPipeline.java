@@ -109,7 +109,12 @@ public final class DiffusionPipeline implements AutoCloseable {
     }
 
     private boolean pixelSpace() {
-        return model.config().inChannels() == 3;
+        return pixels(model.config());
+    }
+
+    /** A model of grey (1 channel) or RGB (3) pixels, not latents. */
+    private static boolean pixels(DiffusionConfig<?> c) {
+        return c.inChannels() == 1 || c.inChannels() == 3;
     }
 
     /** The guidance scale a request runs with. */
@@ -355,7 +360,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         /** The latent side: from the image size (checked against a file's position table), else the file's or the configuration's. */
         private int side(WeightSource source, DiffusionConfig<?> config, AutoencoderKL.Config vae) {
             if (imageSize == null) return config.side();
-            int factor = vae != null ? vae.downsampling() : config.inChannels() == 3 ? 1 : 8; // pixels, or an f8 autoencoder's latents
+            int factor = vae != null ? vae.downsampling() : pixels(config) ? 1 : 8; // pixels, or an f8 autoencoder's latents
             if (imageSize % factor != 0) {
                 throw new IllegalArgumentException("image size " + imageSize + " is not divisible by " + factor + ", the autoencoder's downsampling factor");
             }

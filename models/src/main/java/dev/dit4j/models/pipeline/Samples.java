@@ -11,11 +11,11 @@ import java.util.List;
 
 /**
  * What a pipeline sampled, on the CPU: the final latents [N, C, h, w] (float32), the labels [N]
- * (int64; zeros for text and unconditional models), and the images [N, 3, H, W] in [-1, 1]
+ * (int64; zeros for text and unconditional models), and the images [N, C, H, W] in [-1, 1] (C = 1 or 3)
  * (null when the model samples latents and no autoencoder decodes them). Owns its tensors.
  */
 public record Samples(Tensor latents, Tensor labels, Tensor images) implements AutoCloseable {
-    /** The images as uint8 [N, H, W, 3] (ADM's sample files' arr_0), clamp(127.5 x + 128) truncated as {@link Images#toByte}. */
+    /** The images as uint8 [N, H, W, C] (ADM's sample files' arr_0), clamp(127.5 x + 128) truncated as {@link Images#toByte}. */
     public Tensor uint8() {
         requireImages();
         try (TensorScope s = TensorScope.open()) {
