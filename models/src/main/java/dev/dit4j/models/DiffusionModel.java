@@ -1,6 +1,11 @@
 package dev.dit4j.models;
 
 import dev.dit4j.models.sampling.Denoiser;
+import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.io.Safetensors;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.VarBuilder;
@@ -25,6 +30,19 @@ public abstract class DiffusionModel<C extends DiffusionConfig<?>> extends Modul
     /** The model's name and configuration, written to checkpoint metadata. */
     public String describe() {
         return config.toString();
+    }
+
+    /**
+     * Writes the weights to a safetensors file atomically with the configuration ('config'
+     * metadata) and {@code metadata} (a recipe's, {@code Recipe.metadata()}), so that
+     * {@code DiffusionPipeline} and {@code ModelFamily.probe} rebuild this model from the file alone.
+     */
+    public void save(Path file, Map<String, String> metadata) {
+        Map<String, String> all = new LinkedHashMap<>(metadata);
+        all.put("config", describe());
+        try (TensorScope s = TensorScope.open()) {
+            Safetensors.save(file, stateDict(), all);
+        }
     }
 
     /**

@@ -64,8 +64,8 @@ class ModelFamilyTest {
     void aDit4jCheckpointIsRebuiltFromItsRecord() {
         DiT.Config small = new DiT.Config("DiT-fashion", 2, 128, 2, 4, 4.0, 1, 32, 10, true, 0.1);
         Path file = dir.resolve("ckpt.safetensors");
-        try (TensorScope s = TensorScope.open(); DiT m = small.create(Device.CPU, 0)) {
-            Safetensors.save(file, m.stateDict(), Map.of("config", m.describe(), "uvit_time", "continuous"));
+        try (DiT m = small.create(Device.CPU, 0)) {
+            m.save(file, ModelFamily.DIT.recipe(small).metadata());
         }
         CheckpointInfo info = ModelFamily.probe(file);
         assertTrue(info.recorded());
