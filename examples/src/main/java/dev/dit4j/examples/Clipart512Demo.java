@@ -4,7 +4,21 @@ import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
+import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiffusionConfig;
+import dev.dit4j.models.DiffusionModel;
+import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.data.Images;
+import dev.dit4j.models.data.LatentExtraction;
+import dev.dit4j.models.data.LatentFiles;
+import dev.dit4j.models.family.Recipe;
+import dev.dit4j.models.pipeline.DiffusionPipeline;
+import dev.dit4j.models.pipeline.SampleRequest;
+import dev.dit4j.models.sampling.SamplerKind;
+import dev.dit4j.models.train.DiffusionTrainer;
+import dev.dit4j.models.train.TrainingLoop;
+import dev.dit4j.models.vae.AutoencoderTraining;
+import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Torch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +38,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,13 +45,14 @@ import picocli.CommandLine.Option;
 /**
  * 512x512 latent diffusion end to end on real images, on a CPU: clip art from Debian's
  * openclipart-png is prepared as 512 px squares ({@link ClipArt}); a reduced-width AutoencoderKL
- * (f8, 4 latent channels: SD's architecture, narrower) is trained on crops of them with
- * {@code train-vae} and judged by held-out reconstruction PSNR at 512 px; the images are encoded
- * to 64x64x4 latents by {@code extract-latents}; a small DiT (one class) is trained on them by
- * {@code train-latents}; {@code sample} draws a 512x512 grid decoded by the trained autoencoder.
- * Each phase is those commands themselves, run in this process with the arguments printed; the
- * training phases are time-budgeted. With a GPU, {@code --vae} (e.g. sd-vae-ft-ema) skips the
- * autoencoder's training and {@code --model} (e.g. DiT-XL/2) trains a real preset.
+ * (f8, 4 latent channels: SD's architecture, narrower) is trained on crops of them
+ * ({@link AutoencoderTraining}, as {@code train-vae}) and judged by held-out reconstruction PSNR
+ * at 512 px; the images are encoded to 64x64x4 latents ({@link LatentExtraction}, as
+ * {@code extract-latents}); a small DiT (one class) is trained on them with its family's recipe
+ * on a {@link TrainingLoop} (as {@code train-latents}); a {@link DiffusionPipeline} draws a
+ * 512x512 grid decoded by the trained autoencoder (as {@code sample}). The training phases are
+ * time-budgeted. With a GPU, {@code --vae} (e.g. sd-vae-ft-ema) skips the autoencoder's training
+ * and {@code --model} (e.g. DiT-XL/2) trains a real preset.
  */
 @Command(name = "clipart512-demo", mixinStandardHelpOptions = true,
         description = "512x512 on real clip art (Debian's openclipart-png): train a small autoencoder, extract latents, train a latent DiT, sample a grid.")
@@ -131,58 +145,117 @@ public final class Clipart512Demo implements Callable<Integer> {
         Files.createDirectories(out);
         String preset = model != null ? model : DEFAULT_MODEL;
         Integer blocks = depth != null ? depth : model == null ? DEFAULT_DEPTH : null;
+        Device dev = deviceOption.deviceForAutoencoder();
+        long seed = seedOption.seed();
 
-        long t = System.nanoTime();
+        long t = header("prepare the clip art");
         Path imageDir = out.resolve("images");
         int prepared = prepare(source, imageDir);
         phase("prepare " + prepared + " images", t);
 
         Path vaeFile = vae;
-        TrainVae vaeRun = null;
+        AutoencoderTraining.Result vaeRun = null;
         if (vaeFile == null) {
-            t = System.nanoTime();
-            vaeRun = run(new TrainVae(), "--images", imageDir, "--size", size, "--crop", vaeCrop, "--minutes", vaeMinutes, "--steps", vaeSteps,
-                    "--batch", vaeBatch, "--lr", vaeLr, "--channels", vaeChannels, "--ch-mult", join(vaeChannelMult), "--held-out", heldOut, "--report-every", 50, "--psnr-every", Integer.MAX_VALUE,
-                    "--out", out.resolve("vae"));
-            vaeFile = out.resolve("vae").resolve("vae.safetensors");
-            phase("train the autoencoder (" + vaeRun.trainedSteps + " steps)", t);
+            t = header("train the autoencoder");
+            AutoencoderReport report = new AutoencoderReport("autoencoder");
+            vaeRun = AutoencoderTraining.train(imageDir, AutoencoderTraining.architecture(vaeChannels, vaeChannelMult, 1, null, 4), out.resolve("vae"),
+                    AutoencoderTraining.Options.defaults().withSize(size).withCrop(vaeCrop).withMinutes(vaeMinutes).withSteps(vaeSteps)
+                            .withBatch(vaeBatch).withLr(vaeLr).withHeldOut(heldOut).withReportEvery(50).withPsnrEvery(Integer.MAX_VALUE)
+                            .withSeed(seed).withDevice(dev), report);
+            report.finished(vaeRun);
+            vaeFile = vaeRun.file();
+            phase("train the autoencoder (" + vaeRun.steps() + " steps)", t);
         }
 
-        t = System.nanoTime();
+        t = header("extract latents");
         Path latents = clear(out.resolve("latents")); // a new autoencoder: last run's shards would be taken as done
-        run(new ExtractLatents(), "--images", imageDir, "--vae", vaeFile, "--image-size", size, "--batch", 4, "--out", latents);
+        extract(imageDir, vaeFile, latents, dev);
         phase("extract latents", t);
 
-        t = System.nanoTime();
-        List<Object> train = new ArrayList<>(List.of("--latents", latents, "--model", preset, "--classes", 1, "--batch", batch, "--steps", steps,
-                "--minutes", minutes, "--lr", lr, "--grad-clip", 1, "--ema", ema, "--log-every", 50, "--save-every", Integer.MAX_VALUE, "--out", clear(out.resolve("model"))));
-        if (blocks != null) train.addAll(List.of("--depth", blocks));
-        TrainLatents modelRun = run(new TrainLatents(), train.toArray());
-        phase("train " + preset + (blocks != null ? " depth " + blocks : "") + " (" + modelRun.trainedSteps + " steps)", t);
+        t = header("train " + preset);
+        Path checkpoint = clear(out.resolve("model")).resolve("checkpoint.safetensors");
+        long trained = trainLatentModel(latents, preset, blocks, checkpoint, dev);
+        phase("train " + preset + (blocks != null ? " depth " + blocks : "") + " (" + trained + " steps)", t);
 
-        t = System.nanoTime();
-        List<Object> sample = new ArrayList<>(List.of("--model", preset, "--weights", out.resolve("model").resolve("checkpoint.safetensors"),
-                "--vae", vaeFile, "--classes", 1, "--labels", 0, "--count", samples, "--batch", 8, "--sampler", "ddim", "--steps", sampleSteps,
-                "--cfg", 1, "--out", clear(out.resolve("samples"))));
-        if (blocks != null) sample.addAll(List.of("--depth", blocks));
-        run(new Sample(), sample.toArray());
+        t = header("sample");
+        sample(checkpoint, preset, blocks, vaeFile, clear(out.resolve("samples")), dev);
         phase("sample " + samples + " images", t);
 
         List<String> summary = new ArrayList<>();
         summary.add(String.format(Locale.ROOT, "clipart512-demo: %d clip art images at %d px from %s", prepared, size, source));
         if (vaeRun != null) {
             summary.add(String.format(Locale.ROOT, "autoencoder: held-out reconstruction PSNR %.2f dB on %d images at %d px; latent scale %.5f",
-                    vaeRun.heldOutPsnr, heldOut, size, vaeRun.latentScale));
+                    vaeRun.heldOutPsnr(), heldOut, size, vaeRun.latentScale()));
         } else {
             summary.add("autoencoder: " + vae + " (not trained here)");
         }
         timings.forEach(line -> summary.add("  " + line));
-        summary.add(String.format(Locale.ROOT, "total %.0f s; outputs in %s: images/, %slatents/, model/, samples/grid.png", seconds(start), out,
+        summary.add(String.format(Locale.ROOT, "total %.0f s; outputs in %s: images/, %slatents/, model/, samples/grid.png", Progress.secondsSince(start), out,
                 vaeRun != null ? "vae/ (vae.safetensors, reconstructions.png), " : ""));
         summary.forEach(System.out::println);
         Files.write(out.resolve("summary.txt"), summary, StandardCharsets.UTF_8);
         System.out.printf("live tensors %d (%d at the start)%n", Torch.liveTensors(), liveAtStart);
         return 0;
+    }
+
+    /** The prepared images encoded by the autoencoder into latent shards (posterior means, fast-DiT's random flips). */
+    private void extract(Path imageDir, Path vaeFile, Path latents, Device dev) throws InterruptedException {
+        LatentExtraction extraction = LatentExtraction.of(imageDir, vaeFile, latents, LatentExtraction.Options.defaults().withImageSize(size)
+                .withBatch(4).withSeed(seedOption.seed()).withDevice(dev));
+        long[] shape = extraction.latentShape();
+        System.out.printf(Locale.ROOT, "%d images -> %d x %d x %d latents (scale %s) in %s%n", extraction.data().size(), shape[0], shape[1], shape[2],
+                extraction.autoencoder().scalingFactor(), latents);
+        Progress progress = Progress.ofCount(extraction.data().size(), "images");
+        extraction.run(new LatentExtraction.Listener() {
+            @Override
+            public void started(int encoded, int total) {
+                progress.at(encoded);
+            }
+
+            @Override
+            public void progress(int encoded, int total) {
+                progress.at(encoded);
+            }
+        });
+        progress.done();
+    }
+
+    /**
+     * The latent model: the preset sized for the latents, one class, trained with its family's
+     * recipe at this demo's settings (batch, learning rate, gradient clip 1, EMA) for --steps or
+     * --minutes; the checkpoint written at the end. Returns the steps taken.
+     */
+    private long trainLatentModel(Path latents, String preset, Integer blocks, Path checkpoint, Device dev) {
+        try (LatentFiles data = LatentFiles.open(latents, List.of())) {
+            long[] shape = data.imageShape();
+            DiffusionConfig<?> config = DiffusionConfig.preset(preset).resized((int) shape[0], (int) shape[1]).overridden(blocks, 1);
+            if (config.captionWidth() > 0) throw new IllegalArgumentException("--model " + preset + " is conditioned on captions; this demo trains a class model");
+            Recipe recipe = config.family().recipe(config, false);
+            DiffusionTrainer.Options options = recipe.options().withLr(lr).withEmaDecay(ema).withGradClip(1).withSeed(seedOption.seed());
+            try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> average = config.create(dev, seedOption.seed());
+                 DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, average, recipe.objective(), options);
+                 BatchLoader loader = BatchLoader.builder(data, batch).seed(seedOption.seed()).pinMemory(dev.isCuda()).build()) {
+                System.out.printf(Locale.ROOT, "model: %s, %,d parameters, on %d latents of %dx%dx%d%n", net.describe(), net.parameterCount(), data.size(),
+                        shape[0], shape[1], shape[2]);
+                return TrainingLoop.builder().steps(steps).minutes(minutes).logEvery(50).batchSize(batch).checkpoint(checkpoint).metadata(recipe.metadata())
+                        .listener(p -> System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", p.step(), p.loss(), p.imagesPerSecond()))
+                        .build()
+                        .run(trainer, loader, b -> trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), 1)))
+                        .step();
+            }
+        }
+    }
+
+    /** --samples images of class 0 from the checkpoint's EMA, DDIM without guidance, decoded by the autoencoder: PNGs and grid.png. */
+    private void sample(Path checkpoint, String preset, Integer blocks, Path vaeFile, Path dir, Device dev) {
+        try (DiffusionPipeline pipeline = DiffusionPipeline.from(checkpoint).preset(preset).trainedWith(blocks, 1).device(dev).autoencoder(vaeFile).load()) {
+            SampleRequest request = SampleRequest.of(samples).withBatch(8).withSeed(seedOption.seed()).withSampler(SamplerKind.DDIM, sampleSteps)
+                    .withGuidance(1.0).withLabels(0);
+            pipeline.check(request);
+            System.out.printf(Locale.ROOT, "model: %s from %s; %s, %d steps, guidance %.2f; %d images%n", pipeline.model().config().name(), checkpoint,
+                    pipeline.samplerKind(request).flag(), pipeline.steps(request), pipeline.guidance(request), request.count());
+            new SampleRun(pipeline, request, new SampleFiles(dir), null, null).all();
+        }
     }
 
     /**
@@ -242,20 +315,6 @@ public final class Clipart512Demo implements Callable<Integer> {
         }
     }
 
-    /** Runs another command of this program in this process, with this run's seed and device; its errors are this run's. */
-    private <T extends Callable<Integer>> T run(T command, Object... args) throws Exception {
-        List<String> all = new ArrayList<>();
-        for (Object a : args) all.add(String.valueOf(a));
-        all.addAll(List.of("--seed", Long.toString(seedOption.seed()), "--device", deviceOption.device().toString()));
-        String name = command.getClass().getAnnotation(Command.class).name();
-        System.out.println();
-        System.out.println("$ ./dit4j " + name + " " + String.join(" ", all));
-        new CommandLine(command).parseArgs(all.toArray(String[]::new));
-        int code = command.call();
-        if (code != 0) throw new IllegalStateException(name + " failed with exit code " + code);
-        return command;
-    }
-
     /** Empties (or creates) one of this demo's own output folders. */
     private static Path clear(Path dir) throws IOException {
         if (Files.exists(dir)) {
@@ -268,17 +327,16 @@ public final class Clipart512Demo implements Callable<Integer> {
         return Files.createDirectories(dir);
     }
 
-    private static String join(List<Integer> values) {
-        return String.join(",", values.stream().map(String::valueOf).toList());
+    /** Announces a phase; returns its start. */
+    private static long header(String what) {
+        System.out.println();
+        System.out.println("-- " + what);
+        return System.nanoTime();
     }
 
     private void phase(String what, long since) {
-        String line = String.format(Locale.ROOT, "%-52s %6.0f s", what, seconds(since));
+        String line = String.format(Locale.ROOT, "%-52s %6.0f s", what, Progress.secondsSince(since));
         timings.add(line);
         System.out.println("== " + line);
-    }
-
-    private static double seconds(long since) {
-        return (System.nanoTime() - since) / 1e9;
     }
 }

@@ -1,4 +1,4 @@
-package dev.dit4j.examples;
+package dev.dit4j.models.data;
 
 import dev.dit4j.nn.io.AtomicFiles;
 import java.io.IOException;
@@ -13,15 +13,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The settings a resumable command's outputs depend on, kept as {@code key=value} lines in its
- * output folder: the first run writes them, a later run into the same folder must match them, so
- * that a resumed run never mixes the outputs of two different runs.
+ * The settings a resumable run's outputs depend on, kept as {@code key=value} lines in its output
+ * folder: the first run writes them, a later run into the same folder must match them, so that a
+ * resumed run never mixes the outputs of two different runs ({@link LatentExtraction}'s shards,
+ * a sampling run's images).
  */
-final class RunSettings {
+public final class RunSettings {
     private RunSettings() {}
 
     /** Writes {@code settings} to {@code file} on a first run; refuses other settings than the saved ones, naming each. */
-    static void check(Path file, Map<String, String> settings) {
+    public static void check(Path file, Map<String, String> settings) {
         try {
             if (!Files.exists(file)) {
                 StringBuilder text = new StringBuilder();
@@ -41,7 +42,7 @@ final class RunSettings {
             });
             if (!differ.isEmpty()) {
                 throw new IllegalArgumentException(file.getParent() + " holds the outputs of another run (" + String.join("; ", differ)
-                        + "): pass another --out, or that run's options to continue it");
+                        + "): write to another folder, or use that run's settings to continue it");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
