@@ -3,8 +3,6 @@ package dev.dit4j.examples;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.LatentFiles;
 import dev.dit4j.models.data.RunSettings;
-import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.io.AtomicFiles;

@@ -122,13 +122,6 @@ public final class T2iDemo implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Prompt-following scores: shares of items with the right object and colour, of scenes in the stated arrangement, of scenes wholly right. */
-    record Score(double object, double colour, double position, double all) {
-        String row(String name) {
-            return String.format(Locale.ROOT, "| %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% |", name, 100 * object, 100 * colour, 100 * position, 100 * all);
-        }
-    }
-
     /** A training batch: clean images [N, 3, S, S] on the CPU and the index of each one's caption in the text tower's list. */
     record Batch(Tensor x0, long[] captions) {}
 
@@ -170,7 +163,7 @@ public final class T2iDemo implements Callable<Integer> {
         List<Prompt> seen = prompts.stream().filter(p -> !p.unseen()).toList(), unseen = prompts.stream().filter(Prompt::unseen).toList();
         System.out.printf("captions: %d seen (trained on), %d with a held-out object-colour pair (never trained on)%n", seen.size(), unseen.size());
         try (TensorDataset train = FashionMnist.load(dataDir, FashionMnist.Split.TRAIN); TensorDataset test = FashionMnist.load(dataDir, FashionMnist.Split.TEST);
-             ImageClassifier judge = trainJudge(train, test, dev, seed);
+             ImageClassifier judge = SceneJudge.train(train, test, out, dev, seed);
              TextTower text = textTower(prompts.stream().map(Prompt::caption).toList(), dev, seed)) {
             var config = modelConfig(micro);
             try (DiffusionModel<?> net = config.create(dev, seed); DiffusionModel<?> ema = config.create(dev, seed)) {
@@ -194,11 +187,11 @@ public final class T2iDemo implements Callable<Integer> {
                             "| " + (micro ? "MicroDiT" : "U-ViT") + String.format(Locale.ROOT, " (w %.1f, text tower %s) | object | colour | position | all correct |", w,
                                     text.trained() ? "trained" : "frozen"),
                             "|---|---|---|---|---|",
-                            score(samples.narrow(0, 0, n), evalSeen, judge).row("seen prompts"),
-                            score(samples.narrow(0, n, n), evalUnseen, judge).row("unseen prompts"),
-                            score(samples.narrow(0, 0, n), shuffled(evalSeen), judge).row("chance: seen samples judged against other seen prompts"),
-                            score(samples.narrow(0, n, n), shuffled(evalUnseen), judge).row("chance: unseen samples judged against other unseen prompts"),
-                            score(realScenes.narrow(0, n, n), evalUnseen, judge).row("real scenes of the unseen prompts (the judges' ceiling)"));
+                            SceneJudge.score(samples.narrow(0, 0, n), evalSeen, judge).row("seen prompts"),
+                            SceneJudge.score(samples.narrow(0, n, n), evalUnseen, judge).row("unseen prompts"),
+                            SceneJudge.score(samples.narrow(0, 0, n), shuffled(evalSeen), judge).row("chance: seen samples judged against other seen prompts"),
+                            SceneJudge.score(samples.narrow(0, n, n), shuffled(evalUnseen), judge).row("chance: unseen samples judged against other unseen prompts"),
+                            SceneJudge.score(realScenes.narrow(0, n, n), evalUnseen, judge).row("real scenes of the unseen prompts (the judges' ceiling)"));
                     table.forEach(System.out::println);
                     Files.write(out.resolve("table.md"), table);
                 }
@@ -330,78 +323,6 @@ public final class T2iDemo implements Callable<Integer> {
             }
             return s.keep(Tensor.cat(parts, 0));
         }
-    }
-
-    /**
-     * The judge: the example's classifier on items seen as the judge sees generated halves (16x16,
-     * grey, repeated to 32x32), one epoch over the objects' training images; kept in the output
-     * folder (judge.safetensors) and reused by later runs there.
-     */
-    private ImageClassifier trainJudge(TensorDataset train, TensorDataset test, Device dev, long seed) {
-        Path file = out.resolve("judge.safetensors");
-        boolean saved = Files.exists(file);
-        ImageClassifier judge = saved ? ImageClassifier.load(file, FashionScenes.CLASSES.length, dev)
-                : ImageClassifier.create(1, FashionScenes.CLASSES.length, dev, seed);
-        try (TensorScope s = TensorScope.open()) {
-            if (!saved) {
-                Tensor[] tr = judgeSet(train, JUDGE_IMAGES);
-                judge.fit(tr[0].to(dev), tr[1].to(dev), 1, 128, 1e-3, seed);
-                judge.save(file);
-            }
-            Tensor[] te = judgeSet(test, Integer.MAX_VALUE);
-            System.out.printf("judge%s: %.1f%% test accuracy over the %d objects%n", saved ? " (" + file + ")" : "",
-                    100 * judge.accuracy(te[0].to(dev), te[1].to(dev), 500), FashionScenes.CLASSES.length);
-        }
-        return judge;
-    }
-
-    /** Training images per object for the judge (a CPU budget: one epoch over them takes a minute on 2 shared cores). */
-    private static final int JUDGE_IMAGES = 1500;
-
-    /** Up to {@code perObject} images of each chosen class as the judge sees them, labels renumbered to object indices. */
-    private static Tensor[] judgeSet(TensorDataset data, int perObject) {
-        long[] labels = data.labels().toLongArray();
-        List<Long> rows = new ArrayList<>(), objects = new ArrayList<>();
-        int[] taken = new int[FashionScenes.CLASSES.length];
-        for (int i = 0; i < labels.length; i++) {
-            for (int o = 0; o < FashionScenes.CLASSES.length; o++) {
-                if (labels[i] == FashionScenes.CLASSES[o] && taken[o]++ < perObject) {
-                    rows.add((long) i);
-                    objects.add((long) o);
-                }
-            }
-        }
-        Tensor index = Tensor.of(rows.stream().mapToLong(Long::longValue).toArray(), rows.size());
-        Tensor images = FashionScenes.upsampled(FashionScenes.halved(data.images().indexSelect(0, index)));
-        return new Tensor[] {images, Tensor.of(objects.stream().mapToLong(Long::longValue).toArray(), objects.size())};
-    }
-
-    static Score score(Tensor scenes, List<Prompt> prompts, ImageClassifier judge) {
-        long[] left, right;
-        try (TensorScope s = TensorScope.open()) {
-            Device dev = judge.namedParameters().values().iterator().next().device();
-            left = judge.predict(FashionScenes.judgeView(scenes, 0).to(dev), 100);
-            right = judge.predict(FashionScenes.judgeView(scenes, 1).to(dev), 100);
-        }
-        float[] rgb = scenes.toFloatArray();
-        double objects = 0, colours = 0, positions = 0, all = 0;
-        for (int i = 0; i < prompts.size(); i++) {
-            Prompt p = prompts.get(i);
-            int lc = FashionScenes.colourOf(rgb, i, 0), rc = FashionScenes.colourOf(rgb, i, 1);
-            int obj = hit(left[i], p.left().object()) + hit(right[i], p.right().object());
-            int col = hit(lc, p.left().colour()) + hit(rc, p.right().colour());
-            int swapped = hit(left[i], p.right().object()) + hit(right[i], p.left().object()) + hit(lc, p.right().colour()) + hit(rc, p.left().colour());
-            objects += obj / 2.0;
-            colours += col / 2.0;
-            positions += obj + col > swapped ? 1 : 0;
-            all += obj + col == 4 ? 1 : 0;
-        }
-        int n = prompts.size();
-        return new Score(objects / n, colours / n, positions / n, all / n);
-    }
-
-    private static int hit(long got, int want) {
-        return got == want ? 1 : 0;
     }
 
     /** Each sample judged against another prompt of its set: what a model that ignores the caption scores. */

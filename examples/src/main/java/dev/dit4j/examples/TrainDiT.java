@@ -25,7 +25,6 @@ import dev.dit4j.models.train.TrainingLoop;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Generator;
-import dev.dit4j.nn.Module;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;

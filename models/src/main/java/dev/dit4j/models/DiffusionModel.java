@@ -1,6 +1,5 @@
 package dev.dit4j.models;
 
-import dev.dit4j.models.sampling.Denoiser;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.io.Safetensors;
 import java.nio.file.Path;

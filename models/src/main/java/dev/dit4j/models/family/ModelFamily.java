@@ -9,7 +9,6 @@ import dev.dit4j.nn.io.WeightSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
