@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel benchmarks (issue 14) on this machine, Gloo over loopback:
+# Data-parallel benchmarks on this machine, Gloo over loopback:
 #   bench/data-parallel.sh train [N...]      training img/s of the main job's DiT at global batch 64, 1 process and N processes
 #   bench/data-parallel.sh allreduce [N]     all-reduce time and bandwidth for a DiT-B-sized gradient (130M floats), N processes
 # Each process gets cores/N libtorch threads (DIT4J_BENCH_THREADS overrides). Extra arguments after
