@@ -80,6 +80,7 @@ public final class InceptionV3 extends Module {
         Head head = registerModule("fc", Head::new);
         fcWeight = head.weight;
         fcBias = head.bias;
+        namedParameters().values().forEach(p -> p.requiresGrad(false)); // a fixed feature extractor
     }
 
     private static final class Head extends Module {
