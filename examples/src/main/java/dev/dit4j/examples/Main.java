@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Data-parallel: add --nproc-per-node N to a training command to start N workers on this machine",
                 "(multi-node: NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT; torchrun/SLURM-started processes read RANK, WORLD_SIZE, ...)."},
         subcommands = {Doctor.class, TrainDiT.class, TrainLatents.class, Sample.class, ExtractLatents.class, TrainVae.class, MlpDemo.class,
-                Parity.class, Flops.class, Tokenize.class, T2iDemo.class, Clipart512Demo.class})
+                Parity.class, Evaluate.class, Flops.class, Tokenize.class, T2iDemo.class, Clipart512Demo.class})
 public final class Main implements Callable<Integer> {
     /** Reports failures in one line ({@link Failures}); {@code --verbose} anywhere adds their stack traces. */
     private static Failures failures = new Failures(false);

@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Forward a model (DiT, U-ViT, U-DiT preset) on inputs (x, t, y or context) from a safetensors file; "
                 + "write outputs to safetensors. --model sd-vae: encode x to moments, decode z to decoded. CLIP text encoders "
-                + "(clip-vit-l-14-text, openclip-vit-h-14-text) take input_ids and write out (the last hidden state) and pooled.")
+                + "(clip-vit-l-14-text, openclip-vit-h-14-text) take input_ids and write out (the last hidden state) and pooled. "
+                + "--model inception-v3-fid (pytorch-fid's .pth) takes x (uint8 [N,H,W,3] or float [N,3,H,W] in [0,1]) and writes pool3, spatial, logits.")
 public final class Parity implements Callable<Integer> {
     @Mixin
     PresetOption presetOption = new PresetOption();
@@ -63,6 +64,7 @@ public final class Parity implements Callable<Integer> {
         OutputPaths.requireDistinct(spec, "--out", out, "--inputs", inputs);
         Device dev = deviceOption.device();
         String model = presetOption.name();
+        if (InceptionParity.handles(model)) return InceptionParity.run(weights, inputs, out, cfg, dev);
         if (TextEncoderParity.handles(model)) return TextEncoderParity.run(model, weights, inputs, out, dev);
         if (VaeParity.handles(model)) return VaeParity.run(model, weights, inputs, out, cfg, dev);
         if (MicroDiTParity.handles(model)) {
