@@ -313,7 +313,7 @@ public final class UDiT extends DiffusionModel<UDiT.Config> {
         return config().mergedParameterCount();
     }
 
-    /** Loads strictly or not, as {@link Module#loadStateDict}; merged FFN weights are dropped, since they would be stale. */
+    /** Loads strictly or not, as {@link dev.dit4j.nn.Module#loadStateDict(Map, boolean, UnaryOperator)}; merged FFN weights are dropped, since they would be stale. */
     @Override
     public void loadStateDict(Map<String, Tensor> state, boolean strict, UnaryOperator<String> rename) {
         for (UDiTBlock b : blocks()) {

@@ -2,6 +2,7 @@ package dev.dit4j.nn;
 
 /** Where a tensor lives: the CPU or a CUDA device. */
 public record Device(Type type, int index) {
+    /** The kind of device; CUDA devices also carry an index. */
     public enum Type {
         CPU(0), CUDA(1);
 

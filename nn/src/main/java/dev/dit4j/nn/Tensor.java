@@ -769,7 +769,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor cumsum(long dim) { return op(h -> LibTorch.cumsum(h, dim)); }
     public Tensor cumprod(long dim) { return op(h -> LibTorch.cumprod(h, dim)); }
 
-    /** Same shape and |this - other| <= atol + rtol * |other| everywhere. */
+    /** Same shape and {@code |this - other| <= atol + rtol * |other|} everywhere. */
     public boolean allclose(Tensor other, double rtol, double atol) {
         return call(Use.DIRECT, this, other, (h, o) -> LibTorch.allclose(h, o, rtol, atol)) == 1;
     }

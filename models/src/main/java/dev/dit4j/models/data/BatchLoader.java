@@ -91,6 +91,7 @@ public final class BatchLoader implements Iterator<BatchLoader.Batch>, AutoClose
         return new Builder(data, batchSize);
     }
 
+    /** Settings of a loader (seed, shuffling, flips, last partial batch, epochs, sharding) before {@link #build}. */
     public static final class Builder {
         private final Dataset data;
         private final int batchSize;

@@ -30,6 +30,7 @@ public final class FashionMnist {
     public static final int PADDING = 2;
     public static final int SIZE = SOURCE_SIZE + 2 * PADDING;
 
+    /** The dataset's two files: 60,000 training and 10,000 test images. */
     public enum Split {
         TRAIN("train"), TEST("t10k");
 

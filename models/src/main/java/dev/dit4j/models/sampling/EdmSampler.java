@@ -9,7 +9,7 @@ import dev.dit4j.nn.TensorScope;
 
 /**
  * EDM's stochastic sampler (Karras et al. 2022, Algorithm 2) as MicroDiT's edm_sampler_loop: the
- * sigmas (sigma_max^(1/rho) + i/(n-1) (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho, i < n, then 0;
+ * sigmas {@code (sigma_max^(1/rho) + i/(n-1) (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho}, {@code i < n}, then 0;
  * x starts at the noise times sigma_max in float64; each step optionally raises sigma by
  * gamma = min(S_churn / n, sqrt 2 - 1) (within [S_min, S_max]), takes an Euler step with the
  * denoiser run in float32, and (Heun) corrects it with a second evaluation on all but the last

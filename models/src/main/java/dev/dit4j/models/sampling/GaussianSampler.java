@@ -14,6 +14,7 @@ import java.util.List;
  * learned variance: steps T-1 .. 0 of the respaced process, the network seeing original timesteps.
  */
 public final class GaussianSampler implements Sampler {
+    /** Ancestral DDPM, or DDIM (deterministic at eta 0). */
     public enum Kind { DDPM, DDIM }
 
     private final GaussianDiffusion diffusion;

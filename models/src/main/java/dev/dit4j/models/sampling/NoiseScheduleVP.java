@@ -30,7 +30,7 @@ public final class NoiseScheduleVP {
         this.beta1 = beta1;
     }
 
-    /** Discrete schedule from the DDPM table abar_n = prod_{i<=n} (1 - beta_i), n = 0 .. N-1. */
+    /** Discrete schedule from the DDPM table {@code abar_n = prod_{i<=n} (1 - beta_i)}, n = 0 .. N-1. */
     public static NoiseScheduleVP discrete(double[] alphasCumprod) {
         if (alphasCumprod.length < 2) throw new IllegalArgumentException("a discrete schedule needs at least 2 steps, got " + alphasCumprod.length);
         double[] logAlphas = new double[alphasCumprod.length];
@@ -43,7 +43,7 @@ public final class NoiseScheduleVP {
         return fromLogAlphas(logAlphas);
     }
 
-    /** Discrete schedule from betas: log alpha_n = 0.5 * sum_{i<=n} log(1 - beta_i), as the reference computes it. */
+    /** Discrete schedule from betas: {@code log alpha_n = 0.5 * sum_{i<=n} log(1 - beta_i)}, as the reference computes it. */
     public static NoiseScheduleVP discreteFromBetas(double[] betas) {
         if (betas.length < 2) throw new IllegalArgumentException("a discrete schedule needs at least 2 steps, got " + betas.length);
         double[] logAlphas = new double[betas.length];

@@ -62,7 +62,7 @@ public abstract class ClipTextEncoder extends Module {
         }
     }
 
-    /** Checks ids: int64 [N, L] with 1 <= L <= the context length and every id in the vocabulary. */
+    /** Checks ids: int64 [N, L] with {@code 1 <= L <=} the context length and every id in the vocabulary. */
     protected void checkIds(Tensor ids) {
         if (ids.dim() != 2 || ids.size(1) < 1 || ids.size(1) > config.contextLength()) {
             throw new IllegalArgumentException("token ids: expected [N, L] with L <= " + config.contextLength() + ", found " + Arrays.toString(ids.shape()));

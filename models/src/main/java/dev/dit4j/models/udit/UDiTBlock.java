@@ -16,6 +16,7 @@ import dev.dit4j.nn.layers.Linear;
  * 1e-6, without affine (no keys).
  */
 public final class UDiTBlock extends Module {
+    /** A block's width, heads, FFN ratio and the attention's downsampling factor. */
     public record Options(int dim, int heads, double mlpRatio, int downFactor) implements ModuleSpec<UDiTBlock> {
         @Override
         public UDiTBlock build(VarBuilder vb) {

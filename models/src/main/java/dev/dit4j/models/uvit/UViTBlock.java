@@ -18,7 +18,11 @@ import java.util.List;
  * Linear initialised as the authors' _init_weights (trunc-normal std 0.02, zero bias).
  */
 public final class UViTBlock extends Module {
-    /** @param skip whether this is an out-block taking a long skip (adds {@code skip_linear}) */
+    /**
+     * A block's width, heads, MLP ratio and qkv bias.
+     *
+     * @param skip whether this is an out-block taking a long skip (adds {@code skip_linear})
+     */
     public record Options(int dim, int heads, double mlpRatio, boolean qkvBias, boolean skip) implements ModuleSpec<UViTBlock> {
         @Override
         public UViTBlock build(VarBuilder vb) {

@@ -31,8 +31,8 @@ public final class Npz {
     }
 
     /**
-     * One array: entry {@code name} (".npy" is added), NumPy dtype {@code descr} ("|u1", "<i8",
-     * "<f4", ...) of {@code itemSize} bytes, and its {@code shape}.
+     * One array: entry {@code name} (".npy" is added), NumPy dtype {@code descr} ({@code "|u1"}, {@code "<i8"},
+     * {@code "<f4"}, ...) of {@code itemSize} bytes, and its {@code shape}.
      */
     public record Array(String name, String descr, int itemSize, long[] shape, Body body) {
         long dataBytes() {

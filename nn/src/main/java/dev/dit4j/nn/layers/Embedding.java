@@ -10,6 +10,7 @@ import io.soabase.recordbuilder.core.RecordBuilder;
 
 /** A lookup table {@code weight} [count, dim], initialised N(0, 1) like PyTorch's unless told otherwise. */
 public final class Embedding extends Module {
+    /** An embedding's table size and initialisation; {@link #build} makes the layer under a {@link VarBuilder}. */
     @RecordBuilder
     public record Options(long count, long dim, Init init) implements ModuleSpec<Embedding>, EmbeddingOptionsBuilder.With {
         @Override

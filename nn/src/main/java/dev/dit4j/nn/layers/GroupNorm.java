@@ -10,6 +10,7 @@ import io.soabase.recordbuilder.core.RecordBuilder;
 
 /** Group norm over [N, C, *] in {@code groups} groups of channels, with per-channel {@code weight} and {@code bias}. */
 public final class GroupNorm extends Module {
+    /** A group norm's groups, channels (divisible by the groups), eps and whether it has {@code weight} and {@code bias}. */
     @RecordBuilder
     public record Options(long groups, long channels, double eps, boolean affine)
             implements ModuleSpec<GroupNorm>, GroupNormOptionsBuilder.With {

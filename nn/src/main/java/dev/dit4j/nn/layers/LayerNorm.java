@@ -10,6 +10,7 @@ import io.soabase.recordbuilder.core.RecordBuilder;
 
 /** Layer norm over the last dim, with {@code weight} and {@code bias} unless built without them (or with a weight only). */
 public final class LayerNorm extends Module {
+    /** A layer norm's width, eps and which of {@code weight} and {@code bias} it has. */
     @RecordBuilder
     public record Options(long dim, double eps, boolean affine, boolean bias) implements ModuleSpec<LayerNorm>, LayerNormOptionsBuilder.With {
         /** No weight and bias (DiT's norms, which adaLN modulates). */
