@@ -27,7 +27,7 @@ public final class NpzFile implements AutoCloseable {
     private final Path path;
     private final ZipFile zip;
 
-    /** An array's NumPy dtype string ("|u1", "<f4", ...) and shape. */
+    /** An array's NumPy dtype string ({@code "|u1"}, {@code "<f4"}, ...) and shape. */
     public record Header(String descr, long[] shape) {
         public long count() {
             long n = 1;

@@ -20,6 +20,7 @@ public final class PrecisionRecall {
     public static final int K = 3;
     static final int BLOCK = 10_000;
 
+    /** The share of samples inside the reference manifold (precision) and of references inside the samples' (recall). */
     public record Result(double precision, double recall) {}
 
     public static Result of(Tensor reference, Tensor samples) {

@@ -1,0 +1,7 @@
+/**
+ * Measuring what a model learned, as the papers compute it: pytorch-fid's Inception
+ * ({@link dev.dit4j.models.eval.InceptionV3}), the Fréchet distance (FID, sFID), the Inception
+ * Score and precision/recall of ADM's evaluation suite, over ADM's {@code .npz} sample files or
+ * image folders ({@link dev.dit4j.models.eval.Evaluator}).
+ */
+package dev.dit4j.models.eval;
