@@ -102,4 +102,39 @@ class SiTParityTest {
         }
         assertEquals(live, Torch.liveTensors());
     }
+
+    @Test
+    void aTransportRecipeIsRecordedAndRebuilt() {
+        long live = Torch.liveTensors();
+        DiT.Config c = DiT.S_2.withDepth(1).withNumClasses(10);
+        Transport t = Transport.create(Transport.Path.GVP, Transport.Prediction.NOISE, Transport.LossWeight.LIKELIHOOD, null, null,
+                Transport.TimeSampling.LOGIT_NORMAL);
+        var recipe = ModelFamily.DIT.recipe(c).withTransport(t, c);
+        assertEquals(SamplerKind.ODE, recipe.sampler());
+        CheckpointInfo file = new CheckpointInfo(ModelFamily.DIT, c, null, true, recipe.metadata());
+        assertEquals(t, file.recipe().transport(), "the checkpoint's metadata rebuilds the transport");
+        assertEquals(SamplerKind.ODE, file.recipe().sampler());
+        assertThrows(IllegalArgumentException.class, () -> file.recipe().newSampler(SamplerKind.DDPM, 10), "DDPM needs the diffusion objective");
+        assertThrows(IllegalArgumentException.class, () -> ModelFamily.DIT.recipe(c).newSampler(SamplerKind.DDPM, 10, SamplerSettings.method("heun")),
+                "DDPM takes no sampling method");
+        assertEquals(1e-5, t.trainEps(), "score and noise on GVP keep the script's epsilons");
+        assertEquals(1e-3, t.sampleEps());
+        assertEquals(0, Transport.sit().trainEps(), "velocity on Linear is stable everywhere");
+        assertSame(ModelFamily.SIT, ModelFamily.ofPreset("SiT-XL/2"));
+        assertSame(ModelFamily.DIT, ModelFamily.ofPreset("XL_2"), "short names stay DiT's");
+        assertSame(ModelFamily.SIT, ModelFamily.SIT.presets().get("SiT-XL/2").family());
+        try (TensorScope s = TensorScope.open(); TransportObjective o = new TransportObjective(t); dev.dit4j.nn.Generator g = dev.dit4j.nn.Generator.cpu(0);
+             DiT model = c.withInputSize(8).create(Device.CPU, 0)) {
+            Tensor x = Tensor.randn(new long[] {3, 4, 8, 8}, DType.FLOAT32, Device.CPU, g);
+            Tensor y = Tensor.of(new long[] {1, 2, 3}, 3);
+            Tensor losses = o.losses((xt, tt) -> {
+                double[] ts = tt.toDoubleArray();
+                for (double v : ts) assertTrue(v >= 1e-5 && v <= 1 - 1e-5, "t on the training interval: " + v);
+                return model.forward(xt, tt, y);
+            }, x, g);
+            assertEquals(3, losses.size(0));
+            assertTrue(Double.isFinite(losses.sum().item()));
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
 }

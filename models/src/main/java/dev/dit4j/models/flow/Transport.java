@@ -246,10 +246,10 @@ public record Transport(Path path, Prediction prediction, LossWeight weight, dou
     }
 
     /**
-     * SiT's create_transport: VP keeps the given epsilons (train 1e-5, sample 1e-3 when none);
-     * Linear and GVP keep them for score and noise prediction (1e-3 when none) and use 0 for
-     * velocity prediction, which is stable everywhere. Null epsilons are SiT's script defaults
-     * (train 1e-5, sample 1e-3), as its train.py and sample.py pass them.
+     * SiT's create_transport as its train.py and sample.py call it: VP, and Linear and GVP with
+     * score or noise prediction, keep the epsilons given (null: the scripts' defaults, train
+     * 1e-5, sample 1e-3); Linear and GVP with velocity prediction, which is stable everywhere,
+     * use 0 for both.
      */
     public static Transport create(Path path, Prediction prediction, LossWeight weight, Double trainEps, Double sampleEps, TimeSampling time) {
         double train = trainEps != null ? trainEps : DEFAULT_TRAIN_EPS, sample = sampleEps != null ? sampleEps : DEFAULT_SAMPLE_EPS;
