@@ -6,6 +6,8 @@ import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
 import dev.dit4j.models.family.Recipe;
+import dev.dit4j.models.flow.Transport;
+import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.sampling.SamplerKind;
 import dev.dit4j.models.train.DiffusionTrainer;
@@ -63,13 +65,24 @@ enum FashionModels {
         return config.family().recipe(config, true);
     }
 
+    /** The family's recipe with {@code transport}'s objective in place of its own (null: the family's). */
+    static Recipe recipe(DiffusionConfig<?> config, Transport transport) {
+        Recipe r = recipe(config);
+        return transport == null ? r : r.withTransport(transport, config);
+    }
+
     /** The recipe's AdamW with the example's learning rate, EMA and betas (0.9, 0.999) (U-ViT keeps its weight decay 0.03). */
     static DiffusionTrainer.Options options(Recipe recipe, double lr, double emaDecay, long seed) {
         return recipe.options().withLr(lr).withEmaDecay(emaDecay).withSeed(seed).withBetas(0.9, 0.999);
     }
 
-    /** The recipe's sampler: DDPM over {@code ddpmSteps}, DPM-Solver++ over {@code dpmSteps}. */
+    /**
+     * The recipe's sampler: DDPM over {@code ddpmSteps}, DPM-Solver++ over {@code dpmSteps}; a
+     * transport's ODE with Heun steps over ddpmSteps / 2 + 1 time points, as many network
+     * evaluations as DDPM's.
+     */
     static Sampler sampler(Recipe recipe, int ddpmSteps, int dpmSteps) {
+        if (recipe.sampler() == SamplerKind.ODE) return recipe.newSampler(null, Math.max(2, ddpmSteps / 2 + 1), SamplerSettings.method("heun"));
         return recipe.newSampler(null, recipe.sampler() == SamplerKind.DPM_SOLVER_PP ? dpmSteps : ddpmSteps);
     }
 }

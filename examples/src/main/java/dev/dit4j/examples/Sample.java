@@ -14,6 +14,7 @@ import dev.dit4j.models.family.CheckpointInfo;
 import dev.dit4j.models.pipeline.DiffusionPipeline;
 import dev.dit4j.models.pipeline.SampleRequest;
 import dev.dit4j.models.sampling.SamplerKind;
+import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.models.text.CaptionFile;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.StateDictMismatch;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Spec;
  * atomically.
  */
 @Command(name = "sample", mixinStandardHelpOptions = true, resourceBundle = "dev.dit4j.examples.Sample",
-        description = "Sample a DiT, U-ViT, U-DiT or MicroDiT checkpoint into PNGs, a grid, an optional .npz (ADM evaluation format) and latents.")
+        description = "Sample a DiT, SiT, U-ViT, U-DiT or MicroDiT checkpoint into PNGs, a grid, an optional .npz (ADM evaluation format) and latents.")
 public final class Sample implements Callable<Integer> {
     @Mixin
     PresetOption presetOption = new PresetOption();
@@ -84,11 +85,36 @@ public final class Sample implements Callable<Integer> {
     @Mixin
     SeedOption seedOption = new SeedOption();
 
-    @Option(names = "--sampler", converter = SamplerParser.class, description = "ddpm, ddim, dpm-solver++ or edm-heun (default: the family's: ddpm for DiT and U-DiT, "
-            + "dpm-solver++ for U-ViT, edm-heun for MicroDiT)")
+    @Option(names = "--sampler", converter = SamplerParser.class, description = "ddpm, ddim, dpm-solver++, edm-heun, ode or sde (default: the family's: ddpm for DiT and U-DiT, "
+            + "dpm-solver++ for U-ViT, edm-heun for MicroDiT, sde for SiT; ode for a model trained with --objective flow)")
     SamplerKind samplerKind;
 
-    @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "sampling steps (default: the family's; 250 for ddpm, 50 otherwise)")
+    @Option(names = "--mode", description = "ode or sde: SiT's transport samplers, for a model trained with a transport objective (the same as --sampler ode|sde)")
+    String mode;
+
+    @Option(names = "--sampling-method", description = "the ode's integrator (euler, heun, midpoint, dopri5; default dopri5) or the sde's (euler, heun; default euler)")
+    String samplingMethod;
+
+    @Option(names = "--atol", converter = Numbers.Positive.class, description = "dopri5's absolute tolerance (default 1e-6)")
+    Double atol;
+
+    @Option(names = "--rtol", converter = Numbers.Positive.class, description = "dopri5's relative tolerance (default 1e-3)")
+    Double rtol;
+
+    @Option(names = "--diffusion-form", description = "the sde's diffusion: constant, SBDM, sigma, linear, decreasing, increasing-decreasing (default sigma)")
+    String diffusionForm;
+
+    @Option(names = "--diffusion-norm", converter = Numbers.NonNegative.class, description = "the sde's diffusion norm (default 1)")
+    Double diffusionNorm;
+
+    @Option(names = "--last-step", description = "the sde's last step: Mean, Tweedie, Euler or None (default Mean)")
+    String lastStep;
+
+    @Option(names = "--last-step-size", converter = Numbers.NonNegative.class, description = "the sde's last step size (default 0.04)")
+    Double lastStepSize;
+
+    @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "sampling steps (default: the family's; 250 for ddpm, ode and sde, 50 otherwise); "
+            + "for ode and sde the time points, as SiT's --num-sampling-steps")
     Integer steps;
 
     @Option(names = "--cfg", converter = Numbers.NonNegative.class, description = "guidance scale")
@@ -175,9 +201,28 @@ public final class Sample implements Callable<Integer> {
     private SampleRequest request(DiffusionPipeline pipeline, List<String> prompts) {
         int n = count != null ? count : labels != null ? labels.length : prompts != null ? prompts.size() : 8;
         if (labels != null && labels.length == 0) throw new ParameterException(spec.commandLine(), "--labels is empty");
-        SampleRequest r = SampleRequest.of(n).withBatch(batchOption.batch()).withSeed(seedOption.seed()).withSampler(samplerKind, steps).withGuidance(cfg)
+        SampleRequest r = SampleRequest.of(n).withBatch(batchOption.batch()).withSeed(seedOption.seed()).withSampler(kind(), steps).withGuidance(cfg)
+                .withSettings(samplerSettings())
                 .withAutocast(autocast.equals("none") ? null : DType.valueOf(autocast.toUpperCase(Locale.ROOT)));
         return prompts != null ? r.withPrompts(prompts) : labels != null ? r.withLabels(labels) : r;
+    }
+
+    /** --sampler, or --mode (ode, sde); refused when they differ. */
+    private SamplerKind kind() {
+        if (mode == null) return samplerKind;
+        SamplerKind m;
+        try {
+            m = SamplerKind.parse(mode);
+        } catch (IllegalArgumentException e) {
+            m = null;
+        }
+        if (m != SamplerKind.ODE && m != SamplerKind.SDE) throw new ParameterException(spec.commandLine(), "--mode '" + mode + "': expected ode or sde");
+        if (samplerKind != null && samplerKind != m) throw new ParameterException(spec.commandLine(), "--mode " + mode + " and --sampler " + samplerKind.flag() + ": pass one");
+        return m;
+    }
+
+    private SamplerSettings samplerSettings() {
+        return SamplerSettings.method(samplingMethod).withTolerances(atol, rtol).withDiffusion(diffusionForm, diffusionNorm).withLastStep(lastStep, lastStepSize);
     }
 
     private void checkOutputs(Path latentsFile) {
@@ -205,6 +250,7 @@ public final class Sample implements Callable<Integer> {
         s.put("batch", Integer.toString(r.batch()));
         s.put("seed", Long.toString(r.seed()));
         s.put("sampler", samplerKind + " " + steps + " " + uvitTime);
+        if (r.sampler() == SamplerKind.ODE || r.sampler() == SamplerKind.SDE || !r.settings().isEmpty()) s.put("sampler-settings", r.sampler() + " " + r.settings());
         s.put("cfg", Double.toString(pipeline.guidance(r)));
         s.put("autocast", autocast);
         s.put("vae", vae == null ? "none" : described(vae) + ", scale " + pipeline.autoencoder().scalingFactor());

@@ -15,6 +15,7 @@ import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.family.Recipe;
+import dev.dit4j.models.flow.Transport;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.TensorDataset;
@@ -76,6 +77,21 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--dpm-steps", converter = Numbers.PositiveInt.class, description = "DPM-Solver++ steps for U-ViT (default ${DEFAULT-VALUE})")
     int dpmSteps = 50;
 
+    @Option(names = "--objective", description = "the family's own (default) or flow: SiT's transport objective, sampled with its ODE (heun over --sample-steps/2 + 1 points)")
+    String objective = "default";
+
+    @Option(names = "--path", description = "flow: the interpolant, linear (rectified flow), gvp or vp (default ${DEFAULT-VALUE})")
+    String path = "linear";
+
+    @Option(names = "--prediction", description = "flow: what the network predicts, velocity, score or noise (default ${DEFAULT-VALUE})")
+    String prediction = "velocity";
+
+    @Option(names = "--loss-weight", description = "flow: the score or noise loss's weight, none, velocity or likelihood (default ${DEFAULT-VALUE})")
+    String lossWeight = "none";
+
+    @Option(names = "--time-sampling", description = "flow: training time uniform (SiT) or logit-normal (SD3) (default ${DEFAULT-VALUE})")
+    String timeSampling = "uniform";
+
     @Mixin
     OutputDirOption outOption = OutputDirOption.derivedDefault(); // out/<model>-fashion, see TrainDiT.properties
 
@@ -134,6 +150,23 @@ public final class TrainDiT implements Callable<Integer> {
         }
     }
 
+    /** --objective flow's transport (null: the family's objective); the flow options are refused without it. */
+    private Transport transport() {
+        String o = objective.trim().toLowerCase(java.util.Locale.ROOT);
+        boolean flowOptions = !path.equals("linear") || !prediction.equals("velocity") || !lossWeight.equals("none") || !timeSampling.equals("uniform");
+        if (o.equals("default") || o.equals("ddpm") || o.equals("family")) {
+            if (flowOptions) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--path, --prediction, --loss-weight and --time-sampling need --objective flow");
+            return null;
+        }
+        if (!o.equals("flow")) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown --objective '" + objective + "': expected default or flow");
+        try {
+            return Transport.create(Transport.Path.parse(path), Transport.Prediction.parse(prediction), Transport.LossWeight.parse(lossWeight), null, null,
+                    Transport.TimeSampling.parse(timeSampling));
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
     /** The files this run writes must not replace --resume, except the checkpoint it continues. */
     private void checkOutputs() {
         OutputPaths.requireFolder(spec, "--out", out);
@@ -169,17 +202,18 @@ public final class TrainDiT implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         long seed = seedOption.seed();
-        Recipe recipe = FashionModels.recipe(net.config());
+        Recipe recipe = FashionModels.recipe(net.config(), transport());
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, recipe.objective(),
                 FashionModels.options(recipe, lrOption.lr(), emaOption.decay(), seed), job.group());
              BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).build()) {
             Progress progress = new Progress(minutesOption.minutes() * 60);
             TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
-                    .checkpoint(out.resolve("checkpoint.safetensors"), 1000).resume(resumeOption.file()).dataParallel(job)
+                    .checkpoint(out.resolve("checkpoint.safetensors"), 1000).metadata(recipe.metadata()).resume(resumeOption.file()).dataParallel(job)
                     .listener(new TrainingLoop.Listener() {
                         @Override
                         public void started(long step) {
-                            System.out.printf("model: %s, %s, %,d parameters%n", kind.description, net.describe(), net.parameterCount());
+                            System.out.printf("model: %s, %s, %,d parameters%n", recipe.transport() == null ? kind.description
+                                    : kind.description.replaceAll(" \\(.*", "") + " (" + recipe.description() + ")", net.describe(), net.parameterCount());
                         }
 
                         @Override

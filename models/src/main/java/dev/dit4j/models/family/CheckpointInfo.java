@@ -23,9 +23,15 @@ public record CheckpointInfo(ModelFamily family, DiffusionConfig<?> config, Stri
         metadata = Map.copyOf(metadata);
     }
 
-    /** The family's recipe for this file: what it recorded, or its authors' for a released file. */
+    /**
+     * The family's recipe for this file: what it recorded, or its authors' for a released file; a
+     * file trained with a transport objective ({@link dev.dit4j.models.flow.Transport#PATH_KEY})
+     * samples with that transport's samplers.
+     */
     public Recipe recipe() {
-        return family.recipe(this);
+        Recipe r = family.recipe(this);
+        dev.dit4j.models.flow.Transport t = dev.dit4j.models.flow.Transport.fromMetadata(metadata);
+        return t == null ? r : r.withTransport(t, config);
     }
 
     /** The same file with metadata entry {@code key} set to {@code value} (a user's override of what the file records). */

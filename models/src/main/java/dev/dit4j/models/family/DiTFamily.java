@@ -25,13 +25,25 @@ final class DiTFamily implements ModelFamily {
         return DiT.PRESETS;
     }
 
+    /** DiT's configurations but SiT's ("SiT-" names, {@link SiTFamily}). */
     @Override
     public boolean owns(DiffusionConfig<?> config) {
-        return config instanceof DiT.Config;
+        return config instanceof DiT.Config && !ModelFamily.SIT.owns(config);
+    }
+
+    /** DiT's network, unless dit4j recorded a SiT configuration in the file. */
+    @Override
+    public boolean holds(WeightSource w) {
+        return network(w) && !ModelFamily.SIT.holds(w);
     }
 
     @Override
-    public boolean holds(WeightSource w) {
+    public boolean reads(WeightSource w) {
+        return network(w);
+    }
+
+    /** The state dict holds DiT's network (DiT's and SiT's files). */
+    static boolean network(WeightSource w) {
         long[] stem = w.shape("x_embedder.proj.weight");
         return stem != null && stem.length == 4 && w.shape("mask_token") == null && w.shape("y_embedder.embedding_table.weight") != null;
     }
@@ -48,7 +60,8 @@ final class DiTFamily implements ModelFamily {
         int rows = Shapes.size(w, "y_embedder.embedding_table.weight", 0, b.numClasses() + 1);
         int side = Shapes.side(w, "pos_embed", 0, patch);
         boolean learnSigma = Shapes.size(w, "final_layer.linear.weight", 0, -1) == patch * patch * 2 * in;
-        DiT.Config c = b.withHidden(hidden).withHeads(hidden == b.hidden() ? b.heads() : Math.max(1, hidden / 64)).withPatch(patch)
+        int heads = hidden == b.hidden() ? b.heads() : Math.max(1, hidden / 64);
+        DiT.Config c = b.withHeads(hidden % b.heads() == 0 ? b.heads() : 1).withHidden(hidden).withHeads(heads).withPatch(patch)
                 .withInChannels(in).withInputSize(side > 0 ? side : b.inputSize()).withDepth(Shapes.count(w, "blocks"))
                 .withNumClasses(rows - (b.classDropout() > 0 ? 1 : 0)).withLearnSigma(learnSigma);
         return new CheckpointInfo(this, c, preset, false, meta);

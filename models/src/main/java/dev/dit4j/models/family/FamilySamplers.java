@@ -16,6 +16,7 @@ final class FamilySamplers {
             case DDIM -> GaussianSampler.ddim(learnedVariance(config, kind, steps), 0);
             case DPM_SOLVER_PP -> DpmSolverPP.forDiT(steps);
             case EDM_HEUN -> throw refused(config, kind, "it was not trained with EDM");
+            case ODE, SDE -> throw notTransport(config, kind);
         };
     }
 
@@ -25,6 +26,29 @@ final class FamilySamplers {
             case DPM_SOLVER_PP -> continuous ? DpmSolverPP.forUViTContinuous(steps) : DpmSolverPP.forUViT(steps);
             case DDPM, DDIM -> GaussianSampler.ddpm(learnedVariance(config, kind, steps));
             case EDM_HEUN -> throw refused(config, kind, "it was not trained with EDM");
+            case ODE, SDE -> throw notTransport(config, kind);
+        };
+    }
+
+    static IllegalArgumentException notTransport(DiffusionConfig<?> config, SamplerKind kind) {
+        return refused(config, kind, "it was not trained with a transport objective (train it with --objective flow)");
+    }
+
+    /** SiT's transport samplers for a model trained with {@code transport}; other kinds are refused. */
+    static Recipe.Samplers transport(DiffusionConfig<?> config, dev.dit4j.models.flow.Transport transport) {
+        return new Recipe.Samplers() {
+            @Override
+            public dev.dit4j.models.sampling.Sampler create(SamplerKind kind, int steps) {
+                return create(kind, steps, dev.dit4j.models.sampling.SamplerSettings.NONE);
+            }
+
+            @Override
+            public dev.dit4j.models.sampling.Sampler create(SamplerKind kind, int steps, dev.dit4j.models.sampling.SamplerSettings s) {
+                if (kind != SamplerKind.ODE && kind != SamplerKind.SDE) {
+                    throw refused(config, kind, "it was trained with a transport objective (" + transport.describe() + "): use ode or sde");
+                }
+                return dev.dit4j.models.flow.TransportSampler.of(transport, kind == SamplerKind.SDE, steps, s);
+            }
         };
     }
 

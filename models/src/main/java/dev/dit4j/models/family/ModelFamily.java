@@ -17,14 +17,17 @@ import java.util.Optional;
  * sampling a configuration ({@link #recipe}). Commands and pipelines ask the family instead of
  * switching on the model's class.
  */
-public sealed interface ModelFamily permits DiTFamily, UViTFamily, UDiTFamily, MicroDiTFamily {
+public sealed interface ModelFamily permits DiTFamily, SiTFamily, UViTFamily, UDiTFamily, MicroDiTFamily {
     ModelFamily DIT = new DiTFamily();
     ModelFamily UVIT = new UViTFamily();
     ModelFamily UDIT = new UDiTFamily();
     ModelFamily MICRODIT = new MicroDiTFamily();
-    List<ModelFamily> ALL = List.of(DIT, UVIT, UDIT, MICRODIT);
+    /** DiT's network trained and sampled with SiT's interpolants. */
+    ModelFamily SIT = new SiTFamily();
+    /** Every family (SiT shares DiT's network and configuration class; it owns the "SiT-" names). */
+    List<ModelFamily> ALL = List.of(DIT, SIT, UVIT, UDIT, MICRODIT);
 
-    /** "DiT", "U-ViT", "U-DiT", "MicroDiT". */
+    /** "DiT", "SiT", "U-ViT", "U-DiT", "MicroDiT". */
     String name();
 
     /** The named configurations, found by any spelling of their names. */
@@ -35,6 +38,11 @@ public sealed interface ModelFamily permits DiTFamily, UViTFamily, UDiTFamily, M
 
     /** True when the state dict in {@code weights} holds this family's network (by its key names). */
     boolean holds(WeightSource weights);
+
+    /** True when this family can load {@code weights} when asked to (by a preset): its own files, and for SiT DiT's, whose network it shares. */
+    default boolean reads(WeightSource weights) {
+        return holds(weights);
+    }
 
     /**
      * The configuration {@code weights} were trained with: the one a dit4j checkpoint records in
@@ -81,7 +89,7 @@ public sealed interface ModelFamily permits DiTFamily, UViTFamily, UDiTFamily, M
         throw new IllegalArgumentException(preset.name() + " is class-conditional: train MicroDiT or a U-ViT text preset on captions");
     }
 
-    /** The family of a preset name ("DiT-XL/2", "imagenet256_uvit_huge", "U-DiT-B", "MicroDiT_XL_2", ...). */
+    /** The family of a preset name ("DiT-XL/2", "SiT-XL/2", "imagenet256_uvit_huge", "U-DiT-B", "MicroDiT_XL_2", ...). */
     static ModelFamily ofPreset(String name) {
         for (ModelFamily f : ALL) if (f.presets().find(name).isPresent()) return f;
         throw new IllegalArgumentException("unknown model '" + name + "'; known: " + presetNames());

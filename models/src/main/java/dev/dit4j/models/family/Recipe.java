@@ -1,6 +1,9 @@
 package dev.dit4j.models.family;
 
 import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.flow.Transport;
+import dev.dit4j.models.flow.TransportObjective;
+import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.models.sampling.SampleChain;
 import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.sampling.SamplerKind;
@@ -46,6 +49,14 @@ public record Recipe(String description, Supplier<TrainingObjective> objectives,
     @FunctionalInterface
     public interface Samplers {
         Sampler create(SamplerKind kind, int steps);
+
+        /** With further settings (a transport sampler's method, tolerances, ...); a sampler without such settings refuses them. */
+        default Sampler create(SamplerKind kind, int steps, SamplerSettings settings) {
+            if (settings != null && !settings.isEmpty()) {
+                throw new IllegalArgumentException(kind.flag() + " takes no sampling method, tolerances, diffusion form or last step: those are the ode and sde samplers'");
+            }
+            return create(kind, steps);
+        }
     }
 
     public Recipe {
@@ -62,15 +73,44 @@ public record Recipe(String description, Supplier<TrainingObjective> objectives,
         return samplers.create(sampler, steps);
     }
 
-    /** {@code kind} (null: the authors') with {@code steps} (null: the recipe's for its own sampler, 250 for DDPM, else 50). */
+    /** {@code kind} (null: the authors') with {@code steps} (null: the recipe's for its own sampler, 250 for DDPM, ODE and SDE, else 50). */
     public Sampler newSampler(SamplerKind kind, Integer steps) {
+        return newSampler(kind, steps, SamplerSettings.NONE);
+    }
+
+    /** As {@link #newSampler(SamplerKind, Integer)} with further {@code settings} (null: none). */
+    public Sampler newSampler(SamplerKind kind, Integer steps, SamplerSettings settings) {
         SamplerKind k = kind != null ? kind : sampler;
-        return samplers.create(k, steps != null ? steps : defaultSteps(k));
+        return samplers.create(k, steps != null ? steps : defaultSteps(k), settings == null ? SamplerSettings.NONE : settings);
     }
 
     /** The steps {@code kind} runs when none are asked for. */
     public int defaultSteps(SamplerKind kind) {
-        return kind == sampler ? steps : kind == SamplerKind.DDPM ? 250 : 50;
+        return kind == sampler ? steps : kind == SamplerKind.DDPM || kind == SamplerKind.ODE || kind == SamplerKind.SDE ? 250 : 50;
+    }
+
+    /** This recipe's sampler replaced by {@code kind} over {@code n} steps by default. */
+    public Recipe withSampler(SamplerKind kind, int n) {
+        return new Recipe(description, objectives, options, kind, n, guidance, nullCondition, draw, metadata, samplers);
+    }
+
+    /** The transport this recipe trains with, or null for a diffusion recipe. */
+    public Transport transport() {
+        return Transport.fromMetadata(metadata);
+    }
+
+    /**
+     * This recipe with SiT's transport objective {@code t} in place of its own, sampled with SiT's
+     * ODE or SDE (dopri5 over 250 points unless the recipe already samples a transport); the
+     * transport is recorded in the metadata, so that a checkpoint rebuilds these samplers.
+     */
+    public Recipe withTransport(Transport t, dev.dit4j.models.DiffusionConfig<?> config) {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>(metadata);
+        m.putAll(t.metadata());
+        boolean flow = sampler == SamplerKind.ODE || sampler == SamplerKind.SDE;
+        String base = description.startsWith("transport (") ? description.substring(description.indexOf("in place of: ") + "in place of: ".length()) : description;
+        return new Recipe("transport (" + t.describe() + ") in place of: " + base, () -> new TransportObjective(t), options,
+                flow ? sampler : SamplerKind.ODE, flow ? steps : 250, guidance, nullCondition, draw, m, FamilySamplers.transport(config, t));
     }
 
     public Recipe withGuidance(double scale) {

@@ -188,9 +188,9 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     /** The request's sampler, kept while requests ask for the same one. */
     private Sampler sampler(SampleRequest r) {
-        String key = r.sampler() + " " + r.steps();
+        String key = r.sampler() + " " + r.steps() + " " + r.settings();
         if (!key.equals(samplerKey)) {
-            Sampler next = recipe.newSampler(r.sampler(), r.steps());
+            Sampler next = recipe.newSampler(r.sampler(), r.steps(), r.settings());
             if (sampler != null) sampler.close();
             sampler = next;
             samplerKey = key;
@@ -336,6 +336,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             DiffusionConfig<?> base = null;
             if (preset != null) {
                 ModelFamily wanted = ModelFamily.ofPreset(preset);
+                if (wanted != family && wanted.reads(source)) family = wanted; // SiT's files hold DiT's network
                 if (wanted != family) {
                     throw new IllegalArgumentException("weights " + weights + " hold a " + family.name() + " model, but " + preset + " is a " + wanted.name()
                             + " preset: pass a " + family.name() + " preset (" + family.presets().all().stream().limit(4).map(DiffusionConfig::name).toList() + ", ...)");

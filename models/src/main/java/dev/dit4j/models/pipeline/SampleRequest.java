@@ -1,6 +1,7 @@
 package dev.dit4j.models.pipeline;
 
 import dev.dit4j.models.sampling.SamplerKind;
+import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.nn.DType;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.List;
  * {@link #batchSeed}, so any batch can be sampled alone and a stopped run resumed.
  */
 public record SampleRequest(int count, int batch, long seed, long[] labels, List<String> prompts, SamplerKind sampler, Integer steps,
-                            Double guidance, DType autocast) {
+                            Double guidance, DType autocast, SamplerSettings settings) {
     public SampleRequest {
         if (count <= 0) throw new IllegalArgumentException("count must be positive, got " + count);
         if (batch <= 0) throw new IllegalArgumentException("batch must be positive, got " + batch);
@@ -24,6 +25,13 @@ public record SampleRequest(int count, int batch, long seed, long[] labels, List
         if (guidance != null && !(guidance >= 0)) throw new IllegalArgumentException("guidance must be >= 0, got " + guidance);
         labels = labels == null ? null : labels.clone();
         prompts = prompts == null ? null : List.copyOf(prompts);
+        settings = settings == null ? SamplerSettings.NONE : settings;
+    }
+
+    /** The request without sampler settings (the recipe's sampler defaults). */
+    public SampleRequest(int count, int batch, long seed, long[] labels, List<String> prompts, SamplerKind sampler, Integer steps,
+                         Double guidance, DType autocast) {
+        this(count, batch, seed, labels, prompts, sampler, steps, guidance, autocast, SamplerSettings.NONE);
     }
 
     /** {@code count} images of random classes (or of an unconditional model), in batches of 8, seed 0, the recipe's sampler. */
@@ -42,37 +50,42 @@ public record SampleRequest(int count, int batch, long seed, long[] labels, List
     }
 
     public SampleRequest withCount(int n) {
-        return new SampleRequest(n, batch, seed, labels, prompts, sampler, steps, guidance, autocast);
+        return new SampleRequest(n, batch, seed, labels, prompts, sampler, steps, guidance, autocast, settings);
     }
 
     public SampleRequest withBatch(int b) {
-        return new SampleRequest(count, b, seed, labels, prompts, sampler, steps, guidance, autocast);
+        return new SampleRequest(count, b, seed, labels, prompts, sampler, steps, guidance, autocast, settings);
     }
 
     public SampleRequest withSeed(long s) {
-        return new SampleRequest(count, batch, s, labels, prompts, sampler, steps, guidance, autocast);
+        return new SampleRequest(count, batch, s, labels, prompts, sampler, steps, guidance, autocast, settings);
     }
 
     public SampleRequest withLabels(long... y) {
-        return new SampleRequest(count, batch, seed, y, null, sampler, steps, guidance, autocast);
+        return new SampleRequest(count, batch, seed, y, null, sampler, steps, guidance, autocast, settings);
     }
 
     public SampleRequest withPrompts(List<String> p) {
-        return new SampleRequest(count, batch, seed, null, p, sampler, steps, guidance, autocast);
+        return new SampleRequest(count, batch, seed, null, p, sampler, steps, guidance, autocast, settings);
     }
 
     /** The sampler (null: the recipe's) and its steps (null: the recipe's default for it). */
     public SampleRequest withSampler(SamplerKind kind, Integer n) {
-        return new SampleRequest(count, batch, seed, labels, prompts, kind, n, guidance, autocast);
+        return new SampleRequest(count, batch, seed, labels, prompts, kind, n, guidance, autocast, settings);
+    }
+
+    /** Settings of the sampler beyond kind and steps (a transport sampler's method, tolerances, diffusion, last step); null: none. */
+    public SampleRequest withSettings(SamplerSettings s) {
+        return new SampleRequest(count, batch, seed, labels, prompts, sampler, steps, guidance, autocast, s);
     }
 
     public SampleRequest withGuidance(Double scale) {
-        return new SampleRequest(count, batch, seed, labels, prompts, sampler, steps, scale, autocast);
+        return new SampleRequest(count, batch, seed, labels, prompts, sampler, steps, scale, autocast, settings);
     }
 
     /** Sample under autocast to {@code dtype} (bfloat16, float16), or null for full precision. */
     public SampleRequest withAutocast(DType dtype) {
-        return new SampleRequest(count, batch, seed, labels, prompts, sampler, steps, guidance, dtype);
+        return new SampleRequest(count, batch, seed, labels, prompts, sampler, steps, guidance, dtype, settings);
     }
 
     public int batches() {
@@ -101,6 +114,6 @@ public record SampleRequest(int count, int batch, long seed, long[] labels, List
     @Override
     public String toString() {
         return "SampleRequest[count=" + count + ", batch=" + batch + ", seed=" + seed + ", labels=" + (labels == null ? "random" : Arrays.toString(labels))
-                + ", prompts=" + prompts + ", sampler=" + sampler + ", steps=" + steps + ", guidance=" + guidance + ", autocast=" + autocast + "]";
+                + ", prompts=" + prompts + ", sampler=" + sampler + ", steps=" + steps + ", guidance=" + guidance + ", autocast=" + autocast + ", settings=" + settings + "]";
     }
 }
