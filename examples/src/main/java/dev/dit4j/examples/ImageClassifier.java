@@ -30,8 +30,8 @@ final class ImageClassifier extends Module {
         super(vb);
         conv1 = registerModule("conv1", Conv2d.of(channels, 32, 3).samePadding());
         conv2 = registerModule("conv2", Conv2d.of(32, 64, 3).samePadding());
-        fc1 = registerModule("fc1", Linear.of(64 * 8 * 8, 128));
-        fc2 = registerModule("fc2", Linear.of(128, classes));
+        fc1 = registerModule("fc1", Linear.of(64 * 8 * 8, FEATURES));
+        fc2 = registerModule("fc2", Linear.of(FEATURES, classes));
     }
 
     /** A new classifier with PyTorch's initialisation from {@code seed}. */
@@ -44,12 +44,21 @@ final class ImageClassifier extends Module {
     /** [N, C, 32, 32] -> logits [N, classes]. */
     public Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = Functional.avgPool2d(conv1.forward(x).silu(), 2, 2);
-            h = Functional.avgPool2d(conv2.forward(h).silu(), 2, 2);
-            Tensor logits = fc2.forward(fc1.forward(h.flatten(1, 3)).silu());
-            return s.keep(logits);
+            return s.keep(fc2.forward(features(x)));
         }
     }
+
+    /** The penultimate layer: [N, C, 32, 32] -> the 128 features [N, 128] that fc2 maps to logits (after fc1 and its SiLU). */
+    public Tensor features(Tensor x) {
+        try (TensorScope s = TensorScope.open()) {
+            Tensor h = Functional.avgPool2d(conv1.forward(x).silu(), 2, 2);
+            h = Functional.avgPool2d(conv2.forward(h).silu(), 2, 2);
+            return s.keep(fc1.forward(h.flatten(1, 3)).silu());
+        }
+    }
+
+    /** The width of {@link #features}. */
+    static final int FEATURES = 128;
 
     /**
      * Trains for {@code epochs} passes over (images, labels) in shuffled mini-batches; returns the

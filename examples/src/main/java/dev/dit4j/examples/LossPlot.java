@@ -22,13 +22,24 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * The training-loss chart (PNG, drawn with XChart): the raw loss readings thin and light, their
  * smoothed curve bold on top, the y axis logarithmic. The smoothing is the debiased exponential
  * moving average that TensorBoard draws, see {@link #smooth}; with 20 readings or fewer there is
- * nothing to smooth and the readings alone are drawn bold.
+ * nothing to smooth and the readings alone are drawn bold. An evaluation read during training (the
+ * FID of {@code --fid-every}) may share the chart: its points, joined, in orange on a second y
+ * axis at the right.
  */
 final class LossPlot {
     static final int WIDTH = 960;
     static final int HEIGHT = 600;
     private static final Color LIGHT = new Color(31, 119, 180, 70);
     private static final Color BOLD = new Color(31, 119, 180);
+    private static final Color SECOND = new Color(255, 127, 14);
+
+    /** A second quantity read at some steps, drawn against its own y axis (named {@code name}). */
+    record Series(String name, long[] steps, double[] values) {
+        static Series of(String name, long[] steps, double[] values) {
+            if (steps.length != values.length) throw new IllegalArgumentException(steps.length + " steps but " + values.length + " readings of " + name);
+            return new Series(name, steps, values);
+        }
+    }
 
     private LossPlot() {}
 
@@ -38,9 +49,14 @@ final class LossPlot {
      * linear instead of logarithmic, so that nothing is hidden.
      */
     static void write(Path file, String title, long[] steps, double[] losses) {
+        write(file, title, steps, losses, null);
+    }
+
+    /** As {@link #write(Path, String, long[], double[])}, with {@code second} (may be null) on a second y axis. */
+    static void write(Path file, String title, long[] steps, double[] losses, Series second) {
         byte[] png;
         try {
-            png = BitmapEncoder.getBitmapBytes(chart(title, steps, losses), BitmapEncoder.BitmapFormat.PNG);
+            png = BitmapEncoder.getBitmapBytes(chart(title, steps, losses, second), BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode the loss chart " + file + ": " + e.getMessage(), e);
         }
@@ -52,9 +68,16 @@ final class LossPlot {
 
     /** The chart itself; {@link #write} encodes it. */
     static XYChart chart(String title, long[] steps, double[] losses) {
+        return chart(title, steps, losses, null);
+    }
+
+    /** The chart, with {@code second} (may be null, or without finite readings) on a second y axis. */
+    static XYChart chart(String title, long[] steps, double[] losses, Series second) {
         Readings r = Readings.finite(steps, losses);
         int n = r.losses().length;
-        boolean positive = Arrays.stream(r.losses()).allMatch(loss -> loss > 0);
+        Readings extra = second == null || Arrays.stream(second.values()).noneMatch(Double::isFinite) ? null : Readings.finite(second.steps(), second.values());
+        // the y axes share one scale type: logarithmic only when every reading of both is positive
+        boolean positive = Arrays.stream(r.losses()).allMatch(loss -> loss > 0) && (extra == null || Arrays.stream(extra.losses()).allMatch(v -> v > 0));
 
         // Training machines have no display; without this AWT may try to reach an X server.
         if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
@@ -77,6 +100,16 @@ final class LossPlot {
             XYSeries smoothed = chart.addSeries(String.format(Locale.ROOT, "smoothed (EMA, weight %.2f)", weight), r.steps(), smooth(r.losses(), weight));
             draw(smoothed, BOLD, 2.5f);
             smoothed.setMarker(SeriesMarkers.NONE);
+        }
+        if (extra != null) {
+            XYSeries s = chart.addSeries(second.name(), extra.steps(), extra.losses());
+            s.setYAxisGroup(1);
+            s.setMarker(SeriesMarkers.CIRCLE);
+            s.setMarkerColor(SECOND);
+            draw(s, SECOND, 2f);
+            styler.setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
+            chart.setYAxisGroupTitle(0, "loss");
+            chart.setYAxisGroupTitle(1, second.name());
         }
         return chart;
     }

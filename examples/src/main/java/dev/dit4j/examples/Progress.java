@@ -103,6 +103,17 @@ final class Progress {
         }
     }
 
+    /** A line of its own amid the bar's (an evaluation's result): on a terminal it replaces the bar, which is drawn again below it. */
+    void note(String line) {
+        if (terminal && latest != null) {
+            out.print("\r" + line + " ".repeat(Math.max(0, drawnLength - line.length())) + "\n" + latest);
+            drawnLength = latest.length();
+            out.flush();
+        } else {
+            out.println(line);
+        }
+    }
+
     /** Ends the bar: a terminal moves to the next line; a log gets the last reading unless it already has it. */
     void done() {
         if (latest == null) return;

@@ -14,6 +14,7 @@ import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
+import dev.dit4j.models.eval.FidHook;
 import dev.dit4j.models.family.Recipe;
 import dev.dit4j.models.flow.Transport;
 import dev.dit4j.models.data.FashionMnist;
@@ -92,6 +93,10 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--time-sampling", description = "flow: training time uniform (SiT) or logit-normal (SD3) (default ${DEFAULT-VALUE})")
     String timeSampling = "uniform";
 
+    @Option(names = "--fid-every", converter = Numbers.NonNegativeLong.class,
+            description = "every K steps, the FID of 100 guided samples on the classifier's features, written to fid.csv and loss.png (0: off, the default)")
+    long fidEvery = 0;
+
     @Mixin
     OutputDirOption outOption = OutputDirOption.derivedDefault(); // out/<model>-fashion, see TrainDiT.properties
 
@@ -129,7 +134,7 @@ public final class TrainDiT implements Callable<Integer> {
                     // Data-parallel ranks would wait in a collective while rank 0 trained the judge: it comes after training there.
                     java.util.function.DoubleSupplier judge = () -> trainJudge(train, test, dev, start);
                     double classifierAccuracy = job.worldSize() == 1 ? judge.getAsDouble() : Double.NaN;
-                    trainAndSample(kind, net, ema, train, job.worldSize() == 1 ? () -> classifierAccuracy : judge, job);
+                    trainAndSample(kind, net, ema, train, test, job.worldSize() == 1 ? () -> classifierAccuracy : judge, job);
                 }
             }
             if (!job.isMain()) return 0;
@@ -170,7 +175,7 @@ public final class TrainDiT implements Callable<Integer> {
     /** The files this run writes must not replace --resume, except the checkpoint it continues. */
     private void checkOutputs() {
         OutputPaths.requireFolder(spec, "--out", out);
-        for (String written : List.of("classifier.safetensors", "samples.png", "loss.png")) {
+        for (String written : List.of("classifier.safetensors", "samples.png", "loss.png", "fid.csv")) {
             OutputPaths.requireDistinct(spec, "the output", out.resolve(written), "--resume", resumeOption.file());
         }
     }
@@ -192,7 +197,7 @@ public final class TrainDiT implements Callable<Integer> {
      * then, on rank 0 only, writes the loss chart and scores guided samples with the judge.
      */
     private void trainAndSample(FashionModels kind, DiffusionModel<?> net, DiffusionModel<?> emaModel,
-                                TensorDataset train, java.util.function.DoubleSupplier judgeAccuracy, DataParallelJob job) {
+                                TensorDataset train, TensorDataset test, java.util.function.DoubleSupplier judgeAccuracy, DataParallelJob job) {
         Device dev = job.device();
         int batch = batchOption.batch();
         int rankBatch;
@@ -201,13 +206,31 @@ public final class TrainDiT implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (fidEvery > 0 && job.worldSize() > 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--fid-every needs the classifier before training, which a data-parallel run trains after it: run it in one process");
+        }
         long seed = seedOption.seed();
         Recipe recipe = FashionModels.recipe(net.config(), transport());
+        Path fidFile = out.resolve("fid.csv");
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, recipe.objective(),
                 FashionModels.options(recipe, lrOption.lr(), emaOption.decay(), seed), job.group());
-             BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).build()) {
+             BatchLoader loader = job.shard(BatchLoader.builder(train, rankBatch)).seed(seed).build();
+             ImageClassifier fidJudge = fidEvery > 0 ? ImageClassifier.load(out.resolve("classifier.safetensors"), dev) : null) {
             Progress progress = new Progress(minutesOption.minutes() * 60);
-            TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
+            TrainingLoop.Builder loop = minutesOption.applyTo(TrainingLoop.builder());
+            FidHook fidHook = null;
+            if (fidJudge != null) {
+                ClassifierFid fid = ClassifierFid.of(fidJudge, test.images(), test.labels(), CLASSES, 10);
+                writeFid(fidFile, "step,fid\n", false);
+                fidHook = new FidHook(fid.features(), fid.reference(),
+                        step -> sample(kind, emaModel, recipe, dev, seed + 2, false), ClassifierFid.BATCH, r -> {
+                            progress.note(String.format(java.util.Locale.ROOT, "step %d: %s", r.step(), fid.sampleLine(100, r.fid())));
+                            writeFid(fidFile, String.format(java.util.Locale.ROOT, "%d,%.6f%n", r.step(), r.fid()), true);
+                        });
+                loop.every(fidEvery, fidHook);
+            }
+            TrainingLoop.Result run = loop.logEvery(25).batchSize(batch)
                     .checkpoint(out.resolve("checkpoint.safetensors"), 1000).metadata(recipe.metadata()).resume(resumeOption.file()).dataParallel(job)
                     .listener(new TrainingLoop.Listener() {
                         @Override
@@ -232,29 +255,64 @@ public final class TrainDiT implements Callable<Integer> {
                 System.out.println("no loss chart: the loss is read every 25 steps and the run made fewer");
             } else {
                 LossPlot.write(out.resolve("loss.png"), kind.description.replaceAll(" \\(.*", "") + " on Fashion-MNIST: training loss",
-                        run.losses().stream().mapToLong(TrainingLoop.Loss::step).toArray(), run.losses().stream().mapToDouble(TrainingLoop.Loss::value).toArray());
+                        run.losses().stream().mapToLong(TrainingLoop.Loss::step).toArray(), run.losses().stream().mapToDouble(TrainingLoop.Loss::value).toArray(),
+                        fidHook == null ? null : LossPlot.Series.of("FID (classifier features, 100 samples)", fidHook.readings().stream()
+                                .mapToLong(FidHook.Reading::step).toArray(),
+                                fidHook.readings().stream().mapToDouble(FidHook.Reading::fid).toArray()));
             }
+            if (fidHook != null) System.out.printf("wrote %d FID readings to %s%n", fidHook.readings().size(), fidFile);
 
             // 10 samples per class from the EMA weights, guided.
-            try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed + 1, dev)) {
-                emaModel.eval();
-                long[] labels = new long[100];
-                for (int i = 0; i < 100; i++) labels[i] = i / 10;
-                Tensor y = Tensor.of(labels, 100).to(dev);
-                Tensor noise = Tensor.randn(emaModel.config().sampleShape(100), DType.FLOAT32, dev, g);
-                Tensor latents;
-                try (Sampler sampler = FashionModels.sampler(recipe, sampleSteps, dpmSteps)) {
-                    latents = sampler.sample(emaModel.guided(Conditioning.labels(y, CLASSES), cfgScale), noise, g);
-                    System.out.printf("sampled 100 images, %d guided network evaluations each%n", sampler.steps());
-                }
-                Tensor samples = kind.decode(latents).clamp(-1, 1);
+            try (TensorScope s = TensorScope.open()) {
+                Tensor samples = sample(kind, emaModel, recipe, dev, seed + 1, true);
+                Tensor y = sampleLabels(dev);
                 Images.writeGrid(samples, 10, out.resolve("samples.png"));
                 try (ImageClassifier judge = ImageClassifier.load(out.resolve("classifier.safetensors"), dev)) {
                     double accuracy = judge.accuracy(samples, y, 100);
                     System.out.printf("class accuracy of generated samples: %.1f%% (classifier test accuracy %.1f%%)%n",
                             100 * accuracy, 100 * classifierAccuracy);
+                    ClassifierFid fid = ClassifierFid.of(judge, test.images(), test.labels(), CLASSES, 10);
+                    System.out.println(fid.sampleLine(samples.size(0), fid.of(samples)));
+                    System.out.println(fid.floorLine());
                 }
             }
+        }
+    }
+
+    /** The labels of the 100 samples: 10 of each class, in class order. */
+    private static Tensor sampleLabels(Device dev) {
+        long[] labels = new long[100];
+        for (int i = 0; i < 100; i++) labels[i] = i / 10;
+        return Tensor.of(labels, 100).to(dev);
+    }
+
+    /**
+     * 100 guided samples (10 per class) of {@code model} in [-1, 1], from noise seeded {@code seed};
+     * the model is in eval mode for it and back in its former mode after.
+     */
+    private Tensor sample(FashionModels kind, DiffusionModel<?> model, Recipe recipe, Device dev, long seed, boolean report) {
+        boolean training = model.isTraining();
+        model.eval();
+        try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed, dev)) {
+            Tensor y = sampleLabels(dev);
+            Tensor noise = Tensor.randn(model.config().sampleShape(100), DType.FLOAT32, dev, g);
+            Tensor latents;
+            try (Sampler sampler = FashionModels.sampler(recipe, sampleSteps, dpmSteps)) {
+                latents = sampler.sample(model.guided(Conditioning.labels(y, CLASSES), cfgScale), noise, g);
+                if (report) System.out.printf("sampled 100 images, %d guided network evaluations each%n", sampler.steps());
+            }
+            return s.keep(kind.decode(latents).clamp(-1, 1));
+        } finally {
+            model.train(training);
+        }
+    }
+
+    private static void writeFid(Path file, String text, boolean append) {
+        try {
+            if (append) Files.writeString(file, text, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            else Files.writeString(file, text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -118,6 +118,24 @@ class LossPlotTest {
     }
 
     @Test
+    void anEvaluationDuringTrainingSharesTheChartOnASecondAxis() throws IOException {
+        LossPlot.Series fid = LossPlot.Series.of("FID (classifier features, 100 samples)", new long[] {1000, 2000, 3000}, new double[] {80, 35, 21});
+        var chart = LossPlot.chart("t", steps(200), loss(200), fid);
+        var series = chart.getSeriesMap().get(fid.name());
+        assertNotNull(series, chart.getSeriesMap().keySet().toString());
+        assertEquals(1, series.getYAxisGroup());
+        assertEquals(3, chart.getSeriesMap().size(), "readings, smoothed, FID");
+        assertTrue(chart.getStyler().isYAxisLogarithmic());
+        Path file = dir.resolve("loss-fid.png");
+        LossPlot.write(file, "t", steps(200), loss(200), fid);
+        assertEquals(LossPlot.WIDTH, read(file).getWidth());
+        // no finite reading: no second series; a non-positive one: linear axes
+        assertEquals(2, LossPlot.chart("t", steps(200), loss(200), LossPlot.Series.of("x", new long[] {1}, new double[] {Double.NaN})).getSeriesMap().size());
+        assertFalse(LossPlot.chart("t", steps(200), loss(200), LossPlot.Series.of("x", new long[] {1, 2}, new double[] {3, -0.1})).getStyler().isYAxisLogarithmic());
+        assertEquals(2, LossPlot.chart("t", steps(200), loss(200), null).getSeriesMap().size());
+    }
+
+    @Test
     void turnsAwtHeadlessUnlessTheUserChose() {
         String before = System.clearProperty("java.awt.headless");
         try {

@@ -25,6 +25,23 @@ class ProgressTest {
     }
 
     @Test
+    void aNoteGetsALineOfItsOwnAndTheBarComesBackBelowIt() {
+        Progress log = progress(100, false);
+        log.note("step 0: FID 1.00");
+        assertEquals(List.of("step 0: FID 1.00"), printed().lines().toList());
+        bytes.reset();
+        Progress p = progress(100, true);
+        after(1);
+        p.update(25, 0.9, 1000);
+        p.note("step 25: FID 2.00");
+        String out = printed();
+        assertTrue(out.contains("\rstep 25: FID 2.00"), out);
+        String[] parts = out.split("\n");
+        assertEquals(2, parts.length, out);
+        assertTrue(parts[1].contains("step     25  loss 0.9000"), "the bar is drawn again: " + out);
+    }
+
+    @Test
     void aLogGetsTheFirstReadingThenOneLineEvery30SecondsAndTheLastReading() {
         Progress p = progress(100, false);
         after(1);
