@@ -117,13 +117,16 @@ public final class ClipTextWeights {
         };
     }
 
+    /** The JSON object in {@code file}, null when there is no such file; a file that exists but is no readable JSON object is an error naming it. */
     private static JsonObject json(Path file) {
-        if (!Files.isRegularFile(file)) return null;
+        if (!dev.dit4j.nn.io.InputFiles.exists(file)) return null;
+        String text = dev.dit4j.nn.io.InputFiles.readString(file, "text encoder config", dev.dit4j.nn.io.InputFiles.MAX_CONFIG_BYTES);
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file));
-            return e.isJsonObject() ? e.getAsJsonObject() : null;
-        } catch (IOException | JsonParseException e) {
-            throw new IllegalArgumentException("cannot read " + file + " beside the weights: " + e.getMessage(), e);
+            JsonElement e = JsonParser.parseString(text);
+            if (!e.isJsonObject()) throw new IllegalArgumentException("text encoder config " + file + " is " + (text.isBlank() ? "empty" : "not a JSON object"));
+            return e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException("text encoder config " + file + " is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
 
