@@ -97,6 +97,22 @@ public final class DataParallelJob implements AutoCloseable {
         }
     }
 
+    /**
+     * Two decisions agreed in one collective: {@code mainDecision} as rank 0 makes it (a clock),
+     * {@code anyDecision} true on every rank once any rank makes it (a signal one rank received).
+     * Collective: every rank calls it.
+     */
+    public boolean[] agree(boolean mainDecision, boolean anyDecision) {
+        if (group == null) return new boolean[] {mainDecision, anyDecision};
+        Device where = group.backend() == ProcessGroup.Backend.NCCL ? device : Device.CPU;
+        try (dev.dit4j.nn.TensorScope s = dev.dit4j.nn.TensorScope.open()) {
+            Tensor flags = Tensor.of(new float[] {isMain() && mainDecision ? 1 : 0, anyDecision ? 1 : 0}, 2).to(where);
+            group.allReduce(flags, ProcessGroup.ReduceOp.MAX);
+            float[] f = flags.toFloatArray();
+            return new boolean[] {f[0] != 0, f[1] != 0};
+        }
+    }
+
     /** "data-parallel: 2 processes, GLOO on cpu", or "one process on cpu". */
     public String describe() {
         return group == null ? "one process on " + device
