@@ -97,6 +97,7 @@ public final class TrainDiT implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         long start = System.nanoTime();
         FashionModels kind = architecture();
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
@@ -117,13 +118,13 @@ public final class TrainDiT implements Callable<Integer> {
                     trainAndSample(kind, net, ema, train, job.worldSize() == 1 ? () -> classifierAccuracy : judge, job);
                 }
             }
-            if (!job.isMain()) return 0;
+            if (!job.isMain() || StopSignals.requested()) return StopSignals.exitCode(0);
         }
         List<Path> written = java.util.stream.Stream.of("samples.png", "loss.png", "checkpoint.safetensors")
                 .map(out::resolve).filter(Files::exists).toList();
         System.out.printf("wrote %s in %.0f s total; live tensors %d%n", written.stream().map(Path::toString)
                 .collect(java.util.stream.Collectors.joining(", ")), Progress.secondsSince(start), Torch.liveTensors());
-        return 0;
+        return StopSignals.exitCode(0);
     }
 
     private FashionModels architecture() {
@@ -177,6 +178,7 @@ public final class TrainDiT implements Callable<Integer> {
             Progress progress = new Progress(minutesOption.minutes() * 60);
             TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
                     .checkpoint(out.resolve("checkpoint.safetensors"), 1000).resume(resumeOption.file()).dataParallel(job)
+                    .stopWhen(StopSignals::requested)
                     .listener(new TrainingLoop.Listener() {
                         @Override
                         public void started(long step) {
@@ -190,6 +192,10 @@ public final class TrainDiT implements Callable<Integer> {
                     })
                     .build()
                     .run(trainer, loader, b -> trainer.trainStep(kind.encode(b.images().to(dev)), Conditioning.labels(b.labels().to(dev), CLASSES)));
+            if (run.stopped()) { // no samples, no chart: the checkpoint is written, --resume continues
+                if (job.isMain()) StopSignals.report("train", run.step(), out.resolve("checkpoint.safetensors"));
+                return;
+            }
             if (!job.isMain()) return;
             progress.done();
             double classifierAccuracy = judgeAccuracy.getAsDouble();

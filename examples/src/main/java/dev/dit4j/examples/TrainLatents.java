@@ -139,6 +139,7 @@ public final class TrainLatents implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         checkOutputs();
         try (DataParallelJob job = deviceOption.joinDataParallel(); LatentFiles data = LatentFiles.open(latents, List.of())) {
             Device dev = job.device();
@@ -163,7 +164,7 @@ public final class TrainLatents implements Callable<Integer> {
                 }
             }
         }
-        return 0;
+        return StopSignals.exitCode(0);
     }
 
     /** Checks --resume against the model, loads --init into it, creates --out. */
@@ -187,6 +188,7 @@ public final class TrainLatents implements Callable<Integer> {
                     .build()
                     .run(trainer, loader, b -> trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses)));
             trainedSteps = run.step();
+            if (run.stopped() && job.isMain()) StopSignals.report("train-latents", run.step(), outOption.dir().resolve("checkpoint.safetensors"));
         }
     }
 
@@ -219,6 +221,7 @@ public final class TrainLatents implements Callable<Integer> {
                         return trainer.trainStep(b.images().toNonBlocking(dev), recipe.captions(captions, empty));
                     });
             trainedSteps = run.step();
+            if (run.stopped() && job.isMain()) StopSignals.report("train-latents", run.step(), outOption.dir().resolve("checkpoint.safetensors"));
         }
     }
 
@@ -334,7 +337,7 @@ public final class TrainLatents implements Callable<Integer> {
     private TrainingLoop.Builder loop(DataParallelJob job, long total, int batch, Map<String, String> metadata) {
         return minutesOption.applyTo(TrainingLoop.builder().steps(total)).logEvery(logEvery).batchSize(batch)
                 .checkpoint(outOption.dir().resolve("checkpoint.safetensors"), saveEvery).metadata(metadata)
-                .resume(resumeOption.file()).dataParallel(job);
+                .resume(resumeOption.file()).dataParallel(job).stopWhen(StopSignals::requested);
     }
 
     /** Prints {@code header} at the start, each reading (with the learning rate of its step, when scheduled) and each checkpoint. */
