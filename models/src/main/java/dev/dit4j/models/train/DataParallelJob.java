@@ -36,7 +36,7 @@ public final class DataParallelJob implements AutoCloseable {
         Rendezvous r = Rendezvous.fromEnvironment().orElse(null);
         if (r == null) return alone(requested);
         Device device = requested.isCuda() ? Device.cuda(r.localRank()) : requested;
-        return new DataParallelJob(ProcessGroup.create(ProcessGroup.Backend.forDevice(device), r, ProcessGroup.DEFAULT_TIMEOUT), device);
+        return new DataParallelJob(ProcessGroup.create(ProcessGroup.Backend.forDevice(device), r, ProcessGroup.timeoutFromEnvironment(System.getenv())), device);
     }
 
     /** One process on {@code device}, whatever the environment says. */

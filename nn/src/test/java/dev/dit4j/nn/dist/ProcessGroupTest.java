@@ -124,6 +124,41 @@ class ProcessGroupTest {
     }
 
     @Test
+    void aRankWaitingToJoinSaysSoAndGivesUpWithAClearError() throws Exception {
+        int port = freePort();
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        Duration every = ProcessGroup.progressEvery;
+        DistributedException e;
+        try {
+            ProcessGroup.progressEvery = Duration.ofMillis(700);
+            System.setErr(new java.io.PrintStream(captured, true));
+            e = assertThrows(DistributedException.class,
+                    () -> ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("127.0.0.1", port, 0, 2, 0), Duration.ofSeconds(3)));
+        } finally {
+            System.setErr(err);
+            ProcessGroup.progressEvery = every;
+        }
+        String lines = captured.toString();
+        assertTrue(lines.contains("dit4j: rank 0 waiting for the other 1 of 2 ranks at 127.0.0.1:" + port + ", "), lines);
+        assertTrue(lines.contains(" s of 3\n"), lines);
+        assertTrue(e.timedOut());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("did not all join within 3 s") && e.getMessage().contains("DIT4J_DIST_TIMEOUT"), e.getMessage());
+
+        long start = System.nanoTime();
+        var bad = assertThrows(IllegalArgumentException.class,
+                () -> ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("999.1.1.1", port, 1, 2, 1), Duration.ofSeconds(60)));
+        assertTrue(bad.getMessage().contains("MASTER_ADDR 999.1.1.1"), bad.getMessage());
+        assertTrue((System.nanoTime() - start) / 1e9 < 30, "refused without waiting out the timeout");
+
+        assertEquals(ProcessGroup.DEFAULT_TIMEOUT, ProcessGroup.timeoutFromEnvironment(java.util.Map.of()));
+        assertEquals(Duration.ofSeconds(30), ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "30")));
+        assertThrows(IllegalArgumentException.class, () -> ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "soon")));
+        assertThrows(IllegalArgumentException.class, () -> ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "-1")));
+    }
+
+    @Test
     void badArgumentsAreNamed() throws Exception {
         onTwoRanks(Duration.ofSeconds(20), pg -> {
             var e = assertThrows(RuntimeException.class, () -> pg.allGather(Tensor.zeros(3), Tensor.zeros(2)));
