@@ -158,6 +158,50 @@ class ProcessGroupTest {
         assertThrows(IllegalArgumentException.class, () -> ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "-1")));
     }
 
+    /**
+     * Rank 0's store listens on MASTER_ADDR's interface only: 127.0.0.1 here, never all interfaces.
+     * Skipped with a shim installed in ~/.m2 (built before this change); runs with the reactor's own
+     * shim or -Ddit4j.shim=native/build/libdit4j.so.
+     */
+    @Test
+    void theStoreListensOnTheMasterAddressOnly() throws Exception {
+        String source = dev.dit4j.bindings.NativeLoader.load().shimSource();
+        org.junit.jupiter.api.Assumptions.assumeFalse(source.contains("/.m2/repository/"), "an installed shim, maybe older: " + source);
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/net/tcp")), "Linux /proc/net");
+        int port = freePort();
+        Thread waiting = new Thread(() -> {
+            try {
+                ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("127.0.0.1", port, 0, 2, 0), Duration.ofSeconds(3)).close();
+            } catch (DistributedException e) {
+                // nobody came: expected
+            }
+        });
+        waiting.start();
+        List<String> listening = List.of();
+        for (int i = 0; i < 50 && listening.isEmpty(); i++) {
+            Thread.sleep(50);
+            listening = listeners(port);
+        }
+        waiting.join();
+        assertFalse(listening.isEmpty(), "rank 0 listened on port " + port);
+        assertEquals(List.of("0100007F"), listening, "only 127.0.0.1, not all interfaces (00000000 or ::)");
+    }
+
+    /** The local addresses (hex, as /proc/net/tcp{,6} print them) listening on {@code port}. */
+    private static List<String> listeners(int port) throws java.io.IOException {
+        List<String> out = new java.util.ArrayList<>();
+        String hexPort = String.format(":%04X", port);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            java.nio.file.Path p = java.nio.file.Path.of(table);
+            if (!java.nio.file.Files.isReadable(p)) continue;
+            for (String line : java.nio.file.Files.readAllLines(p)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")) out.add(f[1].substring(0, f[1].length() - 5));
+            }
+        }
+        return out;
+    }
+
     @Test
     void badArgumentsAreNamed() throws Exception {
         onTwoRanks(Duration.ofSeconds(20), pg -> {
