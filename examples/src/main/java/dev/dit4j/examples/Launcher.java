@@ -75,6 +75,12 @@ final class Launcher {
             if (nodes > 1) throw new IllegalArgumentException("a multi-node job (NNODES " + nodes + ") needs MASTER_ADDR: node 0's address");
             addr = "127.0.0.1";
         }
+        try {
+            java.net.InetAddress.getByName(addr);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("MASTER_ADDR " + addr + " is not an address or a host name this machine can resolve: "
+                    + "set it to node 0's address (or leave it unset on one machine: 127.0.0.1)");
+        }
         String port = env.get("MASTER_PORT");
         if (port == null || port.isBlank()) {
             if (nodes > 1) throw new IllegalArgumentException("a multi-node job (NNODES " + nodes + ") needs MASTER_PORT, the same on every node");

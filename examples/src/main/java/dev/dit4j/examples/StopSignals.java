@@ -16,6 +16,11 @@ import sun.misc.Signal;
  *
  * <p>A second signal within a second of the first counts as the same one: Ctrl-C reaches a
  * launcher and its workers together, and the launcher forwards it too.
+ *
+ * <p>Every other command ({@link #installImmediate}) stops at once on the first signal, with
+ * {@code _exit}: the JVM's own exit would run libtorch's static destructors while the main
+ * thread may still be inside libtorch, which can crash the process on its way out. Outputs are
+ * written atomically, so a stopped command leaves no partial file behind.
  */
 final class StopSignals {
     private static final AtomicReference<String> RECEIVED = new AtomicReference<>();
@@ -23,11 +28,19 @@ final class StopSignals {
     private static final List<Runnable> ON_SECOND = new CopyOnWriteArrayList<>();
     private static volatile long firstAt;
     private static boolean installed;
+    /** Whether a training command asked for a graceful stop; otherwise the first signal stops at once. */
+    private static volatile boolean graceful;
 
     private StopSignals() {}
 
     /** Handles SIGTERM and SIGINT from now on (idempotent); where a signal cannot be handled (-Xrs), it keeps the JVM's handling. */
     static synchronized void install() {
+        graceful = true;
+        installImmediate();
+    }
+
+    /** Handles SIGTERM and SIGINT by stopping at once (any command; a training command's {@link #install} makes it graceful). */
+    static synchronized void installImmediate() {
         if (installed) return;
         installed = true;
         for (String name : List.of("TERM", "INT")) {
@@ -50,6 +63,12 @@ final class StopSignals {
     }
 
     static void received(String name) {
+        if (!graceful) {
+            System.err.println("dit4j: SIG" + name + ": stopping");
+            System.err.flush();
+            exitNow(code(name));
+            return;
+        }
         if (RECEIVED.compareAndSet(null, name)) {
             firstAt = System.nanoTime();
             System.err.println("dit4j: SIG" + name + ": finishing this step and writing the checkpoint (send it again to stop at once)");
@@ -59,8 +78,24 @@ final class StopSignals {
             System.err.println("dit4j: SIG" + name + " again: stopping at once");
             System.err.flush();
             ON_SECOND.forEach(Runnable::run);
-            Runtime.getRuntime().halt(code(name));
+            exitNow(code(name));
         }
+    }
+
+    /** Ends the process now: libc's _exit (no atexit handlers, no static destructors under a running libtorch call), else halt. */
+    static void exitNow(int code) {
+        System.out.flush();
+        System.err.flush();
+        try {
+            java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+            var exit = linker.defaultLookup().find("_exit");
+            if (exit.isPresent()) {
+                linker.downcallHandle(exit.get(), java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.JAVA_INT)).invoke(code);
+            }
+        } catch (Throwable e) {
+            // no _exit here: halt below
+        }
+        Runtime.getRuntime().halt(code);
     }
 
     /** Whether a stop was asked for. */
