@@ -41,10 +41,12 @@ import java.util.function.Supplier;
  *
  * <p><b>Budget.</b> {@code steps} counts the trainer's steps in all, those of the run a checkpoint
  * continues included; {@code minutes} runs from this loop's start and is checked before each step,
- * so the run stops at the first step boundary past it.
+ * so the run stops at the first step boundary past it. {@link Builder#stopWhen} ends it early (a
+ * SIGTERM, say) at a step boundary, its final checkpoint written as at a normal end.
  *
  * <p><b>Data parallelism</b> ({@link Builder#dataParallel}): every rank runs the loop in lockstep;
- * rank 0's reading of the clock is broadcast before each step so that all stop at the same step,
+ * rank 0's reading of the clock and every rank's stop request ({@link Builder#stopWhen}: a signal
+ * one rank received) are agreed in one collective before each step so that all stop at the same step,
  * checkpoints are collective ({@link Trainable#save}), the listener hears from rank 0 only and
  * hooks run on every rank (a hook that writes files checks {@link DataParallelJob#isMain()}).
  */
