@@ -60,7 +60,10 @@ public final class ProcessGroup implements AutoCloseable {
     private final int rank;
     private final int size;
 
-    private ProcessGroup(MemorySegment handle, Backend backend, int rank, int size) {
+    private final Duration timeout;
+
+    private ProcessGroup(MemorySegment handle, Backend backend, int rank, int size, Duration timeout) {
+        this.timeout = timeout;
         this.handle = handle;
         this.backend = backend;
         this.rank = rank;
@@ -98,7 +101,7 @@ public final class ProcessGroup implements AutoCloseable {
         try {
             MemorySegment h = LibTorch.processGroupNew(backend.ordinal(), r.masterAddr(), r.masterPort(), r.rank(), r.worldSize(),
                     timeout.toMillis(), backend == Backend.NCCL ? r.localRank() : -1);
-            return new ProcessGroup(h, backend, r.rank(), r.worldSize());
+            return new ProcessGroup(h, backend, r.rank(), r.worldSize(), timeout);
         } catch (TorchException e) {
             if (e.kind() == TorchException.Kind.TIMEOUT) {
                 String who = r.rank() == 0 ? "the other " + (r.worldSize() - 1) + " rank(s) did not all join" : "rank 0's store did not answer";
@@ -190,7 +193,7 @@ public final class ProcessGroup implements AutoCloseable {
         if (handle == null) throw new IllegalStateException("process group used after close()");
         String described = what + " on rank " + rank + " of " + size;
         try {
-            return new Work(call.apply(handle), described);
+            return new Work(call.apply(handle), described, timeout);
         } catch (TorchException e) {
             throw failure(described, e);
         }

@@ -113,6 +113,29 @@ class ProcessGroupTest {
     }
 
     @Test
+    void aCollectiveWaitingForAPeerSaysSo() throws Exception {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        Duration every = Work.progressEvery;
+        try {
+            Work.progressEvery = Duration.ofMillis(700);
+            System.setErr(new java.io.PrintStream(captured, true));
+            onTwoRanks(Duration.ofSeconds(3), pg -> {
+                if (pg.rank() == 0) {
+                    assertThrows(DistributedException.class, () -> pg.allReduce(Tensor.ones(4), ProcessGroup.ReduceOp.SUM));
+                } else {
+                    Thread.sleep(4000); // misses the collective
+                }
+            });
+        } finally {
+            System.setErr(err);
+            Work.progressEvery = every;
+        }
+        String lines = captured.toString();
+        assertTrue(lines.contains("dit4j: all-reduce on rank 0 of 2 waiting for the other ranks, ") && lines.contains(" s of 3\n"), lines);
+    }
+
+    @Test
     void aRankThatNeverJoinsIsATimeout() throws Exception {
         int port = freePort();
         long start = System.nanoTime();
