@@ -54,6 +54,9 @@ public final class TrainDiT implements Callable<Integer> {
     String model = "dit";
 
     @Mixin
+    dev.dit4j.examples.options.DistTimeoutOption distTimeoutOption = new dev.dit4j.examples.options.DistTimeoutOption();
+
+    @Mixin
     MinutesOption minutesOption = new MinutesOption(11);
 
     @Mixin
@@ -103,7 +106,7 @@ public final class TrainDiT implements Callable<Integer> {
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         checkOutputs();
         var config = kind.config(size);
-        try (DataParallelJob job = deviceOption.joinDataParallel()) {
+        try (DataParallelJob job = deviceOption.joinDataParallel(distTimeoutOption.timeout())) {
             Device dev = job.device();
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                 resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes

@@ -64,6 +64,9 @@ import picocli.CommandLine.TypeConversionException;
                 + " or MicroDiT / a U-ViT text preset on captioned latents (extract-latents --captions).")
 public final class TrainLatents implements Callable<Integer> {
     @Mixin
+    dev.dit4j.examples.options.DistTimeoutOption distTimeoutOption = new dev.dit4j.examples.options.DistTimeoutOption();
+
+    @Mixin
     PresetOption presetOption = new PresetOption();
 
     @Option(names = "--latents", required = true, description = "a latent file or a folder of them")
@@ -141,7 +144,7 @@ public final class TrainLatents implements Callable<Integer> {
     public Integer call() throws java.io.IOException {
         StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         checkOutputs();
-        try (DataParallelJob job = deviceOption.joinDataParallel(); LatentFiles data = LatentFiles.open(latents, List.of())) {
+        try (DataParallelJob job = deviceOption.joinDataParallel(distTimeoutOption.timeout()); LatentFiles data = LatentFiles.open(latents, List.of())) {
             Device dev = job.device();
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);

@@ -33,10 +33,15 @@ public final class DataParallelJob implements AutoCloseable {
 
     /** Joins the job described by the environment (NCCL on CUDA where available, else Gloo), or runs alone on {@code requested}. */
     public static DataParallelJob join(Device requested) {
+        return join(requested, ProcessGroup.timeoutFromEnvironment(System.getenv()));
+    }
+
+    /** As {@link #join(Device)}, every wait for the other ranks (joining, each collective) bounded by {@code timeout}. */
+    public static DataParallelJob join(Device requested, java.time.Duration timeout) {
         Rendezvous r = Rendezvous.fromEnvironment().orElse(null);
         if (r == null) return alone(requested);
         Device device = requested.isCuda() ? Device.cuda(r.localRank()) : requested;
-        return new DataParallelJob(ProcessGroup.create(ProcessGroup.Backend.forDevice(device), r, ProcessGroup.timeoutFromEnvironment(System.getenv())), device);
+        return new DataParallelJob(ProcessGroup.create(ProcessGroup.Backend.forDevice(device), r, timeout), device);
     }
 
     /** One process on {@code device}, whatever the environment says. */

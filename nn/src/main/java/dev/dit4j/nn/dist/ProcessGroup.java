@@ -107,7 +107,7 @@ public final class ProcessGroup implements AutoCloseable {
                 String who = r.rank() == 0 ? "the other " + (r.worldSize() - 1) + " rank(s) did not all join" : "rank 0's store did not answer";
                 throw new DistributedException("rank " + r.rank() + " of " + r.worldSize() + " joining at " + at + ": " + who + " within "
                         + timeout.toSeconds() + " s: start every rank with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE (" + TIMEOUT_ENV
-                        + " sets the wait in seconds) [" + firstLine(e.getMessage()) + "]", true, e);
+                        + ", or a command's --dist-timeout, sets the wait in seconds) [" + firstLine(e.getMessage()) + "]", true, e);
             }
             throw failure("rank " + r.rank() + " of " + r.worldSize() + " joining at " + at, e);
         } finally {
