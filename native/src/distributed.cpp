@@ -14,8 +14,13 @@
 #endif
 
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct dt_process_group_s {
   c10::intrusive_ptr<c10d::Store> store;
@@ -124,6 +129,37 @@ int32_t dt_dist_backend_available(int32_t backend) {
   }
 }
 
+// Rank 0's listening socket, bound to the master address's interface only: c10d's TCPStore binds
+// to every interface, so a single-node job on 127.0.0.1 would be reachable from the network.
+// TCPStore takes the socket over (TCPStoreOptions::masterListenFd).
+static int listen_on(const char* addr, int32_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  int rc = getaddrinfo(addr, service.c_str(), &hints, &found);
+  if (rc != 0) throw std::runtime_error(std::string("cannot resolve the master address ") + addr + ": " + gai_strerror(rc));
+  std::string reason = "no address";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 2048) == 0) {
+      freeaddrinfo(found);
+      return fd;
+    }
+    reason = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  throw std::runtime_error(std::string("cannot listen on ") + addr + ":" + service + ": " + reason);
+}
+
 dt_process_group dt_process_group_new(int32_t backend, const char* master_addr, int32_t master_port, int32_t rank,
                                       int32_t world_size, int64_t timeout_ms, int32_t device_index) {
   return dist_guard<dt_process_group>(nullptr, [&]() -> dt_process_group {
@@ -142,6 +178,7 @@ dt_process_group dt_process_group_new(int32_t backend, const char* master_addr, 
     store_options.numWorkers = static_cast<size_t>(world_size);
     store_options.waitWorkers = true;  // the server returns once every rank has connected, or times out
     store_options.timeout = timeout;
+    if (rank == 0 && std::getenv("DIT4J_DIST_BIND_ALL") == nullptr) store_options.masterListenFd = listen_on(master_addr, master_port);
     auto store = c10::make_intrusive<c10d::TCPStore>(master_addr, store_options);
 
     auto g = std::make_unique<dt_process_group_s>();

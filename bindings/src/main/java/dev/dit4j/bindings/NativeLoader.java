@@ -165,18 +165,59 @@ public final class NativeLoader {
         }
     }
 
-    private static Info load(Shim shim, LibtorchLocator.Found torch) {
+    /** What to do about a libtorch that cannot be loaded. */
+    static final String LIBTORCH_FIX = "set " + LibtorchLocator.ENV + " to a complete libtorch (the folder holding lib/libtorch.so; "
+            + "a pip torch's is python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))'), or unset it to use the user cache; "
+            + "'dit4j doctor' shows where each part was looked for";
+
+    /** Loads one library of libtorch, or says which file failed, why in words, where it came from and what to set. */
+    static void loadTorchLibrary(Path lib, LibtorchLocator.Found torch) {
+        long size = -1;
+        try {
+            size = Files.size(lib);
+        } catch (IOException e) {
+            // System.load says why below
+        }
+        String from = torch.root() + " (from the " + torch.rule() + ")";
+        if (size == 0) {
+            throw new IllegalStateException("libtorch library " + lib + " is empty (0 bytes): " + from + " is a broken or partial libtorch: " + LIBTORCH_FIX);
+        }
+        try {
+            System.load(lib.toString());
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("cannot load libtorch library " + lib + ": " + linkReason(e) + "; " + from + " is not a working libtorch "
+                    + "for this machine: " + LIBTORCH_FIX, e);
+        }
+    }
+
+    /** The dynamic linker's reason without the paths it repeats ("file too short", "invalid ELF header"). */
+    static String linkReason(UnsatisfiedLinkError e) {
+        String m = e.getMessage();
+        if (m == null) return "the dynamic linker refused it";
+        int colon = m.lastIndexOf(": ");
+        return colon >= 0 && colon + 2 < m.length() ? m.substring(colon + 2) : m;
+    }
+
+    static Info load(Shim shim, LibtorchLocator.Found torch) {
         Path torchLib = torch.root().resolve("lib");
         List<Path> loaded = new ArrayList<>();
         for (String name : LIBTORCH_LIBRARIES) {
             Path lib = torchLib.resolve(name);
             if (Files.isRegularFile(lib)) {
-                System.load(lib.toString());
+                loadTorchLibrary(lib, torch);
                 loaded.add(lib);
             } else if (!name.contains("cuda")) {
                 throw new IllegalStateException("libtorch library " + lib + " is missing: " + torch.root() + " (from the "
                         + torch.rule() + ") is not a complete libtorch");
             }
+        }
+        try {
+            if (Files.size(shim.path()) == 0) {
+                throw new IllegalStateException("dit4j's native library " + shim.path() + " (" + shim.rule() + ") is empty (0 bytes): rebuild it with "
+                        + "native/build.sh, or unset " + SHIM_ENV + " / -D" + SHIM_PROPERTY + " to use the one in the dit4j-native jar");
+            }
+        } catch (IOException e) {
+            // System.load says why below
         }
         try {
             System.load(shim.path().toString());

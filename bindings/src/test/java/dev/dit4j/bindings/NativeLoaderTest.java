@@ -1,5 +1,6 @@
 package dev.dit4j.bindings;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -95,5 +96,25 @@ class NativeLoaderTest {
         assertEquals("libtorch.so", loaded.get(loaded.size() - 2).getFileName().toString());
         assertEquals(info.shim(), loaded.get(loaded.size() - 1));
         assertTrue(info.libtorchSource() != null && !info.libtorchSource().isBlank());
+    }
+
+    /** A LIBTORCH of zero-byte or garbage libraries: one message naming the file, the reason in words, where it came from and what to set. */
+    @Test
+    void aBrokenLibtorchSaysWhichFileWhyAndWhatToSet() throws IOException {
+        Path root = dir.resolve("torch");
+        Path lib = Files.createDirectories(root.resolve("lib"));
+        for (String name : List.of("libc10.so", "libtorch_cpu.so", "libtorch.so")) Files.write(lib.resolve(name), new byte[0]);
+        LibtorchLocator.Found found = new LibtorchLocator.Found(root, "2.13.0+cpu", "environment variable LIBTORCH");
+        NativeLoader.Shim shim = new NativeLoader.Shim(dir.resolve("libdit4j.so"), "2.13.0+cpu", "test");
+        var e = assertThrows(IllegalStateException.class, () -> NativeLoader.load(shim, found));
+        assertTrue(e.getMessage().startsWith("libtorch library " + lib.resolve("libc10.so") + " is empty (0 bytes): " + root
+                + " (from the environment variable LIBTORCH)"), e.getMessage());
+        assertTrue(e.getMessage().contains("set LIBTORCH to a complete libtorch") && e.getMessage().contains("dit4j doctor"), e.getMessage());
+
+        Files.write(lib.resolve("libc10.so"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+        e = assertThrows(IllegalStateException.class, () -> NativeLoader.load(shim, found));
+        assertTrue(e.getMessage().startsWith("cannot load libtorch library " + lib.resolve("libc10.so") + ": "), e.getMessage());
+        assertFalse(e.getMessage().contains("UnsatisfiedLinkError"), e.getMessage());
+        assertTrue(e.getMessage().contains("set LIBTORCH"), e.getMessage());
     }
 }

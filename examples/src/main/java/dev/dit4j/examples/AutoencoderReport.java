@@ -15,6 +15,12 @@ final class AutoencoderReport implements AutoencoderTraining.Listener {
         this.name = name;
     }
 
+    /** A SIGTERM or SIGINT ({@link StopSignals}) stops the run at the next step, its weights written. */
+    @Override
+    public boolean stopRequested() {
+        return StopSignals.requested();
+    }
+
     @Override
     public void started(AutoencoderTraining.Start s) {
         System.out.printf(Locale.ROOT, "%s: %d training and %d held-out images at %d px%s, %,d parameters, f%d, %d latent channels%n", name,

@@ -75,14 +75,9 @@ final class ClipArt {
     /** The PNG files under {@code root} at any depth, sorted; none is an error naming the folder. */
     public static List<Path> list(Path root) {
         if (!Files.isDirectory(root)) throw new IllegalArgumentException(root + " is not a folder");
-        try (Stream<Path> walk = Files.walk(root, FileVisitOption.FOLLOW_LINKS)) {
-            List<Path> files = walk.filter(Files::isRegularFile)
-                    .filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")).sorted().toList();
-            if (files.isEmpty()) throw new IllegalArgumentException(root + " holds no .png files");
-            return files;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
-        }
+        List<Path> files = dev.dit4j.nn.io.InputFiles.walk(root, "image folder", p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png"));
+        if (files.isEmpty()) throw new IllegalArgumentException(root + " holds no .png files");
+        return files;
     }
 
     /** The drawing in {@code file} as a {@code size} x {@code size} RGB image on white, or the reason it is skipped. */
@@ -112,7 +107,9 @@ final class ClipArt {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+                int[] dims = {reader.getWidth(0), reader.getHeight(0)};
+                dev.dit4j.nn.io.InputFiles.checkImageSize(file, dims[0], dims[1]);
+                return dims;
             } finally {
                 reader.dispose();
             }

@@ -139,6 +139,7 @@ public final class Clipart512Demo implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         long start = System.nanoTime(), liveAtStart = Torch.liveTensors();
         Path source = images != null ? images : ClipArt.locate();
         Path out = outOption.dir();
@@ -165,6 +166,10 @@ public final class Clipart512Demo implements Callable<Integer> {
             report.finished(vaeRun);
             vaeFile = vaeRun.file();
             phase("train the autoencoder (" + vaeRun.steps() + " steps)", t);
+            if (StopSignals.requested()) {
+                StopSignals.report("clipart512-demo", vaeRun.steps(), vaeRun.file());
+                return StopSignals.exitCode(0);
+            }
         }
 
         t = header("extract latents");
@@ -176,6 +181,10 @@ public final class Clipart512Demo implements Callable<Integer> {
         Path checkpoint = clear(out.resolve("model")).resolve("checkpoint.safetensors");
         long trained = trainLatentModel(latents, preset, blocks, checkpoint, dev);
         phase("train " + preset + (blocks != null ? " depth " + blocks : "") + " (" + trained + " steps)", t);
+        if (StopSignals.requested()) {
+            StopSignals.report("clipart512-demo", trained, checkpoint);
+            return StopSignals.exitCode(0);
+        }
 
         t = header("sample");
         sample(checkpoint, preset, blocks, vaeFile, clear(out.resolve("samples")), dev);
@@ -239,6 +248,7 @@ public final class Clipart512Demo implements Callable<Integer> {
                         shape[0], shape[1], shape[2]);
                 return TrainingLoop.builder().steps(steps).minutes(minutes).logEvery(50).batchSize(batch).checkpoint(checkpoint).metadata(recipe.metadata())
                         .listener(p -> System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.1f img/s%n", p.step(), p.loss(), p.imagesPerSecond()))
+                        .stopWhen(StopSignals::requested)
                         .build()
                         .run(trainer, loader, b -> trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), 1)))
                         .step();

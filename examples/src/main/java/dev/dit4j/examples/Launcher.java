@@ -75,6 +75,12 @@ final class Launcher {
             if (nodes > 1) throw new IllegalArgumentException("a multi-node job (NNODES " + nodes + ") needs MASTER_ADDR: node 0's address");
             addr = "127.0.0.1";
         }
+        try {
+            java.net.InetAddress.getByName(addr);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("MASTER_ADDR " + addr + " is not an address or a host name this machine can resolve: "
+                    + "set it to node 0's address (or leave it unset on one machine: 127.0.0.1)");
+        }
         String port = env.get("MASTER_PORT");
         if (port == null || port.isBlank()) {
             if (nodes > 1) throw new IllegalArgumentException("a multi-node job (NNODES " + nodes + ") needs MASTER_PORT, the same on every node");
@@ -88,7 +94,12 @@ final class Launcher {
 
         List<Process> workers = new ArrayList<>();
         List<Thread> relays = new ArrayList<>();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> workers.forEach(Process::destroy))); // Ctrl-C stops the job
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> workers.forEach(Process::destroy))); // an exit stops the job
+        // SIGTERM / SIGINT: each worker finishes its step and writes the checkpoint (ranks agree), then all exit 143 / 130;
+        // a second signal kills them at once.
+        StopSignals.install();
+        StopSignals.onFirst(() -> List.copyOf(workers).forEach(w -> w.toHandle().destroy())); // the handle: Process.destroy closes the relays
+        StopSignals.onSecond(() -> List.copyOf(workers).forEach(Process::destroyForcibly));
         for (int local = 0; local < perNode; local++) {
             int rank = nodeRank * perNode + local;
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -109,11 +120,17 @@ final class Launcher {
     /** Waits until all exit; the first failure stops the rest (SIGTERM, then SIGKILL after 10 s). */
     private static int awaitAll(List<Process> workers) throws InterruptedException {
         List<Process> running = new ArrayList<>(workers);
+        int failed = 0;
         while (!running.isEmpty()) {
             for (Process p : List.copyOf(running)) {
                 if (p.isAlive()) continue;
                 running.remove(p);
-                if (p.exitValue() != 0) {
+                int code = p.exitValue();
+                if (StopSignals.requested()) { // stopping on a signal: every worker writes its part, wait for all
+                    if (code != 0 && code != 130 && code != 143 && failed == 0) failed = code;
+                    continue;
+                }
+                if (code != 0) {
                     int rank = workers.indexOf(p);
                     System.err.printf("dit4j: worker %d (local rank) exited with status %d: stopping the others%n", rank, p.exitValue());
                     stop(running);
@@ -122,7 +139,7 @@ final class Launcher {
             }
             Thread.sleep(50);
         }
-        return 0;
+        return failed != 0 ? failed : StopSignals.exitCode(0);
     }
 
     private static void stop(List<Process> running) throws InterruptedException {

@@ -24,6 +24,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("dit4j: " + e.getMessage());
             System.exit(2);
         }
+        StopSignals.installImmediate(); // SIGTERM / SIGINT: stop at once (training commands make it graceful)
         System.exit(failures.install(new CommandLine(new Main())).execute(rest));
     }
 

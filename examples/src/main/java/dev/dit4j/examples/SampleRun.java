@@ -41,20 +41,27 @@ final class SampleRun {
     void all() {
         int count = request.count();
         Progress progress = Progress.ofCount(count, "images");
+        // Batches already complete (a resumed run) are found as the run reaches them: no list of
+        // every batch, so a count near Integer.MAX_VALUE costs no memory and starts at once.
         int done = 0;
-        List<Integer> todo = new ArrayList<>();
+        boolean told = false;
         for (int b = 0; b < request.batches(); b++) {
-            if (complete(b)) done += request.size(b);
-            else todo.add(b);
-        }
-        if (done > 0) System.out.printf("resuming: %d of %d images already in %s%n", done, count, files.dir());
-        progress.at(done);
-        for (int b : todo) {
+            if (complete(b)) {
+                done += request.size(b);
+                continue;
+            }
+            if (done > 0 && !told) System.out.printf("resuming: %d of %d images already in %s%n", done, count, files.dir());
+            if (!told) progress.at(done);
+            told = true;
             try (Samples s = pipeline.sampleBatch(request, b)) {
                 if (latentsFile != null) files.writeShard(b, s.latents(), s.labels(), Map.of("seed", Long.toString(SampleRequest.batchSeed(request.seed(), b))));
                 if (images) files.writeImages(request.first(b), s.images());
             }
             done += request.size(b);
+            progress.at(done);
+        }
+        if (!told && done > 0) {
+            System.out.printf("resuming: %d of %d images already in %s%n", done, count, files.dir());
             progress.at(done);
         }
         progress.done();

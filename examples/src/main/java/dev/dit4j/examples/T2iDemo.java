@@ -130,6 +130,7 @@ public final class T2iDemo implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         long start = System.nanoTime();
         boolean micro = switch (model.toLowerCase(Locale.ROOT)) {
             case "microdit" -> true;
@@ -149,6 +150,7 @@ public final class T2iDemo implements Callable<Integer> {
         Files.createDirectories(out);
         if (emoji) emoji(micro, w);
         else fashion(micro, w);
+        if (StopSignals.requested()) return StopSignals.exitCode(0);
         System.out.printf("wrote grid.png%s, checkpoint.safetensors and text-encoder.safetensors to %s in %.0f s; live tensors %d%n",
                 emoji ? "" : ", table.md", out, Progress.secondsSince(start), Torch.liveTensors());
         return 0;
@@ -174,6 +176,7 @@ public final class T2iDemo implements Callable<Integer> {
                     long[] idx = IntStream.range(0, n).mapToLong(i -> seenIndex[random.nextInt(seenIndex.length)]).toArray();
                     return new Batch(scenes.render(IntStream.range(0, n).mapToObj(i -> prompts.get((int) idx[i])).toList()), idx);
                 }, dev, seed);
+                if (StopSignals.requested()) return; // stopped: the checkpoint is written, no samples
                 List<Prompt> evalSeen = draw(seen, evalPrompts, seed + 2), evalUnseen = draw(unseen, evalPrompts, seed + 3);
                 List<Prompt> both = new ArrayList<>(evalSeen);
                 both.addAll(evalUnseen);
@@ -220,6 +223,7 @@ public final class T2iDemo implements Callable<Integer> {
             try (DiffusionModel<?> net = config.create(dev, seed); DiffusionModel<?> ema = config.create(dev, seed)) {
                 System.out.printf("model: %s, %,d parameters%n", net.describe(), net.parameterCount());
                 train(net, ema, micro, text, emojis::batch, dev, seed);
+                if (StopSignals.requested()) return; // stopped: the checkpoint is written, no samples
                 List<String> seen = EMOJI_PROMPTS.stream().filter(emojis.captions()::contains).toList();
                 List<String> novel = EMOJI_PROMPTS.stream().filter(p -> !seen.contains(p)).toList();
                 System.out.printf("prompts: %d training captions %s, %d novel %s%n", seen.size(), seen, novel.size(), novel);
@@ -295,6 +299,7 @@ public final class T2iDemo implements Callable<Integer> {
             TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
                     .checkpoint(out.resolve("checkpoint.safetensors")).metadata(micro ? Map.of(CheckpointInfo.EDM_SIGMA_DATA, Double.toString(EDM.sigmaData())) : Map.of())
                     .listener(p -> progress.update(p.step(), p.loss(), p.imagesPerSecond()))
+                    .stopWhen(StopSignals::requested)
                     .build()
                     .run(trainer, () -> batches.next(random, batch), b -> {
                         Conditioning c = CaptionConditioning.of(net, text.training(b.captions()), micro ? null : text.trainingEmpty());
@@ -304,6 +309,7 @@ public final class T2iDemo implements Callable<Integer> {
                     });
             progress.done();
             text.save(out.resolve("text-encoder.safetensors"));
+            if (run.stopped()) StopSignals.report("t2i-demo", run.step(), out.resolve("checkpoint.safetensors"));
             System.out.printf("trained %d steps (%d images) in %.0f s%n", run.step(), run.step() * batch, run.seconds());
         }
     }

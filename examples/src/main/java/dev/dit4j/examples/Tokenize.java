@@ -40,6 +40,7 @@ public final class Tokenize implements Callable<Integer> {
         OutputPaths.requireDistinct(spec, "--out", out, "--captions", captions);
         OutputPaths.requireDistinct(spec, "--out", out, "--vocab", vocab);
         List<String> lines = CaptionFile.read(captions);
+        if (lines.isEmpty()) throw new IllegalArgumentException("caption file " + captions + " is empty: expected one caption per line");
         ClipTokenizer tokenizer = ClipTokenizer.open(vocab != null ? vocab : OpenClipVocabularyFile.path()).withPadding(padding);
         try (TensorScope s = TensorScope.open()) {
             Tensor ids = tokenizer.tokenize(lines);

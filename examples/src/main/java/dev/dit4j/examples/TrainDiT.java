@@ -55,6 +55,9 @@ public final class TrainDiT implements Callable<Integer> {
     String model = "dit";
 
     @Mixin
+    dev.dit4j.examples.options.DistTimeoutOption distTimeoutOption = new dev.dit4j.examples.options.DistTimeoutOption();
+
+    @Mixin
     MinutesOption minutesOption = new MinutesOption(11);
 
     @Mixin
@@ -117,12 +120,13 @@ public final class TrainDiT implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         long start = System.nanoTime();
         FashionModels kind = architecture();
         out = outOption.dir(() -> Path.of("out", model.toLowerCase(java.util.Locale.ROOT) + "-fashion"));
         checkOutputs();
         var config = kind.config(size);
-        try (DataParallelJob job = deviceOption.joinDataParallel()) {
+        try (DataParallelJob job = deviceOption.joinDataParallel(distTimeoutOption.timeout())) {
             Device dev = job.device();
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                 resumeOption.check(net); // a checkpoint that cannot resume fails now, not after the classifier's minutes
@@ -137,13 +141,13 @@ public final class TrainDiT implements Callable<Integer> {
                     trainAndSample(kind, net, ema, train, test, job.worldSize() == 1 ? () -> classifierAccuracy : judge, job);
                 }
             }
-            if (!job.isMain()) return 0;
+            if (!job.isMain() || StopSignals.requested()) return StopSignals.exitCode(0);
         }
         List<Path> written = java.util.stream.Stream.of("samples.png", "loss.png", "checkpoint.safetensors")
                 .map(out::resolve).filter(Files::exists).toList();
         System.out.printf("wrote %s in %.0f s total; live tensors %d%n", written.stream().map(Path::toString)
                 .collect(java.util.stream.Collectors.joining(", ")), Progress.secondsSince(start), Torch.liveTensors());
-        return 0;
+        return StopSignals.exitCode(0);
     }
 
     private FashionModels architecture() {
@@ -232,6 +236,7 @@ public final class TrainDiT implements Callable<Integer> {
             }
             TrainingLoop.Result run = loop.logEvery(25).batchSize(batch)
                     .checkpoint(out.resolve("checkpoint.safetensors"), 1000).metadata(recipe.metadata()).resume(resumeOption.file()).dataParallel(job)
+                    .stopWhen(StopSignals::requested)
                     .listener(new TrainingLoop.Listener() {
                         @Override
                         public void started(long step) {
@@ -246,6 +251,10 @@ public final class TrainDiT implements Callable<Integer> {
                     })
                     .build()
                     .run(trainer, loader, b -> trainer.trainStep(kind.encode(b.images().to(dev)), Conditioning.labels(b.labels().to(dev), CLASSES)));
+            if (run.stopped()) { // no samples, no chart: the checkpoint is written, --resume continues
+                if (job.isMain()) StopSignals.report("train", run.step(), out.resolve("checkpoint.safetensors"));
+                return;
+            }
             if (!job.isMain()) return;
             progress.done();
             double classifierAccuracy = judgeAccuracy.getAsDouble();

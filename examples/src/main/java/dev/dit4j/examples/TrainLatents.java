@@ -64,6 +64,9 @@ import picocli.CommandLine.TypeConversionException;
                 + " or MicroDiT / a U-ViT text preset on captioned latents (extract-latents --captions).")
 public final class TrainLatents implements Callable<Integer> {
     @Mixin
+    dev.dit4j.examples.options.DistTimeoutOption distTimeoutOption = new dev.dit4j.examples.options.DistTimeoutOption();
+
+    @Mixin
     PresetOption presetOption = new PresetOption();
 
     @Option(names = "--latents", required = true, description = "a latent file or a folder of them")
@@ -139,8 +142,9 @@ public final class TrainLatents implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the checkpoint, exit 143 / 130
         checkOutputs();
-        try (DataParallelJob job = deviceOption.joinDataParallel(); LatentFiles data = LatentFiles.open(latents, List.of())) {
+        try (DataParallelJob job = deviceOption.joinDataParallel(distTimeoutOption.timeout()); LatentFiles data = LatentFiles.open(latents, List.of())) {
             Device dev = job.device();
             long[] shape = data.imageShape();
             if (shape[1] != shape[2]) throw new IllegalArgumentException("latents must be square, got " + shape[1] + "x" + shape[2]);
@@ -163,7 +167,7 @@ public final class TrainLatents implements Callable<Integer> {
                 }
             }
         }
-        return 0;
+        return StopSignals.exitCode(0);
     }
 
     /** Checks --resume against the model, loads --init into it, creates --out. */
@@ -187,6 +191,7 @@ public final class TrainLatents implements Callable<Integer> {
                     .build()
                     .run(trainer, loader, b -> trainer.trainStep(b.images().toNonBlocking(dev), Conditioning.labels(b.labels().toNonBlocking(dev), numClasses)));
             trainedSteps = run.step();
+            if (run.stopped() && job.isMain()) StopSignals.report("train-latents", run.step(), outOption.dir().resolve("checkpoint.safetensors"));
         }
     }
 
@@ -219,6 +224,7 @@ public final class TrainLatents implements Callable<Integer> {
                         return trainer.trainStep(b.images().toNonBlocking(dev), recipe.captions(captions, empty));
                     });
             trainedSteps = run.step();
+            if (run.stopped() && job.isMain()) StopSignals.report("train-latents", run.step(), outOption.dir().resolve("checkpoint.safetensors"));
         }
     }
 
@@ -334,7 +340,7 @@ public final class TrainLatents implements Callable<Integer> {
     private TrainingLoop.Builder loop(DataParallelJob job, long total, int batch, Map<String, String> metadata) {
         return minutesOption.applyTo(TrainingLoop.builder().steps(total)).logEvery(logEvery).batchSize(batch)
                 .checkpoint(outOption.dir().resolve("checkpoint.safetensors"), saveEvery).metadata(metadata)
-                .resume(resumeOption.file()).dataParallel(job);
+                .resume(resumeOption.file()).dataParallel(job).stopWhen(StopSignals::requested);
     }
 
     /** Prints {@code header} at the start, each reading (with the learning rate of its step, when scheduled) and each checkpoint. */

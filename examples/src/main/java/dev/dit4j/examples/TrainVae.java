@@ -88,6 +88,7 @@ public final class TrainVae implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        StopSignals.install(); // SIGTERM / SIGINT: finish the step, write the weights, exit 143 / 130
         AutoencoderTraining.Options options = AutoencoderTraining.Options.defaults().withSize(size).withCrop(crop).withSteps(steps)
                 .withMinutes(minutesOption.minutes()).withBatch(batchOption.batch()).withLr(lrOption.lr()).withKlWeight(klWeight).withHeldOut(heldOut)
                 .withReportEvery(reportEvery).withPsnrEvery(psnrEvery != null ? psnrEvery : reportEvery).withSeed(seedOption.seed())
@@ -95,6 +96,6 @@ public final class TrainVae implements Callable<Integer> {
         AutoencoderReport report = new AutoencoderReport("train-vae");
         report.finished(AutoencoderTraining.train(images, AutoencoderTraining.architecture(channels, channelMult, resBlocks, normGroups, zChannels),
                 outOption.dir(), options, report));
-        return 0;
+        return StopSignals.exitCode(0);
     }
 }

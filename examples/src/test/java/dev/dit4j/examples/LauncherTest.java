@@ -27,6 +27,10 @@ class LauncherTest {
         assertTrue(e.getMessage().contains("MASTER_ADDR"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Launcher.launch(args, Map.of("NNODES", "2", "NODE_RANK", "2", "MASTER_ADDR", "n0")));
         assertTrue(e.getMessage().contains("NODE_RANK 2 must be below NNODES 2"), e.getMessage());
+        long start = System.nanoTime();
+        e = assertThrows(IllegalArgumentException.class, () -> Launcher.launch(args, Map.of("MASTER_ADDR", "999.1.1.1", "MASTER_PORT", "29561")));
+        assertTrue(e.getMessage().startsWith("MASTER_ADDR 999.1.1.1 is not an address"), e.getMessage());
+        assertTrue((System.nanoTime() - start) / 1e9 < 30, "refused before any worker starts");
     }
 
     @Test

@@ -58,6 +58,20 @@ class ClipTextParityTest {
             assertEquals(List.of(64, 2, 2, 256, 49407), List.of(cfg.width(), cfg.layers(), cfg.heads(), cfg.mlpWidth(), cfg.eosTokenId()));
             check("transformers", cfg, file, ref);
 
+            // a config.json that exists but is broken, or has a field of the wrong type: an error naming the file and field, no silent default
+            Path json = dir.resolve("config.json");
+            String good = Files.readString(json);
+            Files.writeString(json, "{\"text_config\": {\"num_attention_heads\": \"2\"}}");
+            var e = assertThrows(IllegalArgumentException.class, () -> ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, file));
+            assertTrue(e.getMessage().contains(json.toString()) && e.getMessage().contains("\"num_attention_heads\" must be a number"), e.getMessage());
+            Files.writeString(json, "{\"text_config\": {\"eos_token_id\": 1e400}}");
+            e = assertThrows(IllegalArgumentException.class, () -> ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, file));
+            assertTrue(e.getMessage().contains("\"eos_token_id\" must be a whole number") && e.getMessage().contains("1e400"), e.getMessage());
+            Files.writeString(json, "");
+            e = assertThrows(IllegalArgumentException.class, () -> ClipTextWeights.configFor(ClipTextConfig.CLIP_VIT_L_14, file));
+            assertTrue(e.getMessage().contains(json + " is empty"), e.getMessage());
+            Files.writeString(json, good);
+
             // no config file: heads from the safetensors metadata, else 64 wide
             Path bare = Files.createDirectories(dir.resolve("bare")).resolve("w.safetensors");
             Safetensors.save(bare, Map.of("embeddings.token_embedding.weight", Tensor.zeros(10, 64), "embeddings.position_embedding.weight",

@@ -44,7 +44,7 @@ public final class CudaGraph implements AutoCloseable {
         if (warmups < 1) throw new IllegalArgumentException("at least one warm-up run is needed before a capture, got " + warmups);
         MemorySegment h = LibTorch.cudaGraphNew(device.index());
         try {
-            for (Generator g : generators) LibTorch.cudaGraphRegisterGenerator(h, Generator.handleOf(g));
+            for (Generator g : generators) Generator.with(g, gh -> LibTorch.cudaGraphRegisterGenerator(h, gh)); // pinned while registered; the caller keeps it open
             for (int i = 0; i < warmups; i++) {
                 try (TensorScope s = TensorScope.open()) {
                     body.get();

@@ -44,13 +44,13 @@ public final class Tensor implements AutoCloseable {
     private final MemorySegment handle;
     /** CLOSED bit | the number of native calls using the handle now; the last one out frees it. */
     private volatile int state;
-    /** Non-null when the data is a caller's segment: the tensor is unusable once its arena closes. */
-    private final MemorySegment.Scope borrowed;
+    /** Non-null when the data is a caller's segment: the tensor is unusable once its arena closes, which no call lets happen while it runs. */
+    private final MemorySegment borrowed;
     private Arena segmentViews;
     private final Leaks.Tracker leakTracker;
     TensorScope owner;
 
-    Tensor(MemorySegment handle, MemorySegment.Scope borrowed) {
+    Tensor(MemorySegment handle, MemorySegment borrowed) {
         this.handle = handle;
         this.borrowed = borrowed;
         this.leakTracker = Leaks.track(this);
@@ -121,10 +121,9 @@ public final class Tensor implements AutoCloseable {
             if (witness == s) break;
             s = witness;
         }
-        if (borrowed != null && !borrowed.isAlive()) {
+        if (borrowed != null && !borrowed.scope().isAlive()) {
             release();
-            throw new IllegalStateException("tensor wraps a MemorySegment whose arena is closed: "
-                    + "the tensor must not outlive the memory it wraps");
+            throw BorrowedMemory.closed();
         }
         return handle;
     }
@@ -140,7 +139,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     static <R> R call(Use use, Tensor a, Call1<R> f) {
-        if (a.borrowed != null && use != Use.DIRECT) return callN(use, new Tensor[] {a}, h -> f.apply(h[0]));
+        if (a.borrowed != null) return callN(use, new Tensor[] {a}, h -> f.apply(h[0]));
         MemorySegment h = a.acquire();
         try {
             return f.apply(h);
@@ -150,7 +149,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     static <R> R call(Use use, Tensor a, Tensor b, Call2<R> f) {
-        if ((a.borrowed != null || b.borrowed != null) && use != Use.DIRECT) {
+        if (a.borrowed != null || b.borrowed != null) {
             return callN(use, new Tensor[] {a, b}, h -> f.apply(h[0], h[1]));
         }
         MemorySegment ha = a.acquire();
@@ -168,6 +167,17 @@ public final class Tensor implements AutoCloseable {
 
     /** A native call on any number of tensors; null entries (optional arguments) pass as null. */
     static <R> R callN(Use use, Tensor[] ts, CallN<R> f) {
+        List<MemorySegment> borrowed = null;
+        for (Tensor t : ts) {
+            if (t == null || t.borrowed == null) continue;
+            if (borrowed == null) borrowed = new java.util.ArrayList<>(2);
+            if (borrowed.stream().noneMatch(b -> b.scope().equals(t.borrowed.scope()))) borrowed.add(t.borrowed);
+        }
+        // borrowed memory: its arena is held open for the whole call (BorrowedMemory), so no close on another thread frees it mid-call
+        return borrowed == null ? pinned(use, ts, f) : BorrowedMemory.holding(borrowed, () -> pinned(use, ts, f));
+    }
+
+    private static <R> R pinned(Use use, Tensor[] ts, CallN<R> f) {
         MemorySegment[] hs = new MemorySegment[ts.length];
         int pinned = 0;
         try {
@@ -323,21 +333,20 @@ public final class Tensor implements AutoCloseable {
 
     /** Standard normal samples; {@code gen} null uses the device's default generator. */
     public static Tensor randn(long[] shape, DType dtype, Device device, Generator gen) {
-        return wrap(LibTorch.randn(shape, dtype.code(), device.type().code, device.index(), Generator.handleOf(gen)));
+        return wrap(Generator.with(gen, g -> LibTorch.randn(shape, dtype.code(), device.type().code, device.index(), g)));
     }
 
     public static Tensor rand(long[] shape, DType dtype, Device device, Generator gen) {
-        return wrap(LibTorch.rand(shape, dtype.code(), device.type().code, device.index(), Generator.handleOf(gen)));
+        return wrap(Generator.with(gen, g -> LibTorch.rand(shape, dtype.code(), device.type().code, device.index(), g)));
     }
 
     /** Integers uniform in [low, high). */
     public static Tensor randint(long low, long high, long[] shape, Device device, Generator gen) {
-        return wrap(LibTorch.randint(low, high, shape, DType.INT64.code(), device.type().code, device.index(),
-                Generator.handleOf(gen)));
+        return wrap(Generator.with(gen, g -> LibTorch.randint(low, high, shape, DType.INT64.code(), device.type().code, device.index(), g)));
     }
 
     public static Tensor randperm(long n, Device device, Generator gen) {
-        return wrap(LibTorch.randperm(n, device.type().code, device.index(), Generator.handleOf(gen)));
+        return wrap(Generator.with(gen, g -> LibTorch.randperm(n, device.type().code, device.index(), g)));
     }
 
     public static Tensor of(float[] data, long... shape) {
@@ -391,7 +400,7 @@ public final class Tensor implements AutoCloseable {
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
         checkSegment(segment, dtype, shape);
-        return new Tensor(LibTorch.fromBlob(segment, shape, null, dtype.code(), null), segment.scope());
+        return new Tensor(LibTorch.fromBlob(segment, shape, null, dtype.code(), null), segment);
     }
 
     /**
@@ -595,19 +604,19 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor normal_(double mean, double std, Generator gen) {
-        return inPlace(h -> LibTorch.normal_(h, mean, std, Generator.handleOf(gen)));
+        return inPlace(h -> Generator.with(gen, g -> LibTorch.normal_(h, mean, std, g)));
     }
 
     public Tensor uniform_(double low, double high, Generator gen) {
-        return inPlace(h -> LibTorch.uniform_(h, low, high, Generator.handleOf(gen)));
+        return inPlace(h -> Generator.with(gen, g -> LibTorch.uniform_(h, low, high, g)));
     }
 
     public Tensor truncNormal_(double mean, double std, double low, double high, Generator gen) {
-        return inPlace(h -> LibTorch.truncNormal_(h, mean, std, low, high, Generator.handleOf(gen)));
+        return inPlace(h -> Generator.with(gen, g -> LibTorch.truncNormal_(h, mean, std, low, high, g)));
     }
 
     public Tensor bernoulli_(double p, Generator gen) {
-        return inPlace(h -> LibTorch.bernoulli_(h, p, Generator.handleOf(gen)));
+        return inPlace(h -> Generator.with(gen, g -> LibTorch.bernoulli_(h, p, g)));
     }
 
     // ---- elementwise ----------------------------------------------------------------------

@@ -22,7 +22,12 @@ public final class DeviceOption {
      * environment, one process on the device.
      */
     public DataParallelJob joinDataParallel() {
-        DataParallelJob job = DataParallelJob.join(device);
+        return joinDataParallel(dev.dit4j.nn.dist.ProcessGroup.timeoutFromEnvironment(System.getenv()));
+    }
+
+    /** As {@link #joinDataParallel()}, each wait for the other ranks bounded by {@code timeout}. */
+    public DataParallelJob joinDataParallel(java.time.Duration timeout) {
+        DataParallelJob job = DataParallelJob.join(device, timeout);
         if (job.isDistributed() && job.isMain()) System.out.println(job.describe());
         return job;
     }

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.dit4j.models.text.CaptionFile;
+import dev.dit4j.nn.io.InputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -60,12 +61,7 @@ public final class CaptionedImages implements Dataset {
 
     private static Map<Path, List<String>> folder(Path root) {
         Map<Path, List<String>> out = new LinkedHashMap<>();
-        List<Path> images;
-        try (Stream<Path> walk = Files.walk(root, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-            images = walk.filter(Files::isRegularFile).filter(CaptionedImages::isImage).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
-        }
+        List<Path> images = InputFiles.walk(root, "image folder", CaptionedImages::isImage);
         List<String> uncaptioned = new ArrayList<>();
         for (Path image : images) {
             String name = image.getFileName().toString();
@@ -85,7 +81,7 @@ public final class CaptionedImages implements Dataset {
 
     private static Map<Path, List<String>> jsonLines(Path manifest) {
         Map<Path, List<String>> out = new LinkedHashMap<>();
-        List<String> lines = CaptionFile.read(manifest);
+        List<String> lines = CaptionFile.read(manifest, "manifest");
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty()) continue;
@@ -112,7 +108,7 @@ public final class CaptionedImages implements Dataset {
     }
 
     private static Map<Path, List<String>> csv(Path manifest) {
-        List<List<String>> rows = Csv.parse(String.join("\n", CaptionFile.read(manifest)), manifest);
+        List<List<String>> rows = Csv.parse(String.join("\n", CaptionFile.read(manifest, "manifest")), manifest);
         if (rows.isEmpty()) throw new IllegalArgumentException("manifest " + manifest + " is empty: expected a header row naming file and caption columns");
         List<String> header = rows.get(0).stream().map(h -> h.strip().toLowerCase(Locale.ROOT)).toList();
         int fileCol = column(header, manifest, "file", "image", "path");
@@ -196,11 +192,10 @@ public final class CaptionedImages implements Dataset {
 
     @Override
     public void readImage(int index, float[] chw) {
-        PillowResize.Pixels p = PillowResize.centerCrop(ImageFolder.readRgb(files.get(index)), size);
-        int plane = size * size;
-        byte[] rgb = p.data();
-        for (int i = 0; i < plane; i++) {
-            for (int c = 0; c < 3; c++) chw[c * plane + i] = Images.toSigned(rgb[i * 3 + c] & 0xff);
+        try {
+            ImageFolder.toChw(PillowResize.centerCrop(ImageFolder.readRgb(files.get(index)), size), size, chw);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalArgumentException("image " + files.get(index) + ": out of memory while decoding it (raise -Xmx, or use smaller images)", e);
         }
     }
 
@@ -213,6 +208,9 @@ public final class CaptionedImages implements Dataset {
             List<String> row = new ArrayList<>();
             StringBuilder field = new StringBuilder();
             boolean quoted = false;
+            boolean closed = false; // the field's closing quote has been read: only a comma or a line break may follow
+            int line = 1;
+            int openedAt = 0;
             for (int i = 0; i < text.length(); i++) {
                 char c = text.charAt(i);
                 if (quoted) {
@@ -221,24 +219,36 @@ public final class CaptionedImages implements Dataset {
                         i++;
                     } else if (c == '"') {
                         quoted = false;
+                        closed = true;
                     } else {
+                        if (c == '\n') line++;
                         field.append(c);
                     }
-                } else if (c == '"' && field.isEmpty()) {
-                    quoted = true;
                 } else if (c == ',') {
                     row.add(field.toString());
                     field.setLength(0);
+                    closed = false;
                 } else if (c == '\n') {
                     row.add(field.toString());
                     field.setLength(0);
                     rows.add(row);
                     row = new ArrayList<>();
+                    closed = false;
+                    line++;
+                } else if (closed) {
+                    throw new IllegalArgumentException("manifest " + file + ", line " + line + ": text after a quoted field's closing quote"
+                            + " (a quote inside a quoted field is written twice: \"a \"\"b\"\" c\")");
+                } else if (c == '"' && field.isEmpty()) {
+                    quoted = true;
+                    openedAt = line;
+                } else if (c == '"') {
+                    throw new IllegalArgumentException("manifest " + file + ", line " + line + ": a quote inside an unquoted field"
+                            + " (quote the whole field and write the quote twice: \"a \"\"b\"\" c\")");
                 } else {
                     field.append(c);
                 }
             }
-            if (quoted) throw new IllegalArgumentException("manifest " + file + ": a quoted field is not closed");
+            if (quoted) throw new IllegalArgumentException("manifest " + file + ", line " + openedAt + ": a quoted field opened there is never closed");
             if (!field.isEmpty() || !row.isEmpty()) {
                 row.add(field.toString());
                 rows.add(row);

@@ -1,5 +1,6 @@
 package dev.dit4j.models.data;
 
+import dev.dit4j.nn.io.InputFiles;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -77,10 +78,8 @@ public final class ImageFolder implements Dataset {
                 labels.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    private static List<Path> imagesUnder(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-            return walk.filter(Files::isRegularFile).filter(ImageFolder::isImage).sorted().toList();
-        }
+    private static List<Path> imagesUnder(Path dir) {
+        return InputFiles.walk(dir, "image folder", ImageFolder::isImage);
     }
 
     private static boolean isImage(Path p) {
@@ -118,7 +117,15 @@ public final class ImageFolder implements Dataset {
 
     @Override
     public void readImage(int index, float[] chw) {
-        PillowResize.Pixels p = PillowResize.centerCrop(readRgb(files.get(index)), size);
+        try {
+            toChw(PillowResize.centerCrop(readRgb(files.get(index)), size), size, chw);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalArgumentException("image " + files.get(index) + ": out of memory while decoding it (raise -Xmx, or use smaller images)", e);
+        }
+    }
+
+    /** 8-bit RGB pixels [size, size, 3] as CHW floats in [-1, 1]. */
+    static void toChw(PillowResize.Pixels p, int size, float[] chw) {
         int plane = size * size;
         byte[] rgb = p.data();
         for (int i = 0; i < plane; i++) {
@@ -142,6 +149,7 @@ public final class ImageFolder implements Dataset {
     public static BufferedImage decode(Path file) {
         Headless.ensure();
         BufferedImage image;
+        InputFiles.requireRegularFile(file, "image");
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) throw new IOException("cannot open it");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -151,15 +159,20 @@ public final class ImageFolder implements Dataset {
             try {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                InputFiles.checkImageSize(file, reader.getWidth(0), reader.getHeight(0)); // from the header, before decoding
                 image = reader.read(0);
+            } catch (InputFiles.InputFileException e) {
+                throw e;
             } catch (RuntimeException e) { // decoders fail on corrupt data with whatever exception their code hits
                 throw new IllegalArgumentException("cannot decode image " + file + ": " + e, e);
+            } catch (OutOfMemoryError e) {
+                throw new IllegalArgumentException("cannot decode image " + file + ": out of memory (raise -Xmx, or use smaller images)", e);
             } finally {
                 reader.dispose();
             }
             if (!warnings.isEmpty()) throw new IllegalArgumentException("image " + file + " is damaged or truncated: " + String.join("; ", warnings));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot decode image " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot decode image " + file + ": " + InputFiles.reason(e), e);
         }
         return image;
     }

@@ -89,12 +89,12 @@ public record SampleRequest(int count, int batch, long seed, long[] labels, List
     }
 
     public int batches() {
-        return (count + batch - 1) / batch;
+        return (int) (((long) count + batch - 1) / batch); // in long: count + batch - 1 may pass Integer.MAX_VALUE
     }
 
     /** Index of batch b's first image. */
     public int first(int b) {
-        return b * batch;
+        return Math.multiplyExact(b, batch);
     }
 
     /** Images in batch b. */

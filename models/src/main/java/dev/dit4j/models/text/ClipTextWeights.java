@@ -92,20 +92,59 @@ public final class ClipTextWeights {
     /** Heads, activation and end token from transformers' config.json or open_clip's open_clip_config.json beside {@code file}. */
     private static ClipTextConfig withConfigFile(ClipTextConfig cfg, Path file) {
         Path dir = file.toAbsolutePath().getParent();
-        JsonObject hf = json(dir.resolve("config.json"));
+        Path hfFile = dir.resolve("config.json");
+        JsonObject hf = json(hfFile);
         if (hf != null) {
             JsonObject text = hf.get("text_config") instanceof JsonObject t ? t : hf;
-            if (text.has("num_attention_heads")) cfg = cfg.withHeads(text.get("num_attention_heads").getAsInt());
-            if (text.has("hidden_act")) cfg = cfg.withActivation(activation(text.get("hidden_act").getAsString(), dir.resolve("config.json")));
-            if (text.has("eos_token_id")) cfg = cfg.withEosTokenId(text.get("eos_token_id").getAsInt());
-            if (text.has("layer_norm_eps")) cfg = cfg.withEps(text.get("layer_norm_eps").getAsDouble());
+            if (present(text, "num_attention_heads")) cfg = cfg.withHeads(whole(text, "num_attention_heads", hfFile));
+            if (present(text, "hidden_act")) cfg = cfg.withActivation(activation(string(text, "hidden_act", hfFile), hfFile));
+            if (present(text, "eos_token_id")) cfg = cfg.withEosTokenId(whole(text, "eos_token_id", hfFile));
+            if (present(text, "layer_norm_eps")) cfg = cfg.withEps(number(text, "layer_norm_eps", hfFile).doubleValue());
         }
-        JsonObject oc = json(dir.resolve("open_clip_config.json"));
+        Path ocFile = dir.resolve("open_clip_config.json");
+        JsonObject oc = json(ocFile);
         if (oc != null && oc.get("model_cfg") instanceof JsonObject model) {
-            if (model.get("text_cfg") instanceof JsonObject text && text.has("heads")) cfg = cfg.withHeads(text.get("heads").getAsInt());
-            if (model.has("quick_gelu")) cfg = cfg.withActivation(model.get("quick_gelu").getAsBoolean() ? Gelu.QUICK : Gelu.EXACT);
+            if (model.get("text_cfg") instanceof JsonObject text && present(text, "heads")) cfg = cfg.withHeads(whole(text, "heads", ocFile));
+            if (present(model, "quick_gelu")) {
+                if (!(model.get("quick_gelu") instanceof com.google.gson.JsonPrimitive p) || !p.isBoolean()) throw field(ocFile, "quick_gelu", "true or false", model);
+                cfg = cfg.withActivation(p.getAsBoolean() ? Gelu.QUICK : Gelu.EXACT);
+            }
         }
         return cfg;
+    }
+
+    private static boolean present(JsonObject o, String key) {
+        return o.get(key) != null && !o.get(key).isJsonNull();
+    }
+
+    /** A field that must be a JSON number; another type is an error naming the file, the field and the value. */
+    private static java.math.BigDecimal number(JsonObject o, String key, Path file) {
+        if (o.get(key) instanceof com.google.gson.JsonPrimitive p && p.isNumber()) {
+            try {
+                return new java.math.BigDecimal(p.getAsString());
+            } catch (NumberFormatException e) {
+                // below
+            }
+        }
+        throw field(file, key, "a number", o);
+    }
+
+    private static int whole(JsonObject o, String key, Path file) {
+        try {
+            return number(o, key, file).intValueExact();
+        } catch (ArithmeticException e) {
+            throw field(file, key, "a whole number that fits an int", o);
+        }
+    }
+
+    private static String string(JsonObject o, String key, Path file) {
+        if (o.get(key) instanceof com.google.gson.JsonPrimitive p && p.isString()) return p.getAsString();
+        throw field(file, key, "a string", o);
+    }
+
+    private static IllegalArgumentException field(Path file, String key, String rule, JsonObject o) {
+        return new IllegalArgumentException("text encoder config " + file + ": \"" + key + "\" must be " + rule + ", got "
+                + dev.dit4j.nn.io.InputFiles.quote(String.valueOf(o.get(key))));
     }
 
     private static Gelu activation(String name, Path file) {
@@ -117,13 +156,16 @@ public final class ClipTextWeights {
         };
     }
 
+    /** The JSON object in {@code file}, null when there is no such file; a file that exists but is no readable JSON object is an error naming it. */
     private static JsonObject json(Path file) {
-        if (!Files.isRegularFile(file)) return null;
+        if (!dev.dit4j.nn.io.InputFiles.exists(file)) return null;
+        String text = dev.dit4j.nn.io.InputFiles.readString(file, "text encoder config", dev.dit4j.nn.io.InputFiles.MAX_CONFIG_BYTES);
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file));
-            return e.isJsonObject() ? e.getAsJsonObject() : null;
-        } catch (IOException | JsonParseException e) {
-            throw new IllegalArgumentException("cannot read " + file + " beside the weights: " + e.getMessage(), e);
+            JsonElement e = JsonParser.parseString(text);
+            if (!e.isJsonObject()) throw new IllegalArgumentException("text encoder config " + file + " is " + (text.isBlank() ? "empty" : "not a JSON object"));
+            return e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException("text encoder config " + file + " is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
 

@@ -5,7 +5,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import java.io.BufferedReader;
+import dev.dit4j.nn.io.InputFiles;
+import java.io.InputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
@@ -36,6 +37,10 @@ public record ClipVocabulary(Map<String, Integer> encoder, Map<String, Integer> 
     /** Merges open_clip keeps of the file: 49152 - 256 - 2 (its 49408-token vocabulary). */
     public static final int OPEN_CLIP_MERGES = 49152 - 256 - 2;
     public static final String OPEN_CLIP_FILE = "bpe_simple_vocab_16e6.txt.gz";
+    /** Largest token file, and largest decompressed content of a .gz one: CLIP's are a few MB. */
+    static final long MAX_BYTES = 256L << 20;
+    /** Longest line of a token file: a merge is two tokens. */
+    static final int MAX_LINE = 64 << 10;
 
     public ClipVocabulary {
         encoder = Map.copyOf(encoder);
@@ -54,7 +59,7 @@ public record ClipVocabulary(Map<String, Integer> encoder, Map<String, Integer> 
             }
             throw new IllegalArgumentException("folder " + path + " holds no CLIP tokenizer file: expected tokenizer.json, vocab.json + merges.txt, or " + OPEN_CLIP_FILE);
         }
-        if (!Files.isRegularFile(path)) throw new IllegalArgumentException("token file " + path + " does not exist or is not a file");
+        InputFiles.requireRegularFile(path, "token file");
         String name = path.getFileName().toString();
         if (name.endsWith(".gz")) return openClip(path);
         if (name.endsWith("tokenizer.json")) return tokenizerJson(path);
@@ -67,13 +72,12 @@ public record ClipVocabulary(Map<String, Integer> encoder, Map<String, Integer> 
     /** open_clip's vocabulary: the byte symbols, each again with {@code </w>}, then one token per merge, then the start and end tokens. */
     static ClipVocabulary openClip(Path gz) {
         List<String> lines;
-        try (Reader r = strictUtf8(new GZIPInputStream(Files.newInputStream(gz)))) {
-            lines = new BufferedReader(r).lines().limit(OPEN_CLIP_MERGES + 1).toList();
-        } catch (ZipException e) {
-            throw new IllegalArgumentException("token file " + gz + " is not gzip data (" + e.getMessage() + "); expected open_clip's " + OPEN_CLIP_FILE);
-        } catch (IOException | UncheckedIOException e) {
-            throw new IllegalArgumentException("cannot read token file " + gz + ": " + e.getMessage(), e);
+        try (InputStream in = InputFiles.openGzip(gz, "token file", MAX_BYTES, MAX_BYTES)) {
+            lines = InputFiles.readLines(in, gz, "token file", OPEN_CLIP_MERGES + 1, MAX_LINE);
+        } catch (IOException e) {
+            throw InputFiles.cannotRead(gz, "token file", e);
         }
+        if (lines.isEmpty()) throw new IllegalArgumentException("token file " + gz + " is empty: expected open_clip's " + OPEN_CLIP_FILE);
         if (lines.size() < OPEN_CLIP_MERGES + 1) {
             throw new IllegalArgumentException("token file " + gz + " holds " + Math.max(0, lines.size() - 1) + " merges; open_clip's has at least " + OPEN_CLIP_MERGES);
         }
@@ -91,14 +95,12 @@ public record ClipVocabulary(Map<String, Integer> encoder, Map<String, Integer> 
 
     /** Hugging Face's slow-tokenizer files. */
     static ClipVocabulary huggingFace(Path vocabJson, Path mergesTxt) {
-        Map<String, Integer> encoder = vocabMap(json(vocabJson).getAsJsonObject(), vocabJson);
+        JsonElement vocab = json(vocabJson);
+        if (!vocab.isJsonObject()) throw new IllegalArgumentException("token file " + vocabJson + " is not a JSON object of token ids");
+        Map<String, Integer> encoder = vocabMap(vocab.getAsJsonObject(), vocabJson);
         List<String[]> merges = new ArrayList<>();
-        List<String> lines;
-        try (Reader r = strictUtf8(Files.newInputStream(mergesTxt))) {
-            lines = new BufferedReader(r).lines().toList();
-        } catch (IOException | UncheckedIOException e) {
-            throw new IllegalArgumentException("cannot read token file " + mergesTxt + ": " + e.getMessage(), e);
-        }
+        List<String> lines = InputFiles.readLines(mergesTxt, "token file", MAX_BYTES, MAX_LINE);
+        if (lines.isEmpty()) throw new IllegalArgumentException("token file " + mergesTxt + " is empty: expected BPE merges, one 'first second' a line");
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.isBlank() || (i == 0 && line.startsWith("#version"))) continue;
@@ -163,9 +165,11 @@ public record ClipVocabulary(Map<String, Integer> encoder, Map<String, Integer> 
     }
 
     private static JsonElement json(Path file) {
-        try (Reader r = strictUtf8(Files.newInputStream(file))) {
-            return JsonParser.parseReader(r);
-        } catch (IOException | JsonParseException e) {
+        String text = InputFiles.readString(file, "token file", MAX_BYTES);
+        if (text.isBlank()) throw new IllegalArgumentException("token file " + file + " is empty");
+        try {
+            return JsonParser.parseString(text);
+        } catch (JsonParseException e) {
             throw new IllegalArgumentException("token file " + file + " is not valid JSON: " + e.getMessage(), e);
         }
     }

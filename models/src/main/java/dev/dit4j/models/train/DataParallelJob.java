@@ -33,10 +33,15 @@ public final class DataParallelJob implements AutoCloseable {
 
     /** Joins the job described by the environment (NCCL on CUDA where available, else Gloo), or runs alone on {@code requested}. */
     public static DataParallelJob join(Device requested) {
+        return join(requested, ProcessGroup.timeoutFromEnvironment(System.getenv()));
+    }
+
+    /** As {@link #join(Device)}, every wait for the other ranks (joining, each collective) bounded by {@code timeout}. */
+    public static DataParallelJob join(Device requested, java.time.Duration timeout) {
         Rendezvous r = Rendezvous.fromEnvironment().orElse(null);
         if (r == null) return alone(requested);
         Device device = requested.isCuda() ? Device.cuda(r.localRank()) : requested;
-        return new DataParallelJob(ProcessGroup.create(ProcessGroup.Backend.forDevice(device), r, ProcessGroup.DEFAULT_TIMEOUT), device);
+        return new DataParallelJob(ProcessGroup.create(ProcessGroup.Backend.forDevice(device), r, timeout), device);
     }
 
     /** One process on {@code device}, whatever the environment says. */
@@ -94,6 +99,22 @@ public final class DataParallelJob implements AutoCloseable {
         try (Tensor flag = Tensor.full(decision ? 1 : 0, new long[] {1}, DType.FLOAT32, group.backend() == ProcessGroup.Backend.NCCL ? device : Device.CPU)) {
             group.broadcast(flag, 0);
             return flag.item() != 0;
+        }
+    }
+
+    /**
+     * Two decisions agreed in one collective: {@code mainDecision} as rank 0 makes it (a clock),
+     * {@code anyDecision} true on every rank once any rank makes it (a signal one rank received).
+     * Collective: every rank calls it.
+     */
+    public boolean[] agree(boolean mainDecision, boolean anyDecision) {
+        if (group == null) return new boolean[] {mainDecision, anyDecision};
+        Device where = group.backend() == ProcessGroup.Backend.NCCL ? device : Device.CPU;
+        try (dev.dit4j.nn.TensorScope s = dev.dit4j.nn.TensorScope.open()) {
+            Tensor flags = Tensor.of(new float[] {isMain() && mainDecision ? 1 : 0, anyDecision ? 1 : 0}, 2).to(where);
+            group.allReduce(flags, ProcessGroup.ReduceOp.MAX);
+            float[] f = flags.toFloatArray();
+            return new boolean[] {f[0] != 0, f[1] != 0};
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
@@ -40,10 +41,12 @@ import java.util.function.Supplier;
  *
  * <p><b>Budget.</b> {@code steps} counts the trainer's steps in all, those of the run a checkpoint
  * continues included; {@code minutes} runs from this loop's start and is checked before each step,
- * so the run stops at the first step boundary past it.
+ * so the run stops at the first step boundary past it. {@link Builder#stopWhen} ends it early (a
+ * SIGTERM, say) at a step boundary, its final checkpoint written as at a normal end.
  *
  * <p><b>Data parallelism</b> ({@link Builder#dataParallel}): every rank runs the loop in lockstep;
- * rank 0's reading of the clock is broadcast before each step so that all stop at the same step,
+ * rank 0's reading of the clock and every rank's stop request ({@link Builder#stopWhen}: a signal
+ * one rank received) are agreed in one collective before each step so that all stop at the same step,
  * checkpoints are collective ({@link Trainable#save}), the listener hears from rank 0 only and
  * hooks run on every rank (a hook that writes files checks {@link DataParallelJob#isMain()}).
  */
@@ -84,9 +87,15 @@ public final class TrainingLoop {
     /**
      * How a run went: the trainer's step at the end, the steps this run took, its seconds
      * (checkpoints included), the losses read back (rank 0; empty elsewhere) and its images per
-     * second ({@code NaN} without {@link Builder#batchSize}).
+     * second ({@code NaN} without {@link Builder#batchSize}); {@code stopped} when {@link Builder#stopWhen}
+     * ended it before its budget.
      */
-    public record Result(long step, long stepsRun, double seconds, List<Loss> losses, double imagesPerSecond) {}
+    public record Result(long step, long stepsRun, double seconds, List<Loss> losses, double imagesPerSecond, boolean stopped) {
+        /** A run that ended by its budget. */
+        public Result(long step, long stepsRun, double seconds, List<Loss> losses, double imagesPerSecond) {
+            this(step, stepsRun, seconds, losses, imagesPerSecond, false);
+        }
+    }
 
     private record Hook(long every, LongConsumer action) {}
 
@@ -102,6 +111,7 @@ public final class TrainingLoop {
     private final Path resume;
     private final DataParallelJob job;
     private final List<Hook> hooks;
+    private final BooleanSupplier stop;
 
     private TrainingLoop(Builder b) {
         this.steps = b.steps;
@@ -116,6 +126,7 @@ public final class TrainingLoop {
         this.resume = b.resume;
         this.job = b.job;
         this.hooks = List.copyOf(b.hooks);
+        this.stop = b.stop;
     }
 
     public static Builder builder() {
@@ -136,8 +147,20 @@ public final class TrainingLoop {
         private Path resume;
         private DataParallelJob job;
         private final List<Hook> hooks = new ArrayList<>();
+        private BooleanSupplier stop;
 
         private Builder() {}
+
+        /**
+         * Stop early, at the next step boundary, once {@code condition} holds (a SIGTERM was
+         * received, say): the step under way finishes, the final checkpoint is written as at a
+         * normal end, and the result says {@code stopped}. Asked before every step; under data
+         * parallelism every rank asks its own and all stop at the same step once any says so.
+         */
+        public Builder stopWhen(BooleanSupplier condition) {
+            this.stop = java.util.Objects.requireNonNull(condition);
+            return this;
+        }
 
         /** Stop once the trainer has taken this many steps in all. */
         public Builder steps(long total) {
@@ -243,7 +266,13 @@ public final class TrainingLoop {
         if (main) listener.started(trainer.step());
         long start = System.nanoTime(), first = trainer.step(), savedAt = -1;
         List<Loss> losses = new ArrayList<>();
-        while (trainer.step() < steps && withinTime(start)) {
+        boolean stopped = false;
+        while (trainer.step() < steps) {
+            Verdict v = verdict(start);
+            if (v != Verdict.GO) {
+                stopped = v == Verdict.STOP;
+                break;
+            }
             long before = trainer.step();
             B batch = null;
             try (TensorScope s = TensorScope.open()) {
@@ -272,14 +301,26 @@ public final class TrainingLoop {
         if (checkpoint != null && savedAt != trainer.step()) save(trainer, loader, main);
         double seconds = seconds(start);
         long run = trainer.step() - first;
-        return new Result(trainer.step(), run, seconds, List.copyOf(losses), run * batchSizeOrNaN() / seconds);
+        return new Result(trainer.step(), run, seconds, List.copyOf(losses), run * batchSizeOrNaN() / seconds, stopped);
     }
 
-    /** Whether the time budget lasts, as rank 0 sees it; every rank asks before every step. */
-    private boolean withinTime(long start) {
-        if (budgetSeconds == Double.POSITIVE_INFINITY) return true;
-        boolean within = seconds(start) < budgetSeconds;
-        return job == null ? within : job.agree(within);
+    private enum Verdict { GO, TIME_UP, STOP }
+
+    /**
+     * Whether to take another step: the time budget as rank 0's clock sees it, and the stop
+     * condition as any rank sees it, agreed by one collective when data-parallel; every rank asks
+     * before every step.
+     */
+    private Verdict verdict(long start) {
+        if (budgetSeconds == Double.POSITIVE_INFINITY && stop == null) return Verdict.GO;
+        boolean timeUp = budgetSeconds != Double.POSITIVE_INFINITY && seconds(start) >= budgetSeconds;
+        boolean stopNow = stop != null && stop.getAsBoolean();
+        if (job != null && job.isDistributed()) {
+            boolean[] agreed = job.agree(timeUp, stopNow);
+            timeUp = agreed[0];
+            stopNow = agreed[1];
+        }
+        return stopNow ? Verdict.STOP : timeUp ? Verdict.TIME_UP : Verdict.GO;
     }
 
     private void save(Trainable trainer, BatchLoader loader, boolean main) {

@@ -99,6 +99,11 @@ public final class AutoencoderTraining {
         default void started(Start start) {}
 
         default void progress(Report report) {}
+
+        /** Asked before every step: true stops the run at that step boundary, its weights written as at a normal end (a SIGTERM, say). */
+        default boolean stopRequested() {
+            return false;
+        }
     }
 
     /**
@@ -179,7 +184,8 @@ public final class AutoencoderTraining {
             Tensor heldOutImages = batch(test);
             listener.started(new Start(train.size(), test.size(), o.size(), side, vae.parameterCount(), config));
             long start = System.nanoTime();
-            TrainingLoop.Builder loop = TrainingLoop.builder().steps(o.steps()).logEvery(o.reportEvery()).logFinalStep().batchSize(o.batch());
+            TrainingLoop.Builder loop = TrainingLoop.builder().steps(o.steps()).logEvery(o.reportEvery()).logFinalStep().batchSize(o.batch())
+                    .stopWhen(listener::stopRequested);
             if (o.minutes() != null) loop.minutes(o.minutes());
             TrainingLoop.Result run = loop
                     .listener(p -> {

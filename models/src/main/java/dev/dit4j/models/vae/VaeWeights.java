@@ -9,16 +9,18 @@ import dev.dit4j.nn.io.CheckpointException;
 import dev.dit4j.nn.io.Safetensors;
 import dev.dit4j.nn.io.TorchCheckpoint;
 import dev.dit4j.nn.io.WeightSource;
-import java.io.IOException;
-import java.nio.file.Files;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import dev.dit4j.nn.io.InputFiles;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Autoencoder weights as users have them, named the original (LDM) way whatever their layout:
@@ -110,10 +112,12 @@ final class VaeWeights {
         while (source.keys().contains("encoder.down.0.block." + blocks + ".conv1.weight")) blocks++;
         int z = (int) require(source, "encoder.conv_out.weight", file)[0] / 2;
         int embed = (int) require(source, "quant_conv.weight", file)[0] / 2;
+        ConfigBeside beside = ConfigBeside.of(file);
+        int groups = beside.normGroups();
+        double scale = beside.scalingFactor();
         try {
-            ConfigBeside beside = ConfigBeside.of(file);
             return new AutoencoderKL.Config("AutoencoderKL from " + file.getFileName(), (int) stem[1], channels, mult, blocks, z, embed,
-                    attention, beside.normGroups(), beside.scalingFactor());
+                    attention, groups, scale);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + " does not describe an AutoencoderKL: " + e.getMessage());
         }
@@ -128,35 +132,68 @@ final class VaeWeights {
     /**
      * What diffusers keeps in the config.json beside the weights and no weight's shape shows, read
      * once: the latent scale (else Stable Diffusion's) and GroupNorm's groups (else the released
-     * autoencoders' 32).
+     * autoencoders' 32). No file is the defaults; a file that exists must be a readable JSON object
+     * whose fields, where present, have the right types: a damaged one is an error naming it and
+     * the field, never silently the defaults.
      */
-    private record ConfigBeside(Path json, String text) {
+    private record ConfigBeside(Path json, JsonObject root) {
         static ConfigBeside of(Path file) {
             Path json = file.toAbsolutePath().resolveSibling("config.json");
+            if (!InputFiles.exists(json)) return new ConfigBeside(json, new JsonObject());
+            String text = InputFiles.readString(json, "autoencoder config", InputFiles.MAX_CONFIG_BYTES);
+            JsonElement root;
             try {
-                return new ConfigBeside(json, Files.isRegularFile(json) ? Files.readString(json) : "");
-            } catch (IOException e) {
-                throw new CheckpointException("cannot read " + json + ": " + e.getMessage());
+                root = JsonParser.parseString(text);
+            } catch (JsonParseException e) {
+                throw new CheckpointException("autoencoder config " + json + " is not valid JSON (" + firstLine(e.getMessage())
+                        + "): fix or remove it (without it the defaults apply: scaling_factor 0.18215, norm_num_groups 32)");
             }
+            if (!root.isJsonObject()) {
+                throw new CheckpointException("autoencoder config " + json + " is " + (text.isBlank() ? "empty" : "not a JSON object")
+                        + ": fix or remove it (without it the defaults apply: scaling_factor 0.18215, norm_num_groups 32)");
+            }
+            return new ConfigBeside(json, root.getAsJsonObject());
         }
 
         double scalingFactor() {
-            return number("scaling_factor").orElse(AutoencoderKL.SD.scalingFactor());
+            BigDecimal v = number("scaling_factor");
+            if (v == null) return AutoencoderKL.SD.scalingFactor();
+            double d = v.doubleValue();
+            if (!(d > 0) || Double.isInfinite(d)) throw field("scaling_factor", "must be a positive finite number");
+            return d;
         }
 
         int normGroups() {
-            double groups = number("norm_num_groups").orElse(AutoencoderKL.SD.normGroups());
-            if (groups != Math.rint(groups)) throw new CheckpointException(json + ": norm_num_groups " + groups + " is not a whole number");
-            return (int) groups;
+            BigDecimal v = number("norm_num_groups");
+            if (v == null) return AutoencoderKL.SD.normGroups();
+            try {
+                int groups = v.intValueExact();
+                if (groups < 1) throw field("norm_num_groups", "must be a positive whole number");
+                return groups;
+            } catch (ArithmeticException e) {
+                throw field("norm_num_groups", "must be a positive whole number that fits an int");
+            }
         }
 
-        private OptionalDouble number(String key) {
-            Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+)").matcher(text);
+        /** The top-level field as a number, null when absent or JSON null; another type is an error naming it. */
+        private BigDecimal number(String key) {
+            JsonElement e = root.get(key);
+            if (e == null || e.isJsonNull()) return null;
+            if (!(e instanceof JsonPrimitive p) || !p.isNumber()) throw field(key, "must be a number");
             try {
-                return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
-            } catch (NumberFormatException e) {
-                throw new CheckpointException("cannot read " + key + " from " + json + ": " + e.getMessage());
+                return new BigDecimal(p.getAsString());
+            } catch (NumberFormatException ex) {
+                throw field(key, "must be a number");
             }
+        }
+
+        private CheckpointException field(String key, String rule) {
+            return new CheckpointException("autoencoder config " + json + ": \"" + key + "\" " + rule + ", got "
+                    + InputFiles.quote(root.get(key).toString()));
+        }
+
+        private static String firstLine(String s) {
+            return s == null ? "malformed" : s.lines().findFirst().orElse(s);
         }
     }
 }

@@ -19,12 +19,13 @@ import java.util.List;
  * every third step, so the ranks' clocks disagree), checkpoints every 5 steps, and prints
  * "rank R stopped at step N, K reports".
  *
- * <p>Arguments: the output folder, the budget in minutes.
+ * <p>Arguments: the output folder, the budget in minutes, and optionally the step from which rank 1 alone asks to stop.
  */
 public final class LoopWorker {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);
         double minutes = Double.parseDouble(args[1]);
+        long stopAt = args.length > 2 ? Long.parseLong(args[2]) : Long.MAX_VALUE; // rank 1 alone asks to stop from this step
         dev.dit4j.nn.Torch.setNumThreads(1); // several workers share a small machine
         try (DataParallelJob job = DataParallelJob.join(Device.CPU);
              TensorDataset data = DdpWorker.data();
@@ -35,12 +36,13 @@ public final class LoopWorker {
             List<Long> reports = new ArrayList<>();
             TrainingLoop.Result r = TrainingLoop.builder().minutes(minutes).logEvery(2).checkpoint(out.resolve("ckpt.safetensors"), 5)
                     .dataParallel(job).listener(p -> reports.add(p.step()))
+                    .stopWhen(() -> job.rank() == 1 && trainer.step() >= stopAt)
                     .every(3, step -> {
                         if (job.rank() == 1) sleep(40);
                     })
                     .build()
                     .run(trainer, loader, b -> trainer.trainStep(b.images(), Conditioning.labels(b.labels(), 10)));
-            System.out.println("rank " + job.rank() + " stopped at step " + r.step() + ", " + reports.size() + " reports");
+            System.out.println("rank " + job.rank() + " stopped at step " + r.step() + ", " + reports.size() + " reports" + (r.stopped() ? ", by request" : ""));
         }
     }
 

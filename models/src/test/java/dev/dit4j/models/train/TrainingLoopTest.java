@@ -127,6 +127,60 @@ class TrainingLoopTest {
         assertEquals(live, Torch.liveTensors());
     }
 
+    /**
+     * A stop request (a SIGTERM) during step 4 of 8: step 4 finishes, the checkpoint is written at
+     * step 4 as at a normal end, the result says stopped; resuming from it ends with the weights of
+     * an uninterrupted run, bit for bit.
+     */
+    @Test
+    void aStopRequestFinishesTheStepCheckpointsAndResumesExactly() {
+        long live = Torch.liveTensors();
+        Map<String, float[]> straight;
+        try (TensorDataset data = data(); DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
+             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(m, e, OPTIONS); BatchLoader loader = loader(data)) {
+            TrainingLoop.Result r = TrainingLoop.builder().steps(8).stopWhen(() -> false).build().run(trainer, loader, step(trainer));
+            assertFalse(r.stopped());
+            straight = weights(m, e);
+        }
+        Path ckpt = dir.resolve("stopped.safetensors");
+        java.util.concurrent.atomic.AtomicBoolean signal = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Long> saved = new ArrayList<>();
+        try (TensorDataset data = data(); DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
+             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(m, e, OPTIONS); BatchLoader loader = loader(data)) {
+            TrainingLoop.Step<BatchLoader.Batch> inner = step(trainer);
+            TrainingLoop.Result first = TrainingLoop.builder().steps(8).minutes(60).checkpoint(ckpt, 100).stopWhen(signal::get)
+                    .listener(new TrainingLoop.Listener() {
+                        @Override
+                        public void progress(TrainingLoop.Progress p) {}
+
+                        @Override
+                        public void saved(Path file, long step) {
+                            saved.add(step);
+                        }
+                    })
+                    .build().run(trainer, loader, b -> {
+                        if (trainer.step() == 3) signal.set(true); // arrives while step 4 runs
+                        return inner.apply(b);
+                    });
+            assertTrue(first.stopped());
+            assertEquals(4, first.step(), "the step under way finishes, no more");
+            assertEquals(List.of(4L), saved, "the checkpoint written at the stop");
+        }
+        try (var c = Safetensors.index(ckpt)) {
+            assertEquals("4", c.metadata().get("step"));
+        }
+        Map<String, float[]> resumed;
+        try (TensorDataset data = data(); DiT m = TINY.create(Device.CPU, 77); DiT e = TINY.create(Device.CPU, 78);
+             DiffusionTrainer<DiT> trainer = new DiffusionTrainer<>(m, e, OPTIONS); BatchLoader loader = loader(data)) {
+            TrainingLoop.Result second = TrainingLoop.builder().steps(8).resume(ckpt).stopWhen(() -> false).build().run(trainer, loader, step(trainer));
+            assertEquals(8, second.step());
+            assertFalse(second.stopped());
+            resumed = weights(m, e);
+        }
+        straight.forEach((k, w) -> assertArrayEquals(w, resumed.get(k), k));
+        assertEquals(live, Torch.liveTensors());
+    }
+
     /** A trainer that only counts steps, for the loop's own logic. */
     private static final class Counter implements Trainable {
         long step;

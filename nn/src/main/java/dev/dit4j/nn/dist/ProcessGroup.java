@@ -35,15 +35,35 @@ public final class ProcessGroup implements AutoCloseable {
     /** How values combine across ranks (codes as dt_reduce_op). */
     public enum ReduceOp { SUM, AVG, MAX, MIN }
 
-    /** c10d's default: long enough for a slow first step, short enough that a lost worker is noticed. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /** Long enough for a slow first step, short enough that a lost or never-started worker is noticed: 5 minutes. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+    /** The environment variable that sets the timeout, in seconds. */
+    public static final String TIMEOUT_ENV = "DIT4J_DIST_TIMEOUT";
+    /** How often a rank waiting to join says so. */
+    static volatile Duration progressEvery = Duration.ofSeconds(10);
+
+    /** {@value #TIMEOUT_ENV} seconds from {@code env}, else {@link #DEFAULT_TIMEOUT}; a bad value is an error naming it. */
+    public static Duration timeoutFromEnvironment(java.util.Map<String, String> env) {
+        String text = env.get(TIMEOUT_ENV);
+        if (text == null || text.isBlank()) return DEFAULT_TIMEOUT;
+        try {
+            double seconds = Double.parseDouble(text.trim());
+            if (seconds > 0 && seconds <= 7 * 24 * 3600) return Duration.ofMillis(Math.max(1, Math.round(seconds * 1000)));
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(TIMEOUT_ENV + " must be a number of seconds in (0, 604800], got '" + text + "'");
+    }
 
     private MemorySegment handle;
     private final Backend backend;
     private final int rank;
     private final int size;
 
-    private ProcessGroup(MemorySegment handle, Backend backend, int rank, int size) {
+    private final Duration timeout;
+
+    private ProcessGroup(MemorySegment handle, Backend backend, int rank, int size, Duration timeout) {
+        this.timeout = timeout;
         this.handle = handle;
         this.backend = backend;
         this.rank = rank;
@@ -60,13 +80,50 @@ public final class ProcessGroup implements AutoCloseable {
                     + (backend == Backend.NCCL ? " (a CUDA libtorch with NCCL is needed): use GLOO" : " (gloo's headers were missing when native/build.sh ran)"));
         }
         if (timeout.toMillis() < 1) throw new IllegalArgumentException("the timeout must be positive, got " + timeout);
+        String at = r.masterAddr() + ":" + r.masterPort();
+        try {
+            java.net.InetAddress.getByName(r.masterAddr());
+        } catch (java.net.UnknownHostException | SecurityException e) {
+            throw new IllegalArgumentException("MASTER_ADDR " + r.masterAddr() + " is not an address or a host name this machine can resolve: "
+                    + "set it to rank 0's address (127.0.0.1 on one machine)");
+        }
+        long start = System.nanoTime();
+        Thread progress = Thread.ofPlatform().daemon().name("dit4j-rendezvous").start(() -> {
+            try {
+                for (long next = progressEvery.toMillis(); ; next += progressEvery.toMillis()) {
+                    Thread.sleep(Math.max(1, next - (System.nanoTime() - start) / 1_000_000));
+                    System.err.printf("dit4j: %s, %d s of %d%n", waiting(r, at), (System.nanoTime() - start) / 1_000_000_000L, timeout.toSeconds());
+                }
+            } catch (InterruptedException e) {
+                // joined, or failed: no more lines
+            }
+        });
         try {
             MemorySegment h = LibTorch.processGroupNew(backend.ordinal(), r.masterAddr(), r.masterPort(), r.rank(), r.worldSize(),
                     timeout.toMillis(), backend == Backend.NCCL ? r.localRank() : -1);
-            return new ProcessGroup(h, backend, r.rank(), r.worldSize());
+            return new ProcessGroup(h, backend, r.rank(), r.worldSize(), timeout);
         } catch (TorchException e) {
-            throw failure("rank " + r.rank() + " of " + r.worldSize() + " joining at " + r.masterAddr() + ":" + r.masterPort(), e);
+            if (e.kind() == TorchException.Kind.TIMEOUT) {
+                String who = r.rank() == 0 ? "the other " + (r.worldSize() - 1) + " rank(s) did not all join" : "rank 0's store did not answer";
+                throw new DistributedException("rank " + r.rank() + " of " + r.worldSize() + " joining at " + at + ": " + who + " within "
+                        + timeout.toSeconds() + " s: start every rank with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE (" + TIMEOUT_ENV
+                        + ", or a command's --dist-timeout, sets the wait in seconds) [" + firstLine(e.getMessage()) + "]", true, e);
+            }
+            throw failure("rank " + r.rank() + " of " + r.worldSize() + " joining at " + at, e);
+        } finally {
+            progress.interrupt();
         }
+    }
+
+    private static String waiting(Rendezvous r, String at) {
+        return r.rank() == 0 ? "rank 0 waiting for the other " + (r.worldSize() - 1) + " of " + r.worldSize() + " ranks at " + at
+                : "rank " + r.rank() + " of " + r.worldSize() + " waiting for rank 0 at " + at;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        String line = s.lines().findFirst().orElse("");
+        return line.length() > 200 ? line.substring(0, 200) + "..." : line;
     }
 
     public Backend backend() {
@@ -136,7 +193,7 @@ public final class ProcessGroup implements AutoCloseable {
         if (handle == null) throw new IllegalStateException("process group used after close()");
         String described = what + " on rank " + rank + " of " + size;
         try {
-            return new Work(call.apply(handle), described);
+            return new Work(call.apply(handle), described, timeout);
         } catch (TorchException e) {
             throw failure(described, e);
         }

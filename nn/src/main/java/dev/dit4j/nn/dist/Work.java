@@ -11,12 +11,24 @@ import java.time.Duration;
  * finish in time. Close it once awaited; closing early does not cancel it.
  */
 public final class Work implements AutoCloseable {
+    /** How long a wait goes on before it says so, and then how often. */
+    static volatile Duration progressEvery = Duration.ofSeconds(30);
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCH = watch();
+
     private MemorySegment handle;
     private final String what;
+    private final Duration timeout;
 
-    Work(MemorySegment handle, String what) {
+    Work(MemorySegment handle, String what, Duration timeout) {
         this.handle = handle;
         this.what = what;
+        this.timeout = timeout;
+    }
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor watch() {
+        var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon().name("dit4j-collective-watch").unstarted(r));
+        e.setRemoveOnCancelPolicy(true);
+        return e;
     }
 
     /** Waits up to the group's timeout. */
@@ -26,10 +38,18 @@ public final class Work implements AutoCloseable {
 
     /** Waits up to {@code timeout} (zero: the group's timeout). */
     public void await(Duration timeout) {
+        long start = System.nanoTime();
+        long limit = (timeout.isZero() ? this.timeout : timeout).toSeconds();
+        long every = progressEvery.toMillis();
+        // a wait that goes on says so (a peer is slow or gone), every progressEvery, until it ends or times out
+        var progress = WATCH.scheduleAtFixedRate(() -> System.err.printf("dit4j: %s waiting for the other ranks, %d s of %d%n", what,
+                (System.nanoTime() - start) / 1_000_000_000L, limit), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
         try {
             LibTorch.workWait(handle(), timeout.toMillis());
         } catch (TorchException e) {
             throw ProcessGroup.failure(what, e);
+        } finally {
+            progress.cancel(false);
         }
     }
 

@@ -41,7 +41,13 @@ public final class AtomicFiles {
         String prefix = "." + target.getFileName() + ".";
         Path tmp = null;
         try {
-            Files.createDirectories(dir);
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                String at = e instanceof java.nio.file.FileSystemException f && f.getFile() != null && !Path.of(f.getFile()).equals(dir)
+                        ? " (at " + f.getFile() + ")" : "";
+                throw new CheckpointException("cannot write " + target + ": cannot create its folder " + dir + at + ": " + reason(e), e);
+            }
             deleteLeftovers(dir, prefix);
             FileChannel ch = null;
             while (ch == null) {
@@ -67,7 +73,8 @@ public final class AtomicFiles {
                 // some file systems cannot sync directories; the data itself is already synced
             }
         } catch (IOException e) {
-            throw new CheckpointException("cannot write " + target + ": " + e.getMessage(), e);
+            String at = e instanceof java.nio.file.FileSystemException f && f.getFile() != null && !Path.of(f.getFile()).startsWith(dir) ? " (at " + f.getFile() + ")" : "";
+            throw new CheckpointException("cannot write " + target + at + ": " + reason(e), e);
         } finally {
             if (tmp != null) {
                 try {
@@ -128,5 +135,17 @@ public final class AtomicFiles {
         PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
         if (view == null) return; // not a POSIX file system
         view.setPermissions(Files.exists(target) ? Files.getPosixFilePermissions(target) : PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    /** An I/O error's reason in words, "permission denied" rather than the path NIO gives as the message. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+            if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+            if (e instanceof java.nio.file.NoSuchFileException) return "no such file or folder";
+            if (e instanceof java.nio.file.FileAlreadyExistsException) return "a file of that name is in the way";
+            if (e instanceof java.nio.file.NotDirectoryException) return "not a folder";
+            return "the file system refused (" + e.getClass().getSimpleName() + ")";
+        }
+        return CheckpointFiles.reason(e);
     }
 }

@@ -46,19 +46,6 @@ final class CheckpointFiles {
     }
 
     private static String kind(Path file, BasicFileAttributes a) {
-        if (a.isDirectory()) return "a directory";
-        try {
-            int mode = (Integer) Files.getAttribute(file, "unix:mode");
-            switch (mode & 0170000) { // S_IFMT
-                case 0010000: return "a FIFO (named pipe)";
-                case 0020000: return "a character device";
-                case 0060000: return "a block device";
-                case 0140000: return "a socket";
-                default: break;
-            }
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-            // no unix view on this platform: the generic name below will do
-        }
-        return "a special file";
+        return InputFiles.kind(file, a);
     }
 }

@@ -113,6 +113,29 @@ class ProcessGroupTest {
     }
 
     @Test
+    void aCollectiveWaitingForAPeerSaysSo() throws Exception {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        Duration every = Work.progressEvery;
+        try {
+            Work.progressEvery = Duration.ofMillis(700);
+            System.setErr(new java.io.PrintStream(captured, true));
+            onTwoRanks(Duration.ofSeconds(3), pg -> {
+                if (pg.rank() == 0) {
+                    assertThrows(DistributedException.class, () -> pg.allReduce(Tensor.ones(4), ProcessGroup.ReduceOp.SUM));
+                } else {
+                    Thread.sleep(4000); // misses the collective
+                }
+            });
+        } finally {
+            System.setErr(err);
+            Work.progressEvery = every;
+        }
+        String lines = captured.toString();
+        assertTrue(lines.contains("dit4j: all-reduce on rank 0 of 2 waiting for the other ranks, ") && lines.contains(" s of 3\n"), lines);
+    }
+
+    @Test
     void aRankThatNeverJoinsIsATimeout() throws Exception {
         int port = freePort();
         long start = System.nanoTime();
@@ -121,6 +144,85 @@ class ProcessGroupTest {
         assertTrue(e.timedOut(), e.getMessage());
         assertTrue(e.getMessage().contains("joining at 127.0.0.1:" + port), e.getMessage());
         assertTrue((System.nanoTime() - start) / 1e9 < 10);
+    }
+
+    @Test
+    void aRankWaitingToJoinSaysSoAndGivesUpWithAClearError() throws Exception {
+        int port = freePort();
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        Duration every = ProcessGroup.progressEvery;
+        DistributedException e;
+        try {
+            ProcessGroup.progressEvery = Duration.ofMillis(700);
+            System.setErr(new java.io.PrintStream(captured, true));
+            e = assertThrows(DistributedException.class,
+                    () -> ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("127.0.0.1", port, 0, 2, 0), Duration.ofSeconds(3)));
+        } finally {
+            System.setErr(err);
+            ProcessGroup.progressEvery = every;
+        }
+        String lines = captured.toString();
+        assertTrue(lines.contains("dit4j: rank 0 waiting for the other 1 of 2 ranks at 127.0.0.1:" + port + ", "), lines);
+        assertTrue(lines.contains(" s of 3\n"), lines);
+        assertTrue(e.timedOut());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("did not all join within 3 s") && e.getMessage().contains("DIT4J_DIST_TIMEOUT"), e.getMessage());
+
+        long start = System.nanoTime();
+        var bad = assertThrows(IllegalArgumentException.class,
+                () -> ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("999.1.1.1", port, 1, 2, 1), Duration.ofSeconds(60)));
+        assertTrue(bad.getMessage().contains("MASTER_ADDR 999.1.1.1"), bad.getMessage());
+        assertTrue((System.nanoTime() - start) / 1e9 < 30, "refused without waiting out the timeout");
+
+        assertEquals(ProcessGroup.DEFAULT_TIMEOUT, ProcessGroup.timeoutFromEnvironment(java.util.Map.of()));
+        assertEquals(Duration.ofSeconds(30), ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "30")));
+        assertThrows(IllegalArgumentException.class, () -> ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "soon")));
+        assertThrows(IllegalArgumentException.class, () -> ProcessGroup.timeoutFromEnvironment(java.util.Map.of("DIT4J_DIST_TIMEOUT", "-1")));
+    }
+
+    /**
+     * Rank 0's store listens on MASTER_ADDR's interface only: 127.0.0.1 here, never all interfaces.
+     * Skipped with a shim installed in ~/.m2 (built before this change); runs with the reactor's own
+     * shim or -Ddit4j.shim=native/build/libdit4j.so.
+     */
+    @Test
+    void theStoreListensOnTheMasterAddressOnly() throws Exception {
+        String source = dev.dit4j.bindings.NativeLoader.load().shimSource();
+        org.junit.jupiter.api.Assumptions.assumeFalse(source.contains("/.m2/repository/"), "an installed shim, maybe older: " + source);
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/net/tcp")), "Linux /proc/net");
+        int port = freePort();
+        Thread waiting = new Thread(() -> {
+            try {
+                ProcessGroup.create(ProcessGroup.Backend.GLOO, new Rendezvous("127.0.0.1", port, 0, 2, 0), Duration.ofSeconds(3)).close();
+            } catch (DistributedException e) {
+                // nobody came: expected
+            }
+        });
+        waiting.start();
+        List<String> listening = List.of();
+        for (int i = 0; i < 50 && listening.isEmpty(); i++) {
+            Thread.sleep(50);
+            listening = listeners(port);
+        }
+        waiting.join();
+        assertFalse(listening.isEmpty(), "rank 0 listened on port " + port);
+        assertEquals(List.of("0100007F"), listening, "only 127.0.0.1, not all interfaces (00000000 or ::)");
+    }
+
+    /** The local addresses (hex, as /proc/net/tcp{,6} print them) listening on {@code port}. */
+    private static List<String> listeners(int port) throws java.io.IOException {
+        List<String> out = new java.util.ArrayList<>();
+        String hexPort = String.format(":%04X", port);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            java.nio.file.Path p = java.nio.file.Path.of(table);
+            if (!java.nio.file.Files.isReadable(p)) continue;
+            for (String line : java.nio.file.Files.readAllLines(p)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")) out.add(f[1].substring(0, f[1].length() - 5));
+            }
+        }
+        return out;
     }
 
     @Test

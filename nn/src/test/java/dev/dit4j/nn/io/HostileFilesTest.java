@@ -315,6 +315,41 @@ class HostileFilesTest extends FileTestSupport {
     // ---- 6. messages ---------------------------------------------------------------------------
 
     @Test
+    void anUnwritableOutputSaysWhyInWords() throws IOException {
+        Path out = Path.of("/proc/nope/o.safetensors");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc")), "a /proc to fail in");
+        CheckpointException e;
+        try (Tensor t = Tensor.ones(1)) {
+            e = assertThrows(CheckpointException.class, () -> Safetensors.save(out, Map.of("w", t)));
+        }
+        String m = e.getMessage();
+        assertTrue(m.startsWith("cannot write /proc/nope/o.safetensors: cannot create its folder /proc/nope: "), m);
+        assertFalse(m.endsWith(": /proc/nope"), "a reason, not a path: " + m);
+        Path file = Files.writeString(dir.resolve("plain"), "x");
+        try (Tensor t = Tensor.ones(1)) {
+            e = assertThrows(CheckpointException.class, () -> Safetensors.save(file.resolve("o.safetensors"), Map.of("w", t)));
+        }
+        assertTrue(e.getMessage().contains("cannot create its folder " + file), e.getMessage());
+    }
+
+    @Test
+    void inputFilesRefuseSpecialFilesAndBoundSizes() throws Exception {
+        Path fifo = dir.resolve("captions.txt");
+        Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo is available");
+        var e = assertThrows(InputFiles.InputFileException.class, () -> InputFiles.readLines(fifo, "caption file", 1 << 20, 100));
+        assertEquals("caption file " + fifo + " is a FIFO (named pipe), not a regular file", e.getMessage());
+        Path big = Files.write(dir.resolve("big.txt"), new byte[2048]);
+        e = assertThrows(InputFiles.InputFileException.class, () -> InputFiles.readBytes(big, "settings file", 1024));
+        assertEquals("settings file " + big + " is too large: 2.0 KiB, the limit is 1.0 KiB", e.getMessage());
+        Path lines = Files.writeString(dir.resolve("lines.txt"), "ab\r\ncd\n\nef");
+        assertEquals(List.of("ab", "cd", "", "ef"), InputFiles.readLines(lines, "caption file", 1024, 10));
+        e = assertThrows(InputFiles.InputFileException.class, () -> InputFiles.readLines(lines, "caption file", 1024, 1));
+        assertEquals("caption file " + lines + ", line 1: longer than 1 characters", e.getMessage());
+        e = assertThrows(InputFiles.InputFileException.class, () -> InputFiles.readLines(dir.resolve("none"), "caption file", 1024, 1));
+        assertEquals("cannot read caption file " + dir.resolve("none") + ": no such file", e.getMessage());
+    }
+
+    @Test
     void missingAndUnreadableFilesAreNamedOnceWithTheReasonInWords() throws IOException {
         rejectedByAll(dir.resolve("absent.safetensors"), "no such file");
         assertEquals("permission denied", CheckpointFiles.reason(new AccessDeniedException(dir.toString())));
