@@ -63,6 +63,7 @@ class CarelessArgumentsTest {
         train.put("--batch", List.of("0", "-4", "99999999999"));
         train.put("--sample-steps", List.of("0"));
         train.put("--dpm-steps", List.of("-3"));
+        train.put("--fid-every", List.of("-1", "x"));
         train.put("--depth", List.of("0"));
         train.put("--hidden", List.of("0"));
         train.put("--patch", List.of("0"));

@@ -46,7 +46,7 @@ class DocSnippetsTest {
             "dev.dit4j.nn.*", "dev.dit4j.nn.io.*", "dev.dit4j.nn.layers.*", "dev.dit4j.nn.optim.*", "dev.dit4j.nn.dist.*",
             "dev.dit4j.models.*", "dev.dit4j.models.family.*", "dev.dit4j.models.pipeline.*", "dev.dit4j.models.train.*",
             "dev.dit4j.models.sampling.*", "dev.dit4j.models.diffusion.*", "dev.dit4j.models.data.*", "dev.dit4j.models.vae.*",
-            "dev.dit4j.models.text.*", "dev.dit4j.models.embed.*", "dev.dit4j.models.microdit.*",
+            "dev.dit4j.models.text.*", "dev.dit4j.models.embed.*", "dev.dit4j.models.microdit.*", "dev.dit4j.models.eval.*",
             "java.nio.file.*", "java.util.*", "java.util.function.*", "java.io.*", "java.time.Duration",
             "java.awt.image.BufferedImage", "javax.imageio.ImageIO",
             // single-type imports win over java.lang's and the other packages' names

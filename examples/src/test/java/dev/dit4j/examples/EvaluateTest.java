@@ -124,6 +124,84 @@ class EvaluateTest {
         assertEquals(live, Torch.liveTensors(), "no tensor leaked");
     }
 
+    /** A tiny random CLIP model as transformers' CLIPModel file (vision_model., visual_projection, text_model., text_projection) with its config.json. */
+    static Path tinyClip(Path folder) throws Exception {
+        Files.createDirectories(folder);
+        java.util.Map<String, dev.dit4j.nn.Tensor> all = new java.util.LinkedHashMap<>();
+        dev.dit4j.models.text.ClipVisionConfig vc = dev.dit4j.models.text.ClipVisionConfig.CLIP_VIT_L_14.with(b -> b.imageSize(32).patchSize(8)
+                .width(32).layers(1).heads(2).mlpWidth(64).projectionDim(16));
+        dev.dit4j.models.text.ClipTextConfig tc = dev.dit4j.models.text.ClipTextConfig.CLIP_VIT_L_14.with(b -> b.width(32).layers(1).heads(2).mlpWidth(64));
+        try (var vision = vc.create(Device.CPU, 1); var text = tc.create(Device.CPU, 2);
+             dev.dit4j.nn.Generator g = dev.dit4j.nn.Generator.create(3, Device.CPU); dev.dit4j.nn.TensorScope s = dev.dit4j.nn.TensorScope.open()) {
+            vision.stateDict().forEach((k, v) -> all.put(k.startsWith("visual_projection") ? k : "vision_model." + k, v));
+            text.stateDict().forEach((k, v) -> all.put("text_model." + k, v));
+            // a shared offset after both final LayerNorms and one projection for both: image and prompt embeddings then
+            // point roughly one way, so that the cosines are positive and the score is not 0
+            dev.dit4j.nn.Tensor shared = dev.dit4j.nn.Tensor.randn(new long[] {32}, dev.dit4j.nn.DType.FLOAT32, Device.CPU, g).mul(2);
+            all.put("vision_model.post_layernorm.bias", shared);
+            all.put("text_model.final_layer_norm.bias", shared);
+            {
+                all.put("text_projection.weight", all.get("visual_projection.weight"));
+                Path file = folder.resolve("model.safetensors");
+                dev.dit4j.nn.io.Safetensors.save(file, all);
+                Files.writeString(folder.resolve("config.json"), "{\"text_config\": {\"num_attention_heads\": 2}, \"vision_config\": {\"num_attention_heads\": 2}}");
+                return file;
+            }
+        }
+    }
+
+    @Test
+    void clipScoreOfSamplesAgainstTheirPromptsIsTheFormula() throws Exception {
+        long live = Torch.liveTensors();
+        Path clip = tinyClip(dir.resolve("clip"));
+        Path images = images("clip-samples.npz", 5, 40, 9);
+        Path prompts = Files.writeString(dir.resolve("prompts.txt"), "a red sneaker\na blue bag\n\na photograph of an astronaut riding a horse\ntwo dogs\n");
+        Path vocab = OpenClipVocabularyFile.path();
+        Path json = dir.resolve("clip.json");
+        assertEquals(0, run("--samples", images.toString(), "--clip-score", "--prompts", prompts.toString(), "--clip-weights", clip.toString(),
+                "--vocab", vocab.toString(), "--out", json.toString(), "--batch", "2"));
+        String text = Files.readString(json);
+        double got = field(text, "clip_score");
+        // the formula, written out: 100 x mean over images of max(cos(image embedding, prompt embedding), 0)
+        try (dev.dit4j.models.eval.ClipScore score = dev.dit4j.models.eval.ClipScore.load(clip, null, vocab, Device.CPU);
+             ImageSource source = ImageSource.open(images); dev.dit4j.nn.TensorScope s = dev.dit4j.nn.TensorScope.open()) {
+            double[] img = score.imageFeatures(source.next(5)).contiguous().toDoubleArray();
+            double[] txt = score.textFeatures(List.of("a red sneaker", "a blue bag", "", "a photograph of an astronaut riding a horse", "two dogs"))
+                    .contiguous().toDoubleArray();
+            int d = img.length / 5;
+            assertEquals(16, d);
+            double sum = 0, mean = 0;
+            for (int i = 0; i < 5; i++) {
+                double dot = 0, a = 0, b = 0;
+                for (int j = 0; j < d; j++) {
+                    dot += img[i * d + j] * txt[i * d + j];
+                    a += img[i * d + j] * img[i * d + j];
+                    b += txt[i * d + j] * txt[i * d + j];
+                }
+                double cos = dot / Math.sqrt(a * b);
+                sum += Math.max(cos, 0);
+                mean += cos / 5;
+            }
+            assertTrue(got > 10, "positive cosines: " + got);
+            assertEquals(100 * sum / 5, got, 1e-4);
+            assertEquals(Math.max(100 * mean, 0), field(text, "clip_score_torchmetrics"), 1e-4);
+        }
+        // the text tower from a file of its own gives the same score
+        Path json2 = dir.resolve("clip2.json");
+        assertEquals(0, run("--samples", images.toString(), "--clip-score", "--prompts", prompts.toString(), "--clip-weights", clip.toString(),
+                "--clip-text-weights", clip.toString(), "--vocab", vocab.toString(), "--out", json2.toString()));
+        assertEquals(got, field(Files.readString(json2), "clip_score"), 1e-5, "one batch instead of 2, 2, 1");
+
+        Path fewer = Files.writeString(dir.resolve("fewer.txt"), "one\ntwo\n");
+        expect("holds 5 images but there are 2 prompts", "--samples", images.toString(), "--clip-score", "--prompts", fewer.toString(),
+                "--clip-weights", clip.toString(), "--vocab", vocab.toString());
+        expect("--clip-score needs --prompts and --clip-weights", "--samples", images.toString(), "--clip-score", "--prompts", fewer.toString());
+        expect("are for --clip-score", "--samples", images.toString(), "--prompts", fewer.toString(), "--stats-out", dir.resolve("x.npz").toString(),
+                "--inception", weights.toString());
+        expect("need --inception", "--samples", images.toString(), "--reference", reference.toString());
+        assertEquals(live, Torch.liveTensors(), "no tensor leaked");
+    }
+
     private static void expect(String message, String... args) {
         Exception e = assertThrows(Exception.class, () -> run(args));
         assertTrue(e.getMessage().contains(message), "expected \"" + message + "\" in: " + e.getMessage());

@@ -156,6 +156,30 @@ public final class PillowResize {
     }
 
     /**
+     * CLIP's preprocessing of an 8-bit image, as transformers' CLIPImageProcessor does it with PIL
+     * (and open_clip's Resize + CenterCrop): the short side scaled to {@code size} with BICUBIC, the
+     * long side to {@code int(size * long / short)}, then the centre square, its corner at
+     * ({@code (w - size) / 2}, {@code (h - size) / 2}) rounded down.
+     */
+    public static Pixels shortSideCenterCrop(Pixels image, int size) {
+        if (size < 1) throw new IllegalArgumentException("cannot crop to " + size);
+        int w = image.width(), h = image.height();
+        int shortSide = Math.min(w, h), longSide = Math.max(w, h);
+        int scaledLong = (int) ((double) size * longSide / shortSide);
+        Pixels p = w <= h ? resize(image, size, scaledLong, Filter.BICUBIC) : resize(image, scaledLong, size, Filter.BICUBIC);
+        return crop(p, (p.width() - size) / 2, (p.height() - size) / 2, size);
+    }
+
+    private static Pixels crop(Pixels p, int left, int top, int size) {
+        int ch = p.channels();
+        byte[] out = new byte[size * size * ch];
+        for (int y = 0; y < size; y++) {
+            System.arraycopy(p.data(), ((top + y) * p.width() + left) * ch, out, y * size * ch, size * ch);
+        }
+        return new Pixels(size, size, ch, out);
+    }
+
+    /**
      * ADM's center_crop_arr, which DiT uses: halve with BOX while the short side is at least
      * twice the target, scale the short side to the target with BICUBIC (the long side rounded
      * half to even, as Python's round), then cut the centre square.
@@ -165,13 +189,6 @@ public final class PillowResize {
         while (Math.min(p.width(), p.height()) >= 2 * size) p = resize(p, p.width() / 2, p.height() / 2, Filter.BOX);
         double scale = (double) size / Math.min(p.width(), p.height());
         p = resize(p, (int) Math.rint(p.width() * scale), (int) Math.rint(p.height() * scale), Filter.BICUBIC);
-        int top = (p.height() - size) / 2;
-        int left = (p.width() - size) / 2;
-        int ch = p.channels();
-        byte[] out = new byte[size * size * ch];
-        for (int y = 0; y < size; y++) {
-            System.arraycopy(p.data(), ((top + y) * p.width() + left) * ch, out, y * size * ch, size * ch);
-        }
-        return new Pixels(size, size, ch, out);
+        return crop(p, (p.width() - size) / 2, (p.height() - size) / 2, size);
     }
 }
