@@ -13,6 +13,8 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <c10/util/Logging.h>
+
 #include <chrono>
 #include <cerrno>
 #include <cstdlib>
@@ -171,6 +173,10 @@ dt_process_group dt_process_group_new(int32_t backend, const char* master_addr, 
     }
     if (timeout_ms < 1) arg_error("the timeout must be >= 1 ms, got " + std::to_string(timeout_ms));
     const std::chrono::milliseconds timeout(timeout_ms);
+    // c10d logs each failed connection attempt with a C++ stack trace; TORCH_CPP_LOG_LEVEL (which the
+    // dit4j command line sets to FATAL unless --verbose) is read only by initLogging, which an
+    // embedding must call itself.
+    c10::initLogging();
 
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(master_port);

@@ -26,10 +26,10 @@ import java.util.function.Function;
  * lossless 4x16x16 "latent": the image space-to-depth rearranged (pixel unshuffle by 2).
  */
 enum FashionModels {
-    DIT("DiT (hybrid loss, DDPM)", 1, s -> new DiT.Config("DiT-fashion", s.depth(), s.hidden(), s.hidden() / 64, s.patch(), 4.0, 1, 32, 10, true, 0.1)),
+    DIT("DiT (hybrid loss, DDPM)", 1, s -> new DiT.Config("DiT-fashion", s.depth(), s.hidden(), Math.max(1, s.hidden() / 64), s.patch(), 4.0, 1, 32, 10, true, 0.1)),
     /** U-ViT with depth d: d/2 in-blocks, a mid block, d/2 out-blocks with long skips; final 3x3 conv. */
     UVIT("U-ViT (noise MSE on the continuous VP-SDE, DPM-Solver++)", 1, s -> UViT.CIFAR10_S_2.withName("U-ViT-fashion").withImgSize(32)
-            .withPatch(s.patch()).withInChannels(1).withWidth(s.hidden(), s.hidden() / 64).withDepth(s.depth()).withClasses(10, true).withLabelDropout(0.1)),
+            .withPatch(s.patch()).withInChannels(1).withWidth(s.hidden(), Math.max(1, s.hidden() / 64)).withDepth(s.depth()).withClasses(10, true).withLabelDropout(0.1)),
     /** U-DiT at stage-1 width hidden/4 on the 4x16x16 input, one block per stage except two at the latent stage. */
     UDIT("U-DiT (hybrid loss, DDPM)", 2, s -> UDiT.S.withName("U-DiT-fashion").withBaseWidth(s.hidden() / 4, 2).withDepths(1, 1, 2, 1, 1)
             .withInChannels(4).withInputSize(16).withNumClasses(10));
