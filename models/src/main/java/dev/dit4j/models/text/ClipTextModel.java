@@ -1,15 +1,12 @@
 package dev.dit4j.models.text;
 
 import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleList;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Embedding;
 import dev.dit4j.nn.layers.LayerNorm;
-import dev.dit4j.nn.layers.Linear;
-import dev.dit4j.nn.layers.Mlp;
 import java.util.List;
 
 /**
@@ -21,15 +18,15 @@ import java.util.List;
 public final class ClipTextModel extends ClipTextEncoder {
     private final Embedding tokenEmbedding;
     private final Embedding positionEmbedding;
-    private final List<Layer> layers;
+    private final List<ClipLayer> layers;
     private final LayerNorm finalLayerNorm;
 
     public ClipTextModel(VarBuilder vb, ClipTextConfig c) {
         super(vb, c);
         tokenEmbedding = registerModule("embeddings.token_embedding", Embedding.of(c.vocabSize(), c.width()));
         positionEmbedding = registerModule("embeddings.position_embedding", Embedding.of(c.contextLength(), c.width()));
-        ModuleList<Layer> list = registerModule("encoder.layers", ModuleList::new);
-        for (int i = 0; i < c.layers(); i++) list.add(p -> new Layer(p, this));
+        ModuleList<ClipLayer> list = registerModule("encoder.layers", ModuleList::new);
+        for (int i = 0; i < c.layers(); i++) list.add(p -> new ClipLayer(p, c.width(), c.mlpWidth(), c.activation(), c.eps(), this::causalAttention));
         layers = list.items();
         finalLayerNorm = registerModule("final_layer_norm", LayerNorm.of(c.width()).withEps(c.eps()));
     }
@@ -41,7 +38,7 @@ public final class ClipTextModel extends ClipTextEncoder {
             long l = ids.size(1);
             Tensor positions = Tensor.arange(0, l, 1, DType.INT64, ids.device());
             Tensor x = tokenEmbedding.forward(ids).add(positionEmbedding.forward(positions));
-            for (Layer layer : layers) x = layer.forward(x);
+            for (ClipLayer layer : layers) x = layer.forward(x);
             return s.keep(finalLayerNorm.forward(x));
         }
     }
@@ -53,36 +50,6 @@ public final class ClipTextModel extends ClipTextEncoder {
             int eos = config().eosTokenId();
             Tensor index = eos == 2 ? ids.argmax(-1, false) : ids.eq(eos).to(DType.INT64).argmax(-1, false);
             return s.keep(at(lastHidden, index));
-        }
-    }
-
-    /** One encoder layer: x + attn(layer_norm1(x)), then x + mlp(layer_norm2(x)). */
-    static final class Layer extends Module {
-        private final ClipTextEncoder owner;
-        private final Linear q, k, v, out;
-        private final LayerNorm norm1, norm2;
-        private final Mlp mlp;
-
-        Layer(VarBuilder vb, ClipTextEncoder owner) {
-            super(vb);
-            this.owner = owner;
-            ClipTextConfig c = owner.config();
-            int d = c.width();
-            q = registerModule("self_attn.q_proj", Linear.of(d, d));
-            k = registerModule("self_attn.k_proj", Linear.of(d, d));
-            v = registerModule("self_attn.v_proj", Linear.of(d, d));
-            out = registerModule("self_attn.out_proj", Linear.of(d, d));
-            norm1 = registerModule("layer_norm1", LayerNorm.of(d).withEps(c.eps()));
-            mlp = registerModule("mlp", Mlp.of(d, c.mlpWidth()).withGelu(c.activation()));
-            norm2 = registerModule("layer_norm2", LayerNorm.of(d).withEps(c.eps()));
-        }
-
-        Tensor forward(Tensor x) {
-            try (TensorScope s = TensorScope.open()) {
-                Tensor h = norm1.forward(x);
-                x = x.add(out.forward(owner.causalAttention(q.forward(h), k.forward(h), v.forward(h))));
-                return s.keep(x.add(mlp.forward(norm2.forward(x))));
-            }
         }
     }
 }

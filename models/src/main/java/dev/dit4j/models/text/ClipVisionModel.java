@@ -10,7 +10,6 @@ import dev.dit4j.nn.layers.Conv2d;
 import dev.dit4j.nn.layers.Embedding;
 import dev.dit4j.nn.layers.LayerNorm;
 import dev.dit4j.nn.layers.Linear;
-import dev.dit4j.nn.layers.Mlp;
 import java.util.List;
 
 /**
@@ -23,15 +22,15 @@ import java.util.List;
 public final class ClipVisionModel extends ClipVisionEncoder {
     private final Embeddings embeddings;
     private final LayerNorm preLayerNorm, postLayerNorm;
-    private final List<Layer> layers;
+    private final List<ClipLayer> layers;
     private final Linear projection;
 
     public ClipVisionModel(VarBuilder vb, ClipVisionConfig c) {
         super(vb, c);
         embeddings = registerModule("embeddings", p -> new Embeddings(p, c));
         preLayerNorm = registerModule("pre_layrnorm", LayerNorm.of(c.width()).withEps(c.eps()));
-        ModuleList<Layer> list = registerModule("encoder.layers", ModuleList::new);
-        for (int i = 0; i < c.layers(); i++) list.add(p -> new Layer(p, this));
+        ModuleList<ClipLayer> list = registerModule("encoder.layers", ModuleList::new);
+        for (int i = 0; i < c.layers(); i++) list.add(p -> new ClipLayer(p, c.width(), c.mlpWidth(), c.activation(), c.eps(), this::attention));
         layers = list.items();
         postLayerNorm = registerModule("post_layernorm", LayerNorm.of(c.width()).withEps(c.eps()));
         projection = c.projectionDim() > 0 ? registerModule("visual_projection", Linear.of(c.width(), c.projectionDim()).withBias(false)) : null;
@@ -41,7 +40,7 @@ public final class ClipVisionModel extends ClipVisionEncoder {
     public Tensor hidden(Tensor pixels) {
         try (TensorScope s = TensorScope.open()) {
             Tensor x = preLayerNorm.forward(tokens(pixels, embeddings.patch.weight(), embeddings.classEmbedding, embeddings.position.weight()));
-            for (Layer layer : layers) x = layer.forward(x);
+            for (ClipLayer layer : layers) x = layer.forward(x);
             return s.keep(x);
         }
     }
@@ -70,36 +69,6 @@ public final class ClipVisionModel extends ClipVisionEncoder {
             classEmbedding = registerParameter("class_embedding", new long[] {c.width()}, Init.normal(1.0));
             patch = registerModule("patch_embedding", Conv2d.patchify(3, c.width(), c.patchSize()).withBias(false));
             position = registerModule("position_embedding", Embedding.of(c.tokens(), c.width()));
-        }
-    }
-
-    /** One encoder layer: x + attn(layer_norm1(x)), then x + mlp(layer_norm2(x)). */
-    static final class Layer extends Module {
-        private final ClipVisionEncoder owner;
-        private final Linear q, k, v, out;
-        private final LayerNorm norm1, norm2;
-        private final Mlp mlp;
-
-        Layer(VarBuilder vb, ClipVisionEncoder owner) {
-            super(vb);
-            this.owner = owner;
-            ClipVisionConfig c = owner.config();
-            int d = c.width();
-            q = registerModule("self_attn.q_proj", Linear.of(d, d));
-            k = registerModule("self_attn.k_proj", Linear.of(d, d));
-            v = registerModule("self_attn.v_proj", Linear.of(d, d));
-            out = registerModule("self_attn.out_proj", Linear.of(d, d));
-            norm1 = registerModule("layer_norm1", LayerNorm.of(d).withEps(c.eps()));
-            mlp = registerModule("mlp", Mlp.of(d, c.mlpWidth()).withGelu(c.activation()));
-            norm2 = registerModule("layer_norm2", LayerNorm.of(d).withEps(c.eps()));
-        }
-
-        Tensor forward(Tensor x) {
-            try (TensorScope s = TensorScope.open()) {
-                Tensor h = norm1.forward(x);
-                x = x.add(out.forward(owner.attention(q.forward(h), k.forward(h), v.forward(h))));
-                return s.keep(x.add(mlp.forward(norm2.forward(x))));
-            }
         }
     }
 }
