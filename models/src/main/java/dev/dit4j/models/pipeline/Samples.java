@@ -2,7 +2,6 @@ package dev.dit4j.models.pipeline;
 
 import dev.dit4j.models.data.Images;
 import dev.dit4j.nn.DType;
-import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import java.awt.image.BufferedImage;
@@ -58,9 +57,5 @@ public record Samples(Tensor latents, Tensor labels, Tensor images) implements A
         latents.close();
         labels.close();
         if (images != null) images.close();
-    }
-
-    static Device cpu() {
-        return Device.CPU;
     }
 }
