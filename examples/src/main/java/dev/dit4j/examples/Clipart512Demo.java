@@ -2,6 +2,7 @@ package dev.dit4j.examples;
 
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.ObjectiveOption;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
@@ -15,6 +16,7 @@ import dev.dit4j.models.family.Recipe;
 import dev.dit4j.models.pipeline.DiffusionPipeline;
 import dev.dit4j.models.pipeline.SampleRequest;
 import dev.dit4j.models.sampling.SamplerKind;
+import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.models.train.DiffusionTrainer;
 import dev.dit4j.models.train.TrainingLoop;
 import dev.dit4j.models.vae.AutoencoderTraining;
@@ -40,7 +42,9 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * 512x512 latent diffusion end to end on real images, on a CPU: clip art from Debian's
@@ -124,6 +128,12 @@ public final class Clipart512Demo implements Callable<Integer> {
 
     @Option(names = "--sample-steps", converter = Numbers.PositiveInt.class, description = "DDIM steps (default ${DEFAULT-VALUE})")
     int sampleSteps = 50;
+
+    @Mixin
+    ObjectiveOption objectiveOption = new ObjectiveOption();
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     OutputDirOption outOption = new OutputDirOption(Path.of("out", "clipart512-demo"));
@@ -239,7 +249,7 @@ public final class Clipart512Demo implements Callable<Integer> {
             long[] shape = data.imageShape();
             DiffusionConfig<?> config = DiffusionConfig.preset(preset).resized((int) shape[0], (int) shape[1]).overridden(blocks, 1);
             if (config.captionWidth() > 0) throw new IllegalArgumentException("--model " + preset + " is conditioned on captions; this demo trains a class model");
-            Recipe recipe = config.family().recipe(config, false);
+            Recipe recipe = objectiveOption.applyTo(config.family().recipe(config, false), config, spec);
             DiffusionTrainer.Options options = recipe.options().withLr(lr).withEmaDecay(ema).withGradClip(1).withSeed(seedOption.seed());
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> average = config.create(dev, seedOption.seed());
                  DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, average, recipe.objective(), options);
@@ -256,11 +266,16 @@ public final class Clipart512Demo implements Callable<Integer> {
         }
     }
 
-    /** --samples images of class 0 from the checkpoint's EMA, DDIM without guidance, decoded by the autoencoder: PNGs and grid.png. */
+    /**
+     * --samples images of class 0 from the checkpoint's EMA without guidance, decoded by the
+     * autoencoder: PNGs and grid.png. DDIM over --sample-steps; a transport's ODE with Heun steps
+     * over --sample-steps / 2 + 1 time points, as many network evaluations.
+     */
     private void sample(Path checkpoint, String preset, Integer blocks, Path vaeFile, Path dir, Device dev) {
         try (DiffusionPipeline pipeline = DiffusionPipeline.from(checkpoint).preset(preset).trainedWith(blocks, 1).device(dev).autoencoder(vaeFile).load()) {
-            SampleRequest request = SampleRequest.of(samples).withBatch(8).withSeed(seedOption.seed()).withSampler(SamplerKind.DDIM, sampleSteps)
-                    .withGuidance(1.0).withLabels(0);
+            SampleRequest request = SampleRequest.of(samples).withBatch(8).withSeed(seedOption.seed()).withGuidance(1.0).withLabels(0);
+            request = pipeline.recipe().transport() == null ? request.withSampler(SamplerKind.DDIM, sampleSteps)
+                    : request.withSampler(SamplerKind.ODE, Math.max(2, sampleSteps / 2 + 1)).withSettings(SamplerSettings.method("heun"));
             pipeline.check(request);
             System.out.printf(Locale.ROOT, "model: %s from %s; %s, %d steps, guidance %.2f; %d images%n", pipeline.model().config().name(), checkpoint,
                     pipeline.samplerKind(request).flag(), pipeline.steps(request), pipeline.guidance(request), request.count());

@@ -1,5 +1,6 @@
 package dev.dit4j.examples;
 
+import com.google.gson.GsonBuilder;
 import dev.dit4j.examples.options.DeviceOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputPaths;
@@ -11,8 +12,10 @@ import dev.dit4j.models.text.CaptionFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,23 +94,23 @@ public final class Evaluate implements Callable<Integer> {
         } else if (prompts != null || clipWeights != null || clipTextWeights != null) {
             throw new ParameterException(spec.commandLine(), "--prompts, --clip-weights and --clip-text-weights are for --clip-score");
         }
-        String fidJson = null;
+        Map<String, Double> metrics = new LinkedHashMap<>(); // what --out writes
         if (reference != null || statsOut != null) {
             if (inception == null) throw new ParameterException(spec.commandLine(), "--reference and --stats-out need --inception (pytorch-fid's weights)");
-            fidJson = inceptionMetrics(); // null with --stats-out alone
+            Evaluator.Metrics m = inceptionMetrics(); // null with --stats-out alone
+            if (m != null) metrics.putAll(m.named());
         }
-        String json = fidJson;
         if (clipScore) {
             ClipScore.Result r = clip();
             System.out.printf(Locale.ROOT, "CLIP score: %.4f%n", r.score());
             if (r.torchmetrics() != r.score()) {
                 System.out.printf(Locale.ROOT, "CLIP score as torchmetrics computes it, max(100 mean(cos), 0): %.4f (some cosines are negative)%n", r.torchmetrics());
             }
-            String clipJson = String.format(Locale.ROOT, "\"clip_score\": %s, \"clip_score_torchmetrics\": %s", r.score(), r.torchmetrics());
-            json = json == null ? "{" + clipJson + "}" : json.substring(0, json.lastIndexOf('}')) + ", " + clipJson + "}";
+            metrics.put("clip_score", r.score());
+            metrics.put("clip_score_torchmetrics", r.torchmetrics());
         }
-        if (out != null && json != null) {
-            Files.writeString(out, json + "\n");
+        if (out != null && !metrics.isEmpty()) {
+            Files.writeString(out, new GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(metrics) + "\n");
             System.out.println("evaluate: wrote " + out);
         }
         return 0;
@@ -128,8 +131,8 @@ public final class Evaluate implements Callable<Integer> {
         }
     }
 
-    /** FID and the rest: prints them and returns their JSON, or null when there is no reference (statistics only). */
-    private String inceptionMetrics() {
+    /** FID and the rest: prints and returns them, or null when there is no reference (statistics only). */
+    private Evaluator.Metrics inceptionMetrics() {
         if (!Files.exists(inception)) throw new ParameterException(spec.commandLine(), "--inception " + inception + " does not exist");
         try (InceptionV3 net = InceptionV3.load(inception, deviceOption.device())) {
             Evaluator evaluator = new Evaluator(net, batch);
@@ -148,7 +151,7 @@ public final class Evaluate implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "FID: %.4f%nsFID: %s%nInception Score: %s%nPrecision: %s%nRecall: %s%n", m.fid(),
                             text(m.sfid(), "the reference's mu_s, sigma_s or images"), text(m.inceptionScore(), "sample images"),
                             text(m.precision(), "the reference's images"), text(m.recall(), "the reference's images"));
-                    return m.toJson();
+                    return m;
                 }
             }
         }

@@ -6,7 +6,6 @@ import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.UDiT;
 import dev.dit4j.models.UViT;
 import dev.dit4j.models.family.Recipe;
-import dev.dit4j.models.flow.Transport;
 import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.models.sampling.Sampler;
 import dev.dit4j.models.sampling.SamplerKind;
@@ -63,12 +62,6 @@ enum FashionModels {
     /** The family's recipe for {@code config} in pixel space. */
     static Recipe recipe(DiffusionConfig<?> config) {
         return config.family().recipe(config, true);
-    }
-
-    /** The family's recipe with {@code transport}'s objective in place of its own (null: the family's). */
-    static Recipe recipe(DiffusionConfig<?> config, Transport transport) {
-        Recipe r = recipe(config);
-        return transport == null ? r : r.withTransport(transport, config);
     }
 
     /** The recipe's AdamW with the example's learning rate, EMA and betas (0.9, 0.999) (U-ViT keeps its weight decay 0.03). */

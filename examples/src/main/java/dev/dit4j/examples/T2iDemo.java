@@ -7,6 +7,7 @@ import dev.dit4j.examples.options.LrOption;
 import dev.dit4j.examples.options.ModelSizeOption;
 import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.Numbers;
+import dev.dit4j.examples.options.ObjectiveOption;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
@@ -20,7 +21,11 @@ import dev.dit4j.models.data.TensorDataset;
 import dev.dit4j.models.diffusion.Edm;
 import dev.dit4j.models.sampling.DpmSolverPP;
 import dev.dit4j.models.sampling.EdmSampler;
+import dev.dit4j.models.flow.Transport;
+import dev.dit4j.models.flow.TransportObjective;
+import dev.dit4j.models.flow.TransportSampler;
 import dev.dit4j.models.sampling.Sampler;
+import dev.dit4j.models.sampling.SamplerSettings;
 import dev.dit4j.models.text.CaptionConditioning;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTokenizer;
@@ -83,7 +88,10 @@ public final class T2iDemo implements Callable<Integer> {
     @Mixin
     ModelSizeOption size = new ModelSizeOption(4, 128, 4);
 
-    @Option(names = "--mask-ratio", converter = Numbers.Fraction.class, description = "MicroDiT's deferred masking ratio (default ${DEFAULT-VALUE})")
+    @Mixin
+    ObjectiveOption objectiveOption = new ObjectiveOption();
+
+    @Option(names = "--mask-ratio", converter = Numbers.Fraction.class, description = "MicroDiT's deferred masking ratio, with its EDM objective (default ${DEFAULT-VALUE})")
     double maskRatio = 0.5;
 
     @Option(names = "--text-width", converter = Numbers.PositiveInt.class, description = "text tower width (default ${DEFAULT-VALUE})")
@@ -101,7 +109,8 @@ public final class T2iDemo implements Callable<Integer> {
     @Option(names = "--emoji", description = "with --data emoji: a folder of images with same-stem .txt captions to use instead of the emoji fetched from npm")
     Path emojiFolder;
 
-    @Option(names = "--steps", converter = Numbers.PositiveInt.class, description = "sampling steps: EDM Heun for MicroDiT, DPM-Solver++ for U-ViT (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", converter = Numbers.PositiveInt.class,
+            description = "sampling steps: EDM Heun for MicroDiT, DPM-Solver++ for U-ViT, Heun's ODE for --objective flow (default ${DEFAULT-VALUE})")
     int steps = 20;
 
     @Option(names = "--cfg", converter = Numbers.NonNegative.class, description = "guidance weight w (default 5 for MicroDiT, 3 for U-ViT)")
@@ -289,7 +298,9 @@ public final class T2iDemo implements Callable<Integer> {
     }
 
     private void train(DiffusionModel<?> net, DiffusionModel<?> ema, boolean micro, TextTower text, Batches batches, Device dev, long seed) {
-        TrainingObjective objective = micro ? new EdmObjective(EDM, maskRatio, size.patch()) : VpSdeObjective.uvit();
+        Transport transport = objectiveOption.transport(spec);
+        TrainingObjective objective = transport != null ? new TransportObjective(transport)
+                : micro ? new EdmObjective(EDM, maskRatio, size.patch()) : VpSdeObjective.uvit();
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withLr(lrOption.lr()).withEmaDecay(EMA_DECAY).withSeed(seed).withGradClip(GRAD_CLIP)
                 .withConditionDropout(0.1);
         int batch = batchOption.batch();
@@ -297,7 +308,8 @@ public final class T2iDemo implements Callable<Integer> {
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, ema, objective, options)) {
             Progress progress = new Progress(minutesOption.minutes() * 60);
             TrainingLoop.Result run = minutesOption.applyTo(TrainingLoop.builder()).logEvery(25).batchSize(batch)
-                    .checkpoint(out.resolve("checkpoint.safetensors")).metadata(micro ? Map.of(CheckpointInfo.EDM_SIGMA_DATA, Double.toString(EDM.sigmaData())) : Map.of())
+                    .checkpoint(out.resolve("checkpoint.safetensors")).metadata(transport != null ? transport.metadata()
+                            : micro ? Map.of(CheckpointInfo.EDM_SIGMA_DATA, Double.toString(EDM.sigmaData())) : Map.of())
                     .listener(p -> progress.update(p.step(), p.loss(), p.imagesPerSecond()))
                     .stopWhen(StopSignals::requested)
                     .build()
@@ -314,12 +326,19 @@ public final class T2iDemo implements Callable<Integer> {
         }
     }
 
+    /** The sampler of the trained objective: a transport's ODE (Heun over --steps + 1 time points), else the family's. */
+    private Sampler sampler(boolean micro) {
+        Transport transport = objectiveOption.transport(spec);
+        if (transport != null) return TransportSampler.of(transport, false, steps + 1, SamplerSettings.method("heun"));
+        return micro ? new EdmSampler(EDM, EdmSampler.Options.microDiT(steps)) : DpmSolverPP.forUViTContinuous(steps);
+    }
+
     /** One guided sample per prompt from the EMA model, in batches. */
     private Tensor sample(DiffusionModel<?> ema, boolean micro, double w, TextTower text, List<String> prompts, Device dev, long seed) {
         ema.eval();
         List<Tensor> parts = new ArrayList<>();
         try (TensorScope s = TensorScope.open(); Generator g = Generator.create(seed + 5, dev);
-             Sampler sampler = micro ? new EdmSampler(EDM, EdmSampler.Options.microDiT(steps)) : DpmSolverPP.forUViTContinuous(steps)) {
+             Sampler sampler = sampler(micro)) {
             Tensor empty = text.encode(List.of(""));
             for (int from = 0; from < prompts.size(); from += 32) {
                 List<String> chunk = prompts.subList(from, Math.min(prompts.size(), from + 32));

@@ -6,6 +6,7 @@ import dev.dit4j.examples.options.EmaOption;
 import dev.dit4j.examples.options.LrOption;
 import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.ModelSizeOption;
+import dev.dit4j.examples.options.ObjectiveOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputPaths;
 import dev.dit4j.examples.options.OutputDirOption;
@@ -16,7 +17,6 @@ import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
 import dev.dit4j.models.eval.FidHook;
 import dev.dit4j.models.family.Recipe;
-import dev.dit4j.models.flow.Transport;
 import dev.dit4j.models.data.FashionMnist;
 import dev.dit4j.models.data.Images;
 import dev.dit4j.models.data.TensorDataset;
@@ -81,20 +81,8 @@ public final class TrainDiT implements Callable<Integer> {
     @Option(names = "--dpm-steps", converter = Numbers.PositiveInt.class, description = "DPM-Solver++ steps for U-ViT (default ${DEFAULT-VALUE})")
     int dpmSteps = 50;
 
-    @Option(names = "--objective", description = "the family's own (default) or flow: SiT's transport objective, sampled with its ODE (heun over --sample-steps/2 + 1 points)")
-    String objective = "default";
-
-    @Option(names = "--path", description = "flow: the interpolant, linear (rectified flow), gvp or vp (default ${DEFAULT-VALUE})")
-    String path = "linear";
-
-    @Option(names = "--prediction", description = "flow: what the network predicts, velocity, score or noise (default ${DEFAULT-VALUE})")
-    String prediction = "velocity";
-
-    @Option(names = "--loss-weight", description = "flow: the score or noise loss's weight, none, velocity or likelihood (default ${DEFAULT-VALUE})")
-    String lossWeight = "none";
-
-    @Option(names = "--time-sampling", description = "flow: training time uniform (SiT) or logit-normal (SD3) (default ${DEFAULT-VALUE})")
-    String timeSampling = "uniform";
+    @Mixin
+    ObjectiveOption objectiveOption = new ObjectiveOption();
 
     @Option(names = "--fid-every", converter = Numbers.NonNegativeLong.class,
             description = "every K steps, the FID of 100 guided samples on the classifier's features, written to fid.csv and loss.png (0: off, the default)")
@@ -159,23 +147,6 @@ public final class TrainDiT implements Callable<Integer> {
         }
     }
 
-    /** --objective flow's transport (null: the family's objective); the flow options are refused without it. */
-    private Transport transport() {
-        String o = objective.trim().toLowerCase(java.util.Locale.ROOT);
-        boolean flowOptions = !path.equals("linear") || !prediction.equals("velocity") || !lossWeight.equals("none") || !timeSampling.equals("uniform");
-        if (o.equals("default") || o.equals("ddpm") || o.equals("family")) {
-            if (flowOptions) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--path, --prediction, --loss-weight and --time-sampling need --objective flow");
-            return null;
-        }
-        if (!o.equals("flow")) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown --objective '" + objective + "': expected default or flow");
-        try {
-            return Transport.create(Transport.Path.parse(path), Transport.Prediction.parse(prediction), Transport.LossWeight.parse(lossWeight), null, null,
-                    Transport.TimeSampling.parse(timeSampling));
-        } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-    }
-
     /** The files this run writes must not replace --resume, except the checkpoint it continues. */
     private void checkOutputs() {
         OutputPaths.requireFolder(spec, "--out", out);
@@ -215,7 +186,7 @@ public final class TrainDiT implements Callable<Integer> {
                     "--fid-every needs the classifier before training, which a data-parallel run trains after it: run it in one process");
         }
         long seed = seedOption.seed();
-        Recipe recipe = FashionModels.recipe(net.config(), transport());
+        Recipe recipe = objectiveOption.applyTo(FashionModels.recipe(net.config()), net.config(), spec);
         Path fidFile = out.resolve("fid.csv");
         try (DiffusionTrainer<DiffusionModel<?>> trainer = new DiffusionTrainer<>(net, emaModel, recipe.objective(),
                 FashionModels.options(recipe, lrOption.lr(), emaOption.decay(), seed), job.group());

@@ -7,6 +7,7 @@ import dev.dit4j.examples.options.LrOption;
 import dev.dit4j.examples.options.MinutesOption;
 import dev.dit4j.examples.options.Numbers;
 import dev.dit4j.examples.options.OutputPaths;
+import dev.dit4j.examples.options.ObjectiveOption;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.PresetOption;
 import dev.dit4j.examples.options.ResumeOption;
@@ -42,6 +43,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
@@ -113,6 +115,9 @@ public final class TrainLatents implements Callable<Integer> {
     @Mixin
     EmaOption emaOption = new EmaOption(0.9999);
 
+    @Mixin
+    ObjectiveOption objectiveOption = new ObjectiveOption();
+
     @Option(names = "--grad-clip", converter = Numbers.NonNegative.class, description = "clip the gradient norm to this (0 = off, the default)")
     double gradClip = 0;
 
@@ -152,6 +157,9 @@ public final class TrainLatents implements Callable<Integer> {
                     data.captioned() ? " with captions (" + Arrays.toString(data.captionShape()) + " embeddings)" : "", latents);
             DiffusionConfig<?> preset = DiffusionConfig.preset(presetOption.name()).resized((int) shape[0], (int) shape[1]);
             if (data.captioned()) {
+                if (objectiveOption.transport(spec) != null) {
+                    throw new ParameterException(spec.commandLine(), "--objective flow trains class models; captioned latents train with their family's text plan");
+                }
                 TextTraining.Plan plan = textPlan(preset, data, dev);
                 if (plan.note() != null && job.isMain()) System.out.println("note: " + plan.note());
                 try (DiffusionModel<?> net = plan.config().create(dev, seedOption.seed()); DiffusionModel<?> ema = plan.config().create(dev, seedOption.seed())) {
@@ -163,7 +171,7 @@ public final class TrainLatents implements Callable<Integer> {
                 DiffusionConfig<?> config = preset.overridden(trained.depth(), trained.classes());
                 try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> ema = config.create(dev, seedOption.seed())) {
                     prepare(net, Set.of());
-                    train(net, ema, config.family().recipe(config, false), data, job);
+                    train(net, ema, objectiveOption.applyTo(config.family().recipe(config, false), config, spec), data, job);
                 }
             }
         }

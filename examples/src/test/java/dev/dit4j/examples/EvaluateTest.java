@@ -2,6 +2,8 @@ package dev.dit4j.examples;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.dit4j.models.eval.Evaluator;
 import dev.dit4j.models.eval.ImageSource;
 import dev.dit4j.models.eval.InceptionV3;
@@ -14,8 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,9 +67,9 @@ class EvaluateTest {
     }
 
     private static double field(String json, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\": ([^,}]+)").matcher(json);
-        assertTrue(m.find(), key + " in " + json);
-        return m.group(1).equals("null") ? Double.NaN : Double.parseDouble(m.group(1));
+        JsonObject fields = JsonParser.parseString(json).getAsJsonObject();
+        assertTrue(fields.has(key), key + " in " + json);
+        return fields.get(key).isJsonNull() ? Double.NaN : fields.get(key).getAsDouble();
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * ADM's evaluation suite on dit4j's FID Inception: FID and sFID between the sample set's and the
@@ -48,13 +47,19 @@ public final class Evaluator {
 
     /** The five numbers; those the inputs cannot give (no sFID statistics, no reference images) are null. */
     public record Metrics(double fid, Double sfid, Double inceptionScore, Double precision, Double recall) {
-        public String toJson() {
-            return String.format(Locale.ROOT, "{\"fid\": %s, \"sfid\": %s, \"inception_score\": %s, \"precision\": %s, \"recall\": %s}",
-                    num(fid), num(sfid), num(inceptionScore), num(precision), num(recall));
+        /** The metrics by their JSON names (fid, sfid, inception_score, precision, recall), in that order; null where unknown or not finite. */
+        public java.util.Map<String, Double> named() {
+            java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+            m.put("fid", finite(fid));
+            m.put("sfid", finite(sfid));
+            m.put("inception_score", finite(inceptionScore));
+            m.put("precision", finite(precision));
+            m.put("recall", finite(recall));
+            return m;
         }
 
-        private static String num(Double v) {
-            return v == null || !Double.isFinite(v) ? "null" : Double.toString(v);
+        private static Double finite(Double v) {
+            return v == null || !Double.isFinite(v) ? null : v;
         }
     }
 
