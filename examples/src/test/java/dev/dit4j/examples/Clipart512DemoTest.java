@@ -3,8 +3,10 @@ package dev.dit4j.examples;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.models.data.LatentFiles;
+import dev.dit4j.models.flow.Transport;
 import dev.dit4j.models.vae.AutoencoderKL;
 import dev.dit4j.nn.Torch;
+import dev.dit4j.nn.io.Safetensors;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,6 +102,19 @@ class Clipart512DemoTest {
         assertFalse(Files.exists(out.resolve("vae")), "no autoencoder trained");
         assertTrue(Files.isRegularFile(out.resolve("samples/grid.png")));
         assertTrue(Files.readString(out.resolve("summary.txt")).contains("not trained here"));
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
+    void flowTrainsWithTheTransportAndSamplesWithItsOde() throws Exception {
+        long live = Torch.liveTensors();
+        Path images = clipArt(), out = dir.resolve("flow"), vae = SampleTest.tinyVae(dir, 4);
+        assertEquals(0, demo(tiny(images, out, "--vae", vae.toString(), "--objective", "flow", "--time-sampling", "logit-normal")));
+        try (Safetensors.Contents checkpoint = Safetensors.read(out.resolve("model/checkpoint.safetensors"))) {
+            assertEquals("linear", checkpoint.metadata().get(Transport.PATH_KEY), "the checkpoint records its transport");
+            assertEquals("logit-normal", checkpoint.metadata().get(Transport.TIME_KEY));
+        }
+        assertTrue(Files.isRegularFile(out.resolve("samples/grid.png")));
         assertEquals(live, Torch.liveTensors());
     }
 

@@ -3,10 +3,14 @@ package dev.dit4j.examples;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.dit4j.examples.options.LrOption;
+import dev.dit4j.examples.options.ObjectiveOption;
+import dev.dit4j.models.flow.Transport;
 import dev.dit4j.nn.Device;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -48,6 +52,41 @@ class SharedOptionsTest {
         assertEquals(8, vae.batchOption.batch());
         assertEquals(1e-4, vae.lrOption.lr());
         assertEquals(Path.of("out/vae"), vae.outOption.dir());
+    }
+
+    @Test
+    void theObjectiveIsTheFamilysUnlessFlowIsAskedFor() {
+        // a fresh command for each parse: picocli takes a reused one's current values as its defaults
+        for (Supplier<Object> command : List.<Supplier<Object>>of(TrainDiT::new, TrainLatents::new, T2iDemo::new, Clipart512Demo::new)) {
+            String[] required = command.get() instanceof TrainLatents ? LATENTS_REQUIRED : new String[0];
+            CommandLine line = new CommandLine(command.get());
+            line.parseArgs(required);
+            ObjectiveOption given = objective(line);
+            assertNull(given.transport(line.getCommandSpec()), line.getCommandName() + ": the family's own objective by default");
+
+            line = new CommandLine(command.get());
+            line.parseArgs(concat(required, "--objective", "flow", "--time-sampling", "logit-normal"));
+            ObjectiveOption flow = objective(line);
+            Transport t = flow.transport(line.getCommandSpec());
+            assertEquals(Transport.Path.LINEAR, t.path());
+            assertEquals(Transport.TimeSampling.LOGIT_NORMAL, t.time());
+
+            CommandLine typo = new CommandLine(command.get());
+            typo.parseArgs(concat(required, "--prediction", "score"));
+            ObjectiveOption unasked = objective(typo);
+            var e = assertThrows(CommandLine.ParameterException.class, () -> unasked.transport(typo.getCommandSpec()));
+            assertTrue(e.getMessage().contains("need --objective flow"), e.getMessage());
+        }
+    }
+
+    private static ObjectiveOption objective(CommandLine line) {
+        return line.getMixins().values().stream().filter(ObjectiveOption.class::isInstance).map(ObjectiveOption.class::cast).findFirst().orElseThrow();
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     @Test

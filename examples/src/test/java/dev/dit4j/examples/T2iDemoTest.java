@@ -3,12 +3,14 @@ package dev.dit4j.examples;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.google.gson.JsonParser;
+import dev.dit4j.models.flow.Transport;
 import dev.dit4j.models.text.ClipTextConfig;
 import dev.dit4j.models.text.ClipTokenizer;
 import dev.dit4j.nn.Device;
 import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.Torch;
+import dev.dit4j.nn.io.Safetensors;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -51,12 +53,15 @@ class T2iDemoTest {
     @Test
     void trainsAndSamplesAPromptGridWithBothModelsAndNoLeak() throws Exception {
         long live = Torch.liveTensors();
-        for (List<String> run : List.of(List.of("microdit"), List.of("uvit", "--train-text"))) {
+        for (List<String> run : List.of(List.of("microdit"), List.of("uvit", "--train-text"), List.of("microdit", "--objective", "flow"))) {
             Path out = dir.resolve(String.join("", run));
             assertEquals(0, new CommandLine(new T2iDemo()).execute(tiny(run.get(0), out, run.subList(1, run.size()).toArray(String[]::new))), run.toString());
             for (String f : List.of("grid.png", "checkpoint.safetensors", "text-encoder.safetensors")) assertTrue(Files.isRegularFile(out.resolve(f)), out + "/" + f);
             BufferedImage grid = ImageIO.read(out.resolve("grid.png").toFile());
             assertTrue(grid.getWidth() > 15 * 128 && grid.getHeight() > 3 * 128, "rows of 1 seen prompt, its real image and 15 novel prompts");
+        }
+        try (Safetensors.Contents flow = Safetensors.read(dir.resolve("microdit--objectiveflow/checkpoint.safetensors"))) {
+            assertEquals("linear", flow.metadata().get(Transport.PATH_KEY), "--objective flow trains with SiT's transport and records it");
         }
         assertEquals(live, Torch.liveTensors(), "t2i-demo frees every tensor it made");
     }
