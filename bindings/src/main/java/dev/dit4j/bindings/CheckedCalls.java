@@ -346,6 +346,10 @@ class CheckedCalls extends NativeErrors {
         return checkStatus(Dit4jNative.dt_addcmul_(orNull(t), orNull(a), orNull(b), value));
     }
 
+    public static MemorySegment addcmul(MemorySegment t, MemorySegment a, MemorySegment b, double value) {
+        return checkHandle(Dit4jNative.dt_addcmul(orNull(t), orNull(a), orNull(b), value));
+    }
+
     public static int addcdiv_(MemorySegment t, MemorySegment a, MemorySegment b, double value) {
         return checkStatus(Dit4jNative.dt_addcdiv_(orNull(t), orNull(a), orNull(b), value));
     }
@@ -552,6 +556,10 @@ class CheckedCalls extends NativeErrors {
 
     public static MemorySegment linear(MemorySegment x, MemorySegment w, MemorySegment b) {
         return checkHandle(Dit4jNative.dt_linear(orNull(x), orNull(w), orNull(b)));
+    }
+
+    public static MemorySegment linearGeluTanh(MemorySegment x, MemorySegment w, MemorySegment b) {
+        return checkHandle(Dit4jNative.dt_linear_gelu_tanh(orNull(x), orNull(w), orNull(b)));
     }
 
     public static MemorySegment addmm(MemorySegment input, MemorySegment a, MemorySegment b, double beta, double alpha) {
