@@ -76,8 +76,10 @@ int32_t dt_cuda_graph_replay(dt_cuda_graph g);      /* on the caller's current s
 void dt_cuda_graph_free(dt_cuda_graph g);            /* ends an unfinished capture first */
 
 /* libtorch's profiler around a region: start (cuda != 0: device activity too), then stop, which
- * writes out[0..3] = device kernels, device copies and fills, their summed device time in ns,
- * host (CPU) events; and, when top is not NULL, the n_top device kernels by summed time as
+ * writes out[0..5] = device kernels, device copies and fills, their summed device time in ns,
+ * host (CPU) events, those of them that are ATen operators ("aten::*", nested ones included, as
+ * torch.profiler lists them), and the top-level ones among those (called by no other ATen
+ * operator: the operators that code, autograd nodes included, ran itself); and, when top is not NULL, the n_top device kernels by summed time as
  * "ms<TAB>calls<TAB>name" lines (NUL-terminated, truncated to cap). */
 int32_t dt_profiler_start(int32_t cuda);
 int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top);
@@ -198,6 +200,8 @@ dt_tensor dt_add_scaled(dt_tensor a, dt_tensor b, double alpha);
 /* a = a + weight * (b - a) */
 int32_t dt_lerp_(dt_tensor a, dt_tensor b, double weight);
 int32_t dt_addcmul_(dt_tensor t, dt_tensor a, dt_tensor b, double value);
+/* t + value * a * b with broadcasting, in one kernel, as a new tensor that autograd tracks. */
+dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value);
 int32_t dt_addcdiv_(dt_tensor t, dt_tensor a, dt_tensor b, double value);
 dt_tensor dt_gelu(dt_tensor t, int32_t tanh_approximation);
 /* has_min/has_max select which bounds apply. */
@@ -260,6 +264,10 @@ dt_tensor dt_mm(dt_tensor a, dt_tensor b);
 dt_tensor dt_bmm(dt_tensor a, dt_tensor b);
 /* x @ w^T + b (b may be NULL) */
 dt_tensor dt_linear(dt_tensor x, dt_tensor w, dt_tensor b);
+/* GELU with the tanh approximation of x @ w^T + b (b may be NULL). On CUDA, outside autocast and
+ * with nothing to differentiate, one GEMM with cuBLASLt's GELU epilogue (_addmm_activation, which
+ * has no backward); elsewhere dt_linear and dt_gelu. */
+dt_tensor dt_linear_gelu_tanh(dt_tensor x, dt_tensor w, dt_tensor b);
 /* beta * input + alpha * (a @ b) */
 dt_tensor dt_addmm(dt_tensor input, dt_tensor a, dt_tensor b, double beta, double alpha);
 
@@ -331,6 +339,8 @@ int32_t dt_fused_adamw_(const dt_tensor* params, const dt_tensor* grads, const d
                         double beta1, double beta2, double weight_decay, double eps);
 /* Total 2-norm of the gradients of n tensors, scaling them by min(1, max_norm/total) when max_norm > 0. */
 dt_tensor dt_clip_grad_norm_(const dt_tensor* params, int32_t n, double max_norm);
+/* t += value for each of n tensors, as one multi-tensor op (torch._foreach_add_). */
+int32_t dt_foreach_add_(const dt_tensor* ts, int32_t n, double value);
 /* ema = decay * ema + (1 - decay) * param for every pair (torch._foreach_lerp_). */
 int32_t dt_ema_update_(const dt_tensor* ema, const dt_tensor* params, int32_t n, double decay);
 

@@ -273,6 +273,10 @@ int32_t dt_addcmul_(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
   });
 }
 
+dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
+  return guard_t([&] { return make(at::addcmul(DT_ARG(t), DT_ARG(a), DT_ARG(b), value)); });
+}
+
 int32_t dt_addcdiv_(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
   return guard_s([&] {
     DT_ARG(t).addcdiv_(DT_ARG(a), DT_ARG(b), value);

@@ -1,6 +1,8 @@
 // Linear algebra and neural-network functions.
 #include "internal.h"
 
+#include <ATen/autocast_mode.h>
+
 using namespace dit4j;
 
 namespace {
@@ -40,6 +42,26 @@ dt_tensor dt_bmm(dt_tensor a, dt_tensor b) {
 
 dt_tensor dt_linear(dt_tensor x, dt_tensor w, dt_tensor b) {
   return guard_t([&] { return make(at::linear(DT_ARG(x), DT_ARG(w), opt(b))); });
+}
+
+// _addmm_activation's GELU is the tanh one on CUDA (cuBLASLt's epilogue, or gelu_(tanh) when
+// cuBLASLt declines) but the exact one on the CPU, and it has no derivative: so it serves only
+// CUDA inference outside autocast (which would cast linear's inputs but not its), else the composite.
+dt_tensor dt_linear_gelu_tanh(dt_tensor x, dt_tensor w, dt_tensor b) {
+  return guard_t([&] {
+    const at::Tensor& in = DT_ARG(x);
+    const at::Tensor& weight = DT_ARG(w);
+    const bool differentiable =
+        at::GradMode::is_enabled() && (in.requires_grad() || weight.requires_grad() || (b != nullptr && b->t.requires_grad()));
+    const bool fused = b != nullptr && in.is_cuda() && in.dim() >= 2 && !differentiable &&
+                       !at::autocast::is_autocast_enabled(at::kCUDA);
+    if (!fused) return make(at::gelu(at::linear(in, weight, opt(b)), "tanh"));
+    std::vector<int64_t> sizes = in.sizes().vec();
+    const int64_t features = sizes.back();
+    sizes.back() = weight.size(0);
+    const at::Tensor out = at::_addmm_activation(b->t, in.reshape({-1, features}), weight.t(), 1, 1, /*use_gelu=*/true);
+    return make(out.view(sizes));
+  });
 }
 
 dt_tensor dt_addmm(dt_tensor input, dt_tensor a, dt_tensor b, double beta, double alpha) {

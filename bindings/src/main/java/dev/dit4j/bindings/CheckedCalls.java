@@ -346,6 +346,10 @@ class CheckedCalls extends NativeErrors {
         return checkStatus(Dit4jNative.dt_addcmul_(orNull(t), orNull(a), orNull(b), value));
     }
 
+    public static MemorySegment addcmul(MemorySegment t, MemorySegment a, MemorySegment b, double value) {
+        return checkHandle(Dit4jNative.dt_addcmul(orNull(t), orNull(a), orNull(b), value));
+    }
+
     public static int addcdiv_(MemorySegment t, MemorySegment a, MemorySegment b, double value) {
         return checkStatus(Dit4jNative.dt_addcdiv_(orNull(t), orNull(a), orNull(b), value));
     }
@@ -554,6 +558,10 @@ class CheckedCalls extends NativeErrors {
         return checkHandle(Dit4jNative.dt_linear(orNull(x), orNull(w), orNull(b)));
     }
 
+    public static MemorySegment linearGeluTanh(MemorySegment x, MemorySegment w, MemorySegment b) {
+        return checkHandle(Dit4jNative.dt_linear_gelu_tanh(orNull(x), orNull(w), orNull(b)));
+    }
+
     public static MemorySegment addmm(MemorySegment input, MemorySegment a, MemorySegment b, double beta, double alpha) {
         return checkHandle(Dit4jNative.dt_addmm(orNull(input), orNull(a), orNull(b), beta, alpha));
     }
@@ -675,6 +683,13 @@ class CheckedCalls extends NativeErrors {
         try (Scratch scratch = Scratch.open()) {
             MemorySegment paramsSeg = scratch.pointers(params);
             return checkHandle(Dit4jNative.dt_clip_grad_norm_(paramsSeg, params.length, maxNorm));
+        }
+    }
+
+    public static int foreachAdd_(MemorySegment[] ts, double value) {
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment tsSeg = scratch.pointers(ts);
+            return checkStatus(Dit4jNative.dt_foreach_add_(tsSeg, ts.length, value));
         }
     }
 

@@ -186,8 +186,8 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
                 AdaLnZero m = AdaLnZero.of(adaLN.forward(c.silu()));
-                x = x.add(m.gateMsa().unsqueeze(1).mul(attn.forward(modulate(norm1.forward(x), m.shiftMsa(), m.scaleMsa()))));
-                x = x.add(m.gateMlp().unsqueeze(1).mul(mlp.forward(modulate(norm2.forward(x), m.shiftMlp(), m.scaleMlp()))));
+                x = AdaLnZero.gatedResidual(x, m.gateMsa().unsqueeze(1), attn.forward(AdaLnZero.modulateTokens(norm1.forward(x), m.shiftMsa(), m.scaleMsa())));
+                x = AdaLnZero.gatedResidual(x, m.gateMlp().unsqueeze(1), mlp.forward(AdaLnZero.modulateTokens(norm2.forward(x), m.shiftMlp(), m.scaleMlp())));
                 return s.keep(x);
             }
         }
@@ -208,15 +208,8 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
                 AdaLnZero.ShiftScale m = AdaLnZero.ShiftScale.of(adaLN.forward(c.silu()));
-                return s.keep(linear.forward(modulate(norm.forward(x), m.shift(), m.scale())));
+                return s.keep(linear.forward(AdaLnZero.modulateTokens(norm.forward(x), m.shift(), m.scale())));
             }
-        }
-    }
-
-    /** x * (1 + scale) + shift, with per-sample scale and shift broadcast over tokens. */
-    static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-        try (TensorScope s = TensorScope.open()) {
-            return s.keep(x.mul(scale.unsqueeze(1).add(1)).add(shift.unsqueeze(1)));
         }
     }
 }

@@ -302,7 +302,7 @@ public final class MicroDiT extends DiffusionModel<MicroDiT.Config> {
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
                 AdaLnZero.ShiftScale m = AdaLnZero.ShiftScale.of(adaLN.forward(c.gelu(true)));
-                return s.keep(linear.forward(MicroDiTBlock.modulate(norm.forward(x), m.shift(), m.scale())));
+                return s.keep(linear.forward(AdaLnZero.modulateTokens(norm.forward(x), m.shift(), m.scale())));
             }
         }
     }

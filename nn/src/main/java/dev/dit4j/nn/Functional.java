@@ -13,6 +13,17 @@ public final class Functional {
         return out;
     }
 
+    /**
+     * GELU with the tanh approximation of {@code linear(x, weight, bias)}: on CUDA, when nothing
+     * needs a gradient and autocast is off, one matmul whose epilogue applies the GELU; elsewhere
+     * the two ops.
+     */
+    public static Tensor linearGeluTanh(Tensor x, Tensor weight, Tensor bias) {
+        Tensor out = Tensor.compute(h -> LibTorch.linearGeluTanh(h[0], h[1], h[2]), x, weight, bias);
+        if (FlopCounter.active()) FlopCounter.product(FlopCounter.Op.LINEAR, out, weight.size(-1));
+        return out;
+    }
+
     /** beta * input + alpha * (a @ b). */
     public static Tensor addmm(Tensor input, Tensor a, Tensor b, double beta, double alpha) {
         Tensor out = Tensor.compute(h -> LibTorch.addmm(h[0], h[1], h[2], beta, alpha), input, a, b);

@@ -637,6 +637,8 @@ public final class Tensor implements AutoCloseable {
     public Tensor add(double other) { return binary(Ops.ADD, other); }
     /** this + alpha * other */
     public Tensor add(Tensor other, double alpha) { return op(other, (h, o) -> LibTorch.addScaled(h, o, alpha)); }
+    /** this + a * b, broadcasting all three, as one op. */
+    public Tensor addcmul(Tensor a, Tensor b) { return compute(h -> LibTorch.addcmul(h[0], h[1], h[2], 1), this, a, b); }
     public Tensor sub(Tensor other) { return binary(Ops.SUB, other); }
     public Tensor sub(double other) { return binary(Ops.SUB, other); }
     /** other - this */

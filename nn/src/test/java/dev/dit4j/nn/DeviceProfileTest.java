@@ -26,6 +26,14 @@ class DeviceProfileTest extends TestSupport {
         assertTrue(few.hostEvents() >= 1, "one matmul is at least one event: " + few);
         assertTrue(many.hostEvents() >= 30, "thirty ops are at least thirty events: " + many);
         assertTrue(many.hostEvents() > few.hostEvents());
+        assertTrue(few.atenOps() >= 1 && few.atenOps() <= few.hostEvents(), "matmul is an ATen operator: " + few);
+        try (DeviceProfile p = DeviceProfile.start(Device.CPU)) {
+            a.matmul(a).add(a).relu();
+            DeviceProfile.Summary once = p.stop();
+            assertEquals(10 * once.atenOps(), many.atenOps(), "ten times the operators of once: " + once + " " + many);
+            assertEquals(30, many.topLevelAtenOps(), "matmul, add and relu, ten times: " + many);
+            assertTrue(many.atenOps() > many.topLevelAtenOps(), "matmul calls mm: " + many);
+        }
         assertEquals(0, many.kernels());
         assertEquals(0, many.copies());
         assertEquals(0, many.deviceNanos());

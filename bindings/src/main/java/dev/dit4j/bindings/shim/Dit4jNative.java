@@ -6290,6 +6290,69 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_addcmul {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_DOUBLE
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_addcmul").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_addcmul"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value)
+     * }
+     */
+    public static FunctionDescriptor dt_addcmul$descriptor() {
+        return dt_addcmul.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value)
+     * }
+     */
+    public static MethodHandle dt_addcmul$handle() {
+        return dt_addcmul.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value)
+     * }
+     */
+    public static MemorySegment dt_addcmul$address() {
+        return dt_addcmul.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value)
+     * }
+     */
+    public static MemorySegment dt_addcmul(MemorySegment t, MemorySegment a, MemorySegment b, double value) {
+        var mh$ = dt_addcmul.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_addcmul", t, a, b, value);
+            }
+            return (MemorySegment)mh$.invokeExact(t, a, b, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_addcdiv_ {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_INT,
@@ -9277,6 +9340,68 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_linear_gelu_tanh {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_linear_gelu_tanh").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_linear_gelu_tanh"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_tensor dt_linear_gelu_tanh(dt_tensor x, dt_tensor w, dt_tensor b)
+     * }
+     */
+    public static FunctionDescriptor dt_linear_gelu_tanh$descriptor() {
+        return dt_linear_gelu_tanh.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_tensor dt_linear_gelu_tanh(dt_tensor x, dt_tensor w, dt_tensor b)
+     * }
+     */
+    public static MethodHandle dt_linear_gelu_tanh$handle() {
+        return dt_linear_gelu_tanh.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_tensor dt_linear_gelu_tanh(dt_tensor x, dt_tensor w, dt_tensor b)
+     * }
+     */
+    public static MemorySegment dt_linear_gelu_tanh$address() {
+        return dt_linear_gelu_tanh.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_tensor dt_linear_gelu_tanh(dt_tensor x, dt_tensor w, dt_tensor b)
+     * }
+     */
+    public static MemorySegment dt_linear_gelu_tanh(MemorySegment x, MemorySegment w, MemorySegment b) {
+        var mh$ = dt_linear_gelu_tanh.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_linear_gelu_tanh", x, w, b);
+            }
+            return (MemorySegment)mh$.invokeExact(x, w, b);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_addmm {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_POINTER,
@@ -11005,6 +11130,68 @@ public class Dit4jNative extends Dit4jNative$shared {
                 traceDowncall("dt_clip_grad_norm_", params, n, max_norm);
             }
             return (MemorySegment)mh$.invokeExact(params, n, max_norm);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_foreach_add_ {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_DOUBLE
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_foreach_add_").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_foreach_add_"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static FunctionDescriptor dt_foreach_add_$descriptor() {
+        return dt_foreach_add_.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static MethodHandle dt_foreach_add_$handle() {
+        return dt_foreach_add_.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static MemorySegment dt_foreach_add_$address() {
+        return dt_foreach_add_.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static int dt_foreach_add_(MemorySegment ts, int n, double value) {
+        var mh$ = dt_foreach_add_.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_foreach_add_", ts, n, value);
+            }
+            return (int)mh$.invokeExact(ts, n, value);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,6 +1,7 @@
 package dev.dit4j.models.embed;
 
 import dev.dit4j.nn.Tensor;
+import dev.dit4j.nn.TensorScope;
 import java.util.List;
 
 /**
@@ -12,6 +13,25 @@ public record AdaLnZero(Tensor shiftMsa, Tensor scaleMsa, Tensor gateMsa, Tensor
     public static AdaLnZero of(Tensor modulation) {
         List<Tensor> m = modulation.chunk(6, 1);
         return new AdaLnZero(m.get(0), m.get(1), m.get(2), m.get(3), m.get(4), m.get(5));
+    }
+
+    /** x * (1 + scale) + shift as one addcmul; shift and scale broadcast against x. */
+    public static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
+        try (TensorScope s = TensorScope.open()) {
+            return s.keep(shift.addcmul(x, scale.add(1)));
+        }
+    }
+
+    /** Token form: x [N, L, D] modulated by per-sample shift and scale [N, D]. */
+    public static Tensor modulateTokens(Tensor x, Tensor shift, Tensor scale) {
+        try (TensorScope s = TensorScope.open()) {
+            return s.keep(modulate(x, shift.unsqueeze(1), scale.unsqueeze(1)));
+        }
+    }
+
+    /** The gated residual x + gate * y as one addcmul; gate broadcasts against y. */
+    public static Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        return x.addcmul(gate, y);
     }
 
     /** The final layer's two vectors: shift, scale. */

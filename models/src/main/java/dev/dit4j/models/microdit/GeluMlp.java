@@ -27,7 +27,7 @@ public final class GeluMlp extends Module {
 
     public Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            return s.keep(fc2.forward(norm.forward(fc1.forward(x).gelu(true))));
+            return s.keep(fc2.forward(norm.forward(fc1.forwardGeluTanh(x))));
         }
     }
 }

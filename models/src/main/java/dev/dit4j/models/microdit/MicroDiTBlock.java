@@ -58,17 +58,10 @@ public final class MicroDiTBlock extends Module {
     public Tensor forward(Tensor x, Tensor caption, Tensor c) {
         try (TensorScope s = TensorScope.open()) {
             AdaLnZero m = AdaLnZero.of(adaLN.forward(c.gelu(true)));
-            x = x.add(m.gateMsa().unsqueeze(1).mul(attn.forward(modulate(norm1.forward(x), m.shiftMsa(), m.scaleMsa()))));
+            x = AdaLnZero.gatedResidual(x, m.gateMsa().unsqueeze(1), attn.forward(AdaLnZero.modulateTokens(norm1.forward(x), m.shiftMsa(), m.scaleMsa())));
             x = x.add(crossAttn.forward(norm2.forward(x), caption));
-            x = x.add(m.gateMlp().unsqueeze(1).mul(mlp.forward(modulate(norm3.forward(x), m.shiftMlp(), m.scaleMlp()))));
+            x = AdaLnZero.gatedResidual(x, m.gateMlp().unsqueeze(1), mlp.forward(AdaLnZero.modulateTokens(norm3.forward(x), m.shiftMlp(), m.scaleMlp())));
             return s.keep(x);
-        }
-    }
-
-    /** x * (1 + scale) + shift, with per-sample scale and shift broadcast over tokens. */
-    public static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-        try (TensorScope s = TensorScope.open()) {
-            return s.keep(x.mul(scale.unsqueeze(1).add(1)).add(shift.unsqueeze(1)));
         }
     }
 }

@@ -52,8 +52,8 @@ public final class UDiTBlock extends Module {
             Tensor act = c.silu();
             for (int k = 0; k < 2; k++) {
                 AdaLnZero m = AdaLnZero.of(adaLN[k].forward(act));
-                h = h.add(spatial(m.gateMsa()).mul(attn[k].forward(modulate(layerNorm2d(h), m.shiftMsa(), m.scaleMsa()))));
-                h = h.add(spatial(m.gateMlp()).mul(mlp[k].forward(modulate(layerNorm2d(h), m.shiftMlp(), m.scaleMlp()))));
+                h = AdaLnZero.gatedResidual(h, spatial(m.gateMsa()), attn[k].forward(modulate(layerNorm2d(h), m.shiftMsa(), m.scaleMsa())));
+                h = AdaLnZero.gatedResidual(h, spatial(m.gateMlp()), mlp[k].forward(modulate(layerNorm2d(h), m.shiftMlp(), m.scaleMlp())));
             }
             return scope.keep(h);
         }
@@ -67,11 +67,9 @@ public final class UDiTBlock extends Module {
         }
     }
 
-    /** x * (1 + scale) + shift with per-sample [N, C] scale and shift broadcast over H, W. */
+    /** x [N, C, H, W] modulated by per-sample shift and scale [N, C]. */
     public static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-        try (TensorScope scope = TensorScope.open()) {
-            return scope.keep(x.mul(spatial(scale).add(1)).add(spatial(shift)));
-        }
+        return AdaLnZero.modulate(x, spatial(shift), spatial(scale));
     }
 
     private static Tensor spatial(Tensor v) {

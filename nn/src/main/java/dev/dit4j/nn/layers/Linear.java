@@ -63,4 +63,9 @@ public final class Linear extends Module {
     public Tensor forward(Tensor x) {
         return Functional.linear(x, weight, bias);
     }
+
+    /** GELU-tanh(forward(x)), one op where libtorch fuses them (see {@link Functional#linearGeluTanh}). */
+    public Tensor forwardGeluTanh(Tensor x) {
+        return Functional.linearGeluTanh(x, weight, bias);
+    }
 }

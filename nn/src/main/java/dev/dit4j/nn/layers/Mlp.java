@@ -38,7 +38,8 @@ public final class Mlp extends Module {
 
     public Tensor forward(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            return s.keep(fc2.forward(gelu.apply(fc1.forward(x))));
+            Tensor hidden = gelu == Gelu.TANH ? fc1.forwardGeluTanh(x) : gelu.apply(fc1.forward(x));
+            return s.keep(fc2.forward(hidden));
         }
     }
 }

@@ -1,0 +1,90 @@
+package dev.dit4j.nn;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.dit4j.nn.layers.Gelu;
+import dev.dit4j.nn.layers.Mlp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The one-op forms (addcmul, linear with GELU-tanh) against the ops they replace, in float32:
+ * the outputs and every input's gradient agree to 1e-6 relative L2.
+ */
+class FusedOpsTest extends TestSupport {
+    private static final double TOLERANCE = 1e-6;
+
+    @Test
+    void addcmulIsMultiplyThenAddWithBroadcasting() {
+        Tensor x = f32(1, 2, 5, 8), shift = f32(2, 2, 1, 8), scale = f32(3, 2, 1, 8);
+        assertSameWithGradients(in -> in.get(1).addcmul(in.get(0), in.get(2).add(1)),
+                in -> in.get(0).mul(in.get(2).add(1)).add(in.get(1)), x, shift, scale);
+        Tensor gate = f32(4, 2, 1, 8), y = f32(5, 2, 5, 8);
+        assertSameWithGradients(in -> in.get(0).addcmul(in.get(1), in.get(2)),
+                in -> in.get(0).add(in.get(1).mul(in.get(2))), x, gate, y);
+    }
+
+    @Test
+    void addcmulGradientMatchesFiniteDifferences() {
+        GradCheck.check("addcmul", in -> in.get(0).addcmul(in.get(1), in.get(2)), seeded(6, 3, 1), seeded(7, 3, 4), seeded(8, 1, 4));
+    }
+
+    @Test
+    void linearGeluTanhIsLinearThenGeluTanh() {
+        Tensor x = f32(9, 2, 5, 8), w = f32(10, 6, 8), b = f32(11, 6);
+        assertSameWithGradients(in -> Functional.linearGeluTanh(in.get(0), in.get(1), in.get(2)),
+                in -> Functional.linear(in.get(0), in.get(1), in.get(2)).gelu(true), x, w, b);
+        assertSameWithGradients(in -> Functional.linearGeluTanh(in.get(0), in.get(1), null),
+                in -> Functional.linear(in.get(0), in.get(1), null).gelu(true), x, w);
+        try (Autograd.GradMode g = Autograd.noGrad()) {
+            assertRelativeL2(Functional.linear(x, w, b).gelu(true), Functional.linearGeluTanh(x, w, b), "without gradients");
+        }
+    }
+
+    @Test
+    void tanhMlpEqualsItsLayersAppliedInTurn() {
+        try (Generator g = Generator.cpu(3); Mlp mlp = Mlp.of(8, 16).withGelu(Gelu.TANH).build(VarBuilder.init(DType.FLOAT32, Device.CPU, g))) {
+            Tensor x = f32(12, 2, 5, 8);
+            Tensor composite = Functional.linear(Functional.linear(x, param(mlp, "fc1.weight"), param(mlp, "fc1.bias")).gelu(true),
+                            param(mlp, "fc2.weight"), param(mlp, "fc2.bias"));
+            assertRelativeL2(composite, mlp.forward(x), "Mlp with GELU-tanh");
+        }
+    }
+
+    private static Tensor param(Module m, String name) {
+        return m.namedParameters().get(name);
+    }
+
+    /** Deterministic float32 values in [-1, 1). */
+    private static Tensor f32(long seed, long... shape) {
+        return seeded(seed, shape).to(DType.FLOAT32);
+    }
+
+    /** fused and composite on the same leaves: equal outputs and equal gradients of a random projection of them. */
+    private static void assertSameWithGradients(Function<List<Tensor>, Tensor> fused, Function<List<Tensor>, Tensor> composite, Tensor... inputs) {
+        List<Tensor> fusedGrads = new ArrayList<>(), compositeGrads = new ArrayList<>();
+        Tensor a = outputAndGradients(fused, inputs, fusedGrads);
+        Tensor b = outputAndGradients(composite, inputs, compositeGrads);
+        assertRelativeL2(b, a, "output");
+        for (int i = 0; i < inputs.length; i++) assertRelativeL2(compositeGrads.get(i), fusedGrads.get(i), "gradient of input " + i);
+    }
+
+    private static Tensor outputAndGradients(Function<List<Tensor>, Tensor> f, Tensor[] inputs, List<Tensor> grads) {
+        List<Tensor> leaves = new ArrayList<>();
+        for (Tensor t : inputs) leaves.add(t.detach().requiresGrad(true));
+        Tensor out = f.apply(leaves);
+        Tensor weights = f32(99, out.shape());
+        grads.addAll(Autograd.grad(List.of(out.mul(weights).sum()), leaves, null, false, false));
+        return out.detach();
+    }
+
+    private static void assertRelativeL2(Tensor expected, Tensor actual, String what) {
+        assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+        double error = actual.to(DType.FLOAT64).sub(expected.to(DType.FLOAT64)).norm(2, null, false).item();
+        double scale = expected.to(DType.FLOAT64).norm(2, null, false).item();
+        assertTrue(scale > 0, what + ": the reference is all zeros");
+        assertTrue(error <= TOLERANCE * scale, what + ": relative L2 error " + error / scale);
+    }
+}
