@@ -31,27 +31,6 @@ bool starts_with(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
-// ATen operators that no other ATen operator called, counted down the profiler's event tree (from
-// its roots, not descending into an operator): what torch.profiler's events show with no aten::
-// event among their cpu_parent ancestors.
-int64_t top_level_aten_ops(const std::vector<std::shared_ptr<torch::profiler::impl::Result>>& tree) {
-  int64_t count = 0;
-  std::vector<const torch::profiler::impl::Result*> pending;
-  for (const auto& r : tree) {
-    if (r->parent_.expired()) pending.push_back(r.get());
-  }
-  while (!pending.empty()) {
-    const auto* r = pending.back();
-    pending.pop_back();
-    if (starts_with(r->name(), "aten::")) {
-      count++;
-      continue;
-    }
-    for (const auto& child : r->children_) pending.push_back(child.get());
-  }
-  return count;
-}
-
 }  // namespace
 
 extern "C" {
@@ -69,7 +48,7 @@ int32_t dt_profiler_start(int32_t cuda) {
 
 int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top) {
   return guard_s([&]() -> int32_t {
-    if (out == nullptr) arg_error("'out' is NULL (room for 6 values is required)");
+    if (out == nullptr) arg_error("'out' is NULL (room for 5 values is required)");
     if (top != nullptr && cap <= 0) arg_error("'cap' must be > 0 when 'top' is given");
     if (!torch::profiler::impl::profilerEnabled()) arg_error("the profiler is not running");
     const auto result = profiler::disableProfiler();
@@ -98,7 +77,6 @@ int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top) {
     out[2] = device_ns;
     out[3] = cpu_ops;
     out[4] = aten_ops;
-    out[5] = top_level_aten_ops(result->event_tree());
     if (top != nullptr) {
       // The n_top names by summed device time: "ms<TAB>calls<TAB>name" lines.
       std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> rows(by_name.begin(), by_name.end());

@@ -31,8 +31,6 @@ class DeviceProfileTest extends TestSupport {
             a.matmul(a).add(a).relu();
             DeviceProfile.Summary once = p.stop();
             assertEquals(10 * once.atenOps(), many.atenOps(), "ten times the operators of once: " + once + " " + many);
-            assertEquals(30, many.topLevelAtenOps(), "matmul, add and relu, ten times: " + many);
-            assertTrue(many.atenOps() > many.topLevelAtenOps(), "matmul calls mm: " + many);
         }
         assertEquals(0, many.kernels());
         assertEquals(0, many.copies());
