@@ -47,6 +47,7 @@ class DocSnippetsTest {
             "dev.dit4j.models.*", "dev.dit4j.models.family.*", "dev.dit4j.models.pipeline.*", "dev.dit4j.models.train.*",
             "dev.dit4j.models.sampling.*", "dev.dit4j.models.diffusion.*", "dev.dit4j.models.data.*", "dev.dit4j.models.vae.*",
             "dev.dit4j.models.text.*", "dev.dit4j.models.embed.*", "dev.dit4j.models.microdit.*", "dev.dit4j.models.eval.*",
+            "dev.dit4j.models.flow.*",
             "java.nio.file.*", "java.util.*", "java.util.function.*", "java.io.*", "java.time.Duration",
             "java.awt.image.BufferedImage", "javax.imageio.ImageIO",
             // single-type imports win over java.lang's and the other packages' names
