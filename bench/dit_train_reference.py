@@ -4,7 +4,9 @@ with bench's DiTTrainThroughput: same model, synthetic latents, hybrid loss, Ada
 fused on CUDA), EMA 0.9999 after every step, fp32 or bf16 autocast, timed in windows after a
 warm-up. Prints one JSON line with img/s, MFU (given --peak-tflops), peak memory and, on CUDA,
 GPU kernels per training step (torch.profiler). With --pinned each step copies its batch from pinned
-host memory (non_blocking), as a data loader feeding the GPU would.
+host memory (non_blocking), as a data loader feeding the GPU would. With --mode compile the model
+runs through torch.compile (default mode; the first warm-up step, which compiles, is reported as
+compile_seconds).
 
     python dit_train_reference.py --dit-repo /path/to/DiT [--model DiT-S/2 --batch 8 --device cuda --autocast bfloat16 ...]
 """
@@ -33,6 +35,7 @@ def main():
     ap.add_argument("--autocast", default="none", choices=["none", "bfloat16", "float16"])
     ap.add_argument("--peak-tflops", type=float, default=0)
     ap.add_argument("--pinned", action="store_true", help="copy each step's x and y from pinned host memory")
+    ap.add_argument("--mode", default="eager", choices=["eager", "compile"])
     args = ap.parse_args()
     stand_in_torchvision()
     sys.path.insert(0, args.dit_repo)
@@ -57,6 +60,7 @@ def main():
     amp = None if args.autocast == "none" else getattr(torch, args.autocast)
     flops_per_image = 3 * forward_flops(torch, model, device)
     model.train()
+    net = torch.compile(model) if args.mode == "compile" else model
 
     @torch.no_grad()
     def update_ema():
@@ -68,7 +72,7 @@ def main():
         xb, yb = (x_host.to(device, non_blocking=True), y_host.to(device, non_blocking=True)) if args.pinned else (x, y)
         t = torch.randint(0, diffusion.num_timesteps, (xb.shape[0],), device=device)
         with torch.autocast(device.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
-            loss = diffusion.training_losses(model, xb, t, dict(y=yb))["loss"].mean()
+            loss = diffusion.training_losses(net, xb, t, dict(y=yb))["loss"].mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -78,8 +82,13 @@ def main():
         if cuda:
             torch.cuda.synchronize(device)
 
-    for _ in range(args.warmup):
+    sync()
+    start, first_step = time.perf_counter(), None
+    for i in range(args.warmup):
         step()
+        if i == 0:
+            sync()
+            first_step = time.perf_counter() - start
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
     rates = []
@@ -93,7 +102,8 @@ def main():
     rates.sort()
     rate = rates[len(rates) // 2]
     print(json.dumps({"impl": "pytorch-reference", "model": args.model, "batch": args.batch, "device": args.device,
-                      "autocast": args.autocast, "pinned": args.pinned, "threads": torch.get_num_threads(), "torch": torch.__version__,
+                      "autocast": args.autocast, "pinned": args.pinned, "mode": args.mode,
+                      "compile_seconds": round(first_step, 3) if args.mode == "compile" and first_step else None, "threads": torch.get_num_threads(), "torch": torch.__version__,
                       "img_per_s": round(rate, 3), "train_flops_per_img": flops_per_image,
                       "mfu": round(rate * flops_per_image / (args.peak_tflops * 1e12), 4) if args.peak_tflops else None,
                       "peak_alloc_bytes": torch.cuda.max_memory_allocated(device) if cuda else None,

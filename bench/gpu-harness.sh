@@ -7,8 +7,8 @@
 #   bench/gpu-harness.sh [/path/to/facebookresearch-DiT] [--smoke] [--only a,b,...]
 #
 #   --smoke   tiny sizes on the CPU: checks the harness end to end
-#   --only    sections to run (default all, in this order): info, train, sample, attention,
-#             vae, microdit, sample512, sample-compile, train-max
+#   --only    sections to run (default all, in this order): info, train, train-fast, sample,
+#             attention, vae, microdit, ddp, sample512, sample-compile, train-max
 # Without a DiT path it uses what bench/device-pack.sh packed (the JDK, the jars, DiT's code).
 #
 # Needs: python with torch (a CUDA build on a GPU machine; its libtorch is what the shim is built
@@ -20,7 +20,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo="$root/.cache/device/dit-reference"
 smoke=false
-only="info,train,sample,attention,vae,microdit,sample512,sample-compile,train-max"
+only="info,train,train-fast,sample,attention,vae,microdit,ddp,sample512,sample-compile,train-max"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true ;;
@@ -125,6 +125,30 @@ train() {
   for round in $(seq "$rounds"); do train_round "$batch" "$round" "${steps[@]}"; done
 }
 
+# Each side's fastest step: dit4j's captured in a CUDA graph, PyTorch's through torch.compile (its
+# compile is the first warm-up step, reported as compile_seconds); on the CPU (--smoke) both eager.
+train_fast() {
+  echo "## Training step, fastest forms: dit4j in a CUDA graph, PyTorch with torch.compile; $model, batch $batch, $autocast autocast"
+  local mode=compile graph=true
+  $smoke && mode=eager graph=false
+  limited 400 "$python" "$root/bench/dit_train_reference.py" --dit-repo "$repo" --model "$model" --batch "$batch" \
+    --device "${device%%:*}" --autocast "$autocast" --peak-tflops "$peak" --pinned --mode "$mode" "${steps[@]}" | tail -1
+  limited 240 "${java_run[@]}" dev.dit4j.bench.DiTTrainThroughput --model "$model" --batch "$batch" --device "$device" \
+    --autocast "$autocast" --peak-tflops "$peak" --pinned true --graph "$graph" "${steps[@]}" | tail -1
+}
+
+# The data-parallel trainer on this device's backend (NCCL on a GPU) in a one-process job: its
+# steps equal the single-process trainer's, then its throughput against no process group.
+ddp() {
+  echo "## Data-parallel trainer, world size 1, on $device"
+  local env=(env MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 RANK=0 WORLD_SIZE=1 LOCAL_RANK=0)
+  limited 120 "${env[@]}" "${java_run[@]}" dev.dit4j.bench.DataParallelThroughput --device "$device" --check true --steps 5 | tail -1
+  for mode in on off; do
+    limited 120 "${env[@]}" "${java_run[@]}" dev.dit4j.bench.DataParallelThroughput --device "$device" --ddp "$mode" \
+      "${short_steps[@]}" | tail -1
+  done
+}
+
 # The largest batch: each side at a few sizes, short windows; an out-of-memory ends that side's line.
 train_max() {
   echo "## Training step at larger batches (short windows; OOM = does not fit)"
@@ -222,10 +246,12 @@ sample512() {
 
 section info info
 section train train
+section train-fast train_fast
 section sample sample
 section attention attention
 section vae vae
 section microdit microdit
+section ddp ddp
 section sample512 sample512
 section sample-compile sample_compiled_large
 section train-max train_max

@@ -76,9 +76,10 @@ int32_t dt_cuda_graph_replay(dt_cuda_graph g);      /* on the caller's current s
 void dt_cuda_graph_free(dt_cuda_graph g);            /* ends an unfinished capture first */
 
 /* libtorch's profiler around a region: start (cuda != 0: device activity too), then stop, which
- * writes out[0..4] = device kernels, device copies and fills, their summed device time in ns,
- * host (CPU) events, and those of them that are ATen operators ("aten::*", nested ones included,
- * as torch.profiler lists them); and, when top is not NULL, the n_top device kernels by summed time as
+ * writes out[0..5] = device kernels, device copies and fills, their summed device time in ns,
+ * host (CPU) events, those of them that are ATen operators ("aten::*", nested ones included, as
+ * torch.profiler lists them), and the top-level ones among those (called by no other ATen
+ * operator: the operators that code, autograd nodes included, ran itself); and, when top is not NULL, the n_top device kernels by summed time as
  * "ms<TAB>calls<TAB>name" lines (NUL-terminated, truncated to cap). */
 int32_t dt_profiler_start(int32_t cuda);
 int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top);
@@ -338,6 +339,8 @@ int32_t dt_fused_adamw_(const dt_tensor* params, const dt_tensor* grads, const d
                         double beta1, double beta2, double weight_decay, double eps);
 /* Total 2-norm of the gradients of n tensors, scaling them by min(1, max_norm/total) when max_norm > 0. */
 dt_tensor dt_clip_grad_norm_(const dt_tensor* params, int32_t n, double max_norm);
+/* t += value for each of n tensors, as one multi-tensor op (torch._foreach_add_). */
+int32_t dt_foreach_add_(const dt_tensor* ts, int32_t n, double value);
 /* ema = decay * ema + (1 - decay) * param for every pair (torch._foreach_lerp_). */
 int32_t dt_ema_update_(const dt_tensor* ema, const dt_tensor* params, int32_t n, double decay);
 

@@ -121,6 +121,17 @@ dt_tensor dt_clip_grad_norm_(const dt_tensor* params, int32_t n, double max_norm
   });
 }
 
+// AdamW's step counts advance together (as torch.optim.AdamW's _foreach_add_), not one op each.
+int32_t dt_foreach_add_(const dt_tensor* ts, int32_t n, double value) {
+  return guard_s([&] {
+    const auto t = tensor_list(ts, n, "ts");
+    if (n == 0) return 0;
+    at::NoGradGuard no_grad;
+    at::_foreach_add_(t, at::Scalar(value));
+    return 0;
+  });
+}
+
 // ema[i] = lerp(ema[i], params[i], 1 - decay) = decay * ema + (1 - decay) * param.
 int32_t dt_ema_update_(const dt_tensor* ema, const dt_tensor* params, int32_t n, double decay) {
   return guard_s([&] {

@@ -2,7 +2,9 @@
 // loop for the per-op overhead benchmark.
 #include "internal.h"
 
+#include <ATen/ExpandUtils.h>
 #include <ATen/ScalarOps.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <chrono>
 #include <cmath>
@@ -207,6 +209,31 @@ std::optional<at::Scalar> bound(const at::Tensor& t, double v, int32_t has) {
   return scalar_for(t, v);
 }
 
+// addcmul with the backward of the unfused t + value * a * b: ATen's formula scales a full-size
+// operand by value before multiplying by the gradient (an extra pass over memory per operand,
+// even for value 1); this one multiplies once and scales only when value is not 1.
+struct Addcmul : torch::autograd::Function<Addcmul> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& self, const at::Tensor& a,
+                            const at::Tensor& b, double value) {
+    ctx->save_for_backward({a, b});
+    ctx->saved_data["value"] = value;
+    ctx->saved_data["self_sizes"] = self.sizes().vec();
+    return at::addcmul(self, a, b, value);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &a = saved[0], &b = saved[1], &g = grads[0];
+    const double value = ctx->saved_data["value"].toDouble();
+    auto scaled = [&](at::Tensor t) { return value == 1.0 ? t : t.mul(value); };
+    at::Tensor grad_self, grad_a, grad_b;
+    if (ctx->needs_input_grad(0)) grad_self = at::sum_to(g, ctx->saved_data["self_sizes"].toIntVector());
+    if (ctx->needs_input_grad(1)) grad_a = at::sum_to(scaled(g.mul(b)), a.sizes());
+    if (ctx->needs_input_grad(2)) grad_b = at::sum_to(scaled(g.mul(a)), b.sizes());
+    return {grad_self, grad_a, grad_b, at::Tensor()};
+  }
+};
+
 }  // namespace
 
 extern "C" {
@@ -274,7 +301,11 @@ int32_t dt_addcmul_(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
 }
 
 dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
-  return guard_t([&] { return make(at::addcmul(DT_ARG(t), DT_ARG(a), DT_ARG(b), value)); });
+  return guard_t([&] {
+    const at::Tensor &self = DT_ARG(t), &x = DT_ARG(a), &y = DT_ARG(b);
+    const bool grad = at::GradMode::is_enabled() && (self.requires_grad() || x.requires_grad() || y.requires_grad());
+    return make(grad ? Addcmul::apply(self, x, y, value) : at::addcmul(self, x, y, value));
+  });
 }
 
 int32_t dt_addcdiv_(dt_tensor t, dt_tensor a, dt_tensor b, double value) {

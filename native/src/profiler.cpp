@@ -31,6 +31,34 @@ bool starts_with(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+// ATen operators that no other ATen operator called: on each thread, an aten:: event that starts
+// after the enclosing top-level one has ended (nested calls lie inside their caller's interval).
+// torch.profiler's cpu_parent links come from the same containment, so its events with no aten::
+// ancestor are these.
+int64_t top_level_aten_ops(const std::vector<profiler::KinetoEvent>& events) {
+  std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> by_thread;  // start, end
+  for (const auto& e : events) {
+    if (e.deviceType() == c10::DeviceType::CUDA || !starts_with(e.name(), "aten::")) continue;
+    by_thread[e.startThreadId()].emplace_back(e.startNs(), e.endNs());
+  }
+  int64_t count = 0;
+  for (auto& [thread, spans] : by_thread) {
+    // Callers first: by start, the longer span first where two start together.
+    std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    });
+    uint64_t open_until = 0;
+    bool open = false;
+    for (const auto& [start, end] : spans) {
+      if (open && start < open_until) continue;
+      count++;
+      open = true;
+      open_until = end;
+    }
+  }
+  return count;
+}
+
 }  // namespace
 
 extern "C" {
@@ -48,7 +76,7 @@ int32_t dt_profiler_start(int32_t cuda) {
 
 int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top) {
   return guard_s([&]() -> int32_t {
-    if (out == nullptr) arg_error("'out' is NULL (room for 5 values is required)");
+    if (out == nullptr) arg_error("'out' is NULL (room for 6 values is required)");
     if (top != nullptr && cap <= 0) arg_error("'cap' must be > 0 when 'top' is given");
     if (!torch::profiler::impl::profilerEnabled()) arg_error("the profiler is not running");
     const auto result = profiler::disableProfiler();
@@ -77,6 +105,7 @@ int32_t dt_profiler_stop(int64_t* out, char* top, int32_t cap, int32_t n_top) {
     out[2] = device_ns;
     out[3] = cpu_ops;
     out[4] = aten_ops;
+    out[5] = top_level_aten_ops(result->events());
     if (top != nullptr) {
       // The n_top names by summed device time: "ms<TAB>calls<TAB>name" lines.
       std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> rows(by_name.begin(), by_name.end());

@@ -3,6 +3,7 @@ package dev.dit4j.bench;
 import dev.dit4j.models.Conditioning;
 import dev.dit4j.models.DiT;
 import dev.dit4j.models.train.DiffusionTrainer;
+import dev.dit4j.models.train.GraphedTrainStep;
 import dev.dit4j.nn.Autograd;
 import dev.dit4j.nn.DType;
 import dev.dit4j.nn.Device;
@@ -23,11 +24,14 @@ import java.util.Locale;
  * utilisation and, on CUDA, peak memory, device kernels per step (libtorch's profiler, counted as
  * torch.profiler counts) and the attention kernel libtorch picks for the model's shape. With
  * --pinned, each step's batch comes from pinned host memory by a non-blocking copy, as from a
- * data loader. The PyTorch side is bench/dit_train_reference.py; bench/compare-dit-train.sh and
- * bench/gpu-harness.sh run both, alternating.
+ * data loader. With --graph, the step is captured once in a CUDA graph and replayed
+ * ({@link GraphedTrainStep}; the capture comes before the warm-up). The PyTorch side is
+ * bench/dit_train_reference.py; bench/compare-dit-train.sh and bench/gpu-harness.sh run both,
+ * alternating.
  *
  * <p>Options: --model DiT-S/2 --batch 8 --warmup 3 --steps 5 --windows 3 --device cpu
  * --autocast bfloat16 (default: none) --peak-tflops 989 (for MFU; default: none) --pinned true|false
+ * --graph true|false
  */
 public final class DiTTrainThroughput {
     public static void main(String[] args) {
@@ -39,6 +43,7 @@ public final class DiTTrainThroughput {
         DType amp = a.dtype("autocast", "none");
         double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
         boolean pinned = Boolean.parseBoolean(a.get("pinned", "false")) && device.isCuda(); // pinned memory serves copies to a GPU
+        boolean graph = Boolean.parseBoolean(a.get("graph", "false"));
         DiT.Config cfg = DiT.PRESETS.get(preset);
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withAutocast(amp);
         try (DiT model = cfg.create(device, 0); DiT ema = cfg.create(device, 0);
@@ -46,29 +51,37 @@ public final class DiTTrainThroughput {
              Generator g = Generator.create(1, device); TensorScope s = TensorScope.open()) {
             double flopsPerImage = 3 * 2.0 * forwardMacs(model, cfg, device); // forward + backward (2x), 2 FLOPs per MAC
             Batch data = new Batch(cfg, batch, device, pinned);
-            double[] rates = StepWindows.rates(device, warmup, steps, windows, batch, () -> data.step(trainer), null);
-            String kernels = "null", attention = "null";
-            if (device.isCuda()) {
-                Torch.synchronize(device);
-                try (DeviceProfile p = DeviceProfile.start(device)) {
-                    data.step(trainer);
-                    Torch.synchronize(device);
-                    DeviceProfile.Summary profile = p.stop();
-                    kernels = Long.toString(profile.kernels() + profile.copies()); // device events, as torch.profiler counts them
-                    System.err.printf(Locale.ROOT, "dit4j: one training step, %d kernels and %d copies/fills, %.1f ms of device time; by time:%n%s",
-                            profile.kernels(), profile.copies(), profile.deviceNanos() / 1e6, profile.topKernels());
-                }
-                attention = "\"" + attentionBackend(cfg, batch, device, amp) + "\"";
+            try (GraphedTrainStep graphed = graph ? data.capture(trainer) : null) {
+                Runnable step = graph ? () -> data.step(graphed) : () -> data.step(trainer);
+                report(preset, cfg, batch, device, autocast, amp, peakTflops, pinned, graph, flopsPerImage,
+                        StepWindows.rates(device, warmup, steps, windows, batch, step, null), step);
             }
-            double rate = StepWindows.median(rates);
-            String mfu = peakTflops > 0 ? String.format(Locale.ROOT, "%.4f", rate * flopsPerImage / (peakTflops * 1e12)) : "null";
-            String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
-            System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"device\": \"%s\", \"autocast\": \"%s\", "
-                            + "\"threads\": %d, \"torch\": \"%s\", \"img_per_s\": %.3f, \"train_flops_per_img\": %.4e, \"mfu\": %s, "
-                            + "\"peak_alloc_bytes\": %s, \"kernels_per_step\": %s, \"attention\": %s, \"pinned\": %b, \"windows\": %s}%n",
-                    preset, batch, device, autocast, Torch.numThreads(), Torch.version(), rate, flopsPerImage, mfu, peak, kernels, attention,
-                    pinned, Arrays.toString(rates));
         }
+    }
+
+    private static void report(String preset, DiT.Config cfg, int batch, Device device, String autocast, DType amp, double peakTflops,
+                               boolean pinned, boolean graph, double flopsPerImage, double[] rates, Runnable step) {
+        String kernels = "null", attention = "null";
+        if (device.isCuda()) {
+            Torch.synchronize(device);
+            try (DeviceProfile p = DeviceProfile.start(device)) {
+                step.run();
+                Torch.synchronize(device);
+                DeviceProfile.Summary profile = p.stop();
+                kernels = Long.toString(profile.kernels() + profile.copies()); // device events, as torch.profiler counts them
+                System.err.printf(Locale.ROOT, "dit4j: one training step, %d kernels and %d copies/fills, %.1f ms of device time; by time:%n%s",
+                        profile.kernels(), profile.copies(), profile.deviceNanos() / 1e6, profile.topKernels());
+            }
+            attention = "\"" + attentionBackend(cfg, batch, device, amp) + "\"";
+        }
+        double rate = StepWindows.median(rates);
+        String mfu = peakTflops > 0 ? String.format(Locale.ROOT, "%.4f", rate * flopsPerImage / (peakTflops * 1e12)) : "null";
+        String peak = device.isCuda() ? Long.toString(Torch.memoryStats(device).peakAllocated()) : "null";
+        System.out.printf(Locale.ROOT, "{\"impl\": \"dit4j\", \"model\": \"%s\", \"batch\": %d, \"device\": \"%s\", \"autocast\": \"%s\", "
+                        + "\"threads\": %d, \"torch\": \"%s\", \"img_per_s\": %.3f, \"train_flops_per_img\": %.4e, \"mfu\": %s, "
+                        + "\"peak_alloc_bytes\": %s, \"kernels_per_step\": %s, \"attention\": %s, \"pinned\": %b, \"graph\": %b, \"windows\": %s}%n",
+                preset, batch, device, autocast, Torch.numThreads(), Torch.version(), rate, flopsPerImage, mfu, peak, kernels, attention,
+                pinned, graph, Arrays.toString(rates));
     }
 
     /** The synthetic batch: on the device, or in pinned host memory copied over without blocking each step. */
@@ -88,6 +101,21 @@ public final class DiTTrainThroughput {
             try (Generator g = Generator.create(2, Device.CPU);
                  Tensor host = Tensor.randint(0, cfg.numClasses(), new long[] {batch}, Device.CPU, g)) {
                 return TensorScope.release(pinned ? host.pinMemory() : host.to(device));
+            }
+        }
+
+        /** The step captured on this batch (trains its warm-up steps on it). */
+        GraphedTrainStep capture(DiffusionTrainer<DiT> trainer) {
+            try (TensorScope s = TensorScope.open()) {
+                return trainer.graphed(x.to(device), Conditioning.labels(labels.to(device), numClasses));
+            }
+        }
+
+        void step(GraphedTrainStep graphed) {
+            try (TensorScope s = TensorScope.open()) {
+                Tensor x0 = pinned ? x.toNonBlocking(device) : x;
+                Tensor y = pinned ? labels.toNonBlocking(device) : labels;
+                graphed.run(x0, Conditioning.labels(y, numClasses)).close();
             }
         }
 

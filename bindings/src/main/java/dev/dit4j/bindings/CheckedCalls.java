@@ -686,6 +686,13 @@ class CheckedCalls extends NativeErrors {
         }
     }
 
+    public static int foreachAdd_(MemorySegment[] ts, double value) {
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment tsSeg = scratch.pointers(ts);
+            return checkStatus(Dit4jNative.dt_foreach_add_(tsSeg, ts.length, value));
+        }
+    }
+
     public static int emaUpdate_(MemorySegment[] ema, MemorySegment[] params, double decay) {
         try (Scratch scratch = Scratch.open()) {
             MemorySegment emaSeg = scratch.pointers(ema);

@@ -170,17 +170,18 @@ public final class LibTorch extends CheckedCalls {
     }
 
     /** What libtorch's profiler saw when it stopped; see dt_profiler_stop. */
-    public record ProfilerCounts(long kernels, long copies, long deviceNanos, long hostEvents, long atenOps, String topKernels) {}
+    public record ProfilerCounts(long kernels, long copies, long deviceNanos, long hostEvents, long atenOps, long topLevelAtenOps,
+                                 String topKernels) {}
 
     /** Stops libtorch's profiler; {@code top} device kernels by time are listed (0: none). */
     public static ProfilerCounts profilerStop(int top) {
         try (Scratch scratch = Scratch.open()) {
-            MemorySegment out = scratch.bytes(40);
+            MemorySegment out = scratch.bytes(48);
             int cap = 1 << 16;
             MemorySegment table = top > 0 ? scratch.bytes(cap) : MemorySegment.NULL;
             checkStatus(Dit4jNative.dt_profiler_stop(out, table, cap, top));
-            long[] c = out.asSlice(0, 40).toArray(ValueLayout.JAVA_LONG);
-            return new ProfilerCounts(c[0], c[1], c[2], c[3], c[4], top > 0 ? table.getString(0) : "");
+            long[] c = out.asSlice(0, 48).toArray(ValueLayout.JAVA_LONG);
+            return new ProfilerCounts(c[0], c[1], c[2], c[3], c[4], c[5], top > 0 ? table.getString(0) : "");
         }
     }
 

@@ -269,13 +269,13 @@ public final class Clipart512Demo implements Callable<Integer> {
     /**
      * --samples images of class 0 from the checkpoint's EMA without guidance, decoded by the
      * autoencoder: PNGs and grid.png. DDIM over --sample-steps; a transport's ODE with Heun steps
-     * over --sample-steps / 2 + 1 time points, as many network evaluations.
+     * making as many network evaluations ({@link Recipe#heunTimePoints}).
      */
     private void sample(Path checkpoint, String preset, Integer blocks, Path vaeFile, Path dir, Device dev) {
         try (DiffusionPipeline pipeline = DiffusionPipeline.from(checkpoint).preset(preset).trainedWith(blocks, 1).device(dev).autoencoder(vaeFile).load()) {
             SampleRequest request = SampleRequest.of(samples).withBatch(8).withSeed(seedOption.seed()).withGuidance(1.0).withLabels(0);
             request = pipeline.recipe().transport() == null ? request.withSampler(SamplerKind.DDIM, sampleSteps)
-                    : request.withSampler(SamplerKind.ODE, Math.max(2, sampleSteps / 2 + 1)).withSettings(SamplerSettings.method("heun"));
+                    : request.withSampler(SamplerKind.ODE, Recipe.heunTimePoints(sampleSteps)).withSettings(SamplerSettings.method("heun"));
             pipeline.check(request);
             System.out.printf(Locale.ROOT, "model: %s from %s; %s, %d steps, guidance %.2f; %d images%n", pipeline.model().config().name(), checkpoint,
                     pipeline.samplerKind(request).flag(), pipeline.steps(request), pipeline.guidance(request), request.count());

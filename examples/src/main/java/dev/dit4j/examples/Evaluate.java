@@ -110,6 +110,7 @@ public final class Evaluate implements Callable<Integer> {
             metrics.put("clip_score_torchmetrics", r.torchmetrics());
         }
         if (out != null && !metrics.isEmpty()) {
+            metrics.replaceAll((name, v) -> v == null || !Double.isFinite(v) ? null : v); // JSON has no NaN: an undefined metric is null
             Files.writeString(out, new GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(metrics) + "\n");
             System.out.println("evaluate: wrote " + out);
         }

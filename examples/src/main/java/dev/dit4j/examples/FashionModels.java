@@ -71,11 +71,11 @@ enum FashionModels {
 
     /**
      * The recipe's sampler: DDPM over {@code ddpmSteps}, DPM-Solver++ over {@code dpmSteps}; a
-     * transport's ODE with Heun steps over ddpmSteps / 2 + 1 time points, as many network
-     * evaluations as DDPM's.
+     * transport's ODE with Heun steps making as many network evaluations as DDPM's
+     * ({@link Recipe#heunTimePoints}).
      */
     static Sampler sampler(Recipe recipe, int ddpmSteps, int dpmSteps) {
-        if (recipe.sampler() == SamplerKind.ODE) return recipe.newSampler(null, Math.max(2, ddpmSteps / 2 + 1), SamplerSettings.method("heun"));
+        if (recipe.sampler() == SamplerKind.ODE) return recipe.newSampler(null, Recipe.heunTimePoints(ddpmSteps), SamplerSettings.method("heun"));
         return recipe.newSampler(null, recipe.sampler() == SamplerKind.DPM_SOLVER_PP ? dpmSteps : ddpmSteps);
     }
 }

@@ -128,6 +128,10 @@ public final class Sample implements Callable<Integer> {
     @Option(names = "--autocast", converter = AutocastParser.class, description = "none, bfloat16 or float16 (default ${DEFAULT-VALUE})")
     String autocast = "none";
 
+    @Option(names = "--dtype", converter = WeightsDTypeParser.class,
+            description = "the weights' precision: float32, bfloat16 or float16, cast once at load (default ${DEFAULT-VALUE})")
+    String dtype = "float32";
+
     @Mixin
     DeviceOption deviceOption = new DeviceOption();
 
@@ -187,7 +191,7 @@ public final class Sample implements Callable<Integer> {
 
     private DiffusionPipeline load(boolean text) {
         DiffusionPipeline.Builder b = DiffusionPipeline.from(weights).preset(presetOption.name()).trainedWith(trained.depth(), trained.classes()).imageSize(imageSize)
-                .device(deviceOption.deviceForAutoencoder());
+                .device(deviceOption.deviceForAutoencoder()).dtype(DType.valueOf(dtype.toUpperCase(Locale.ROOT)));
         if (vae != null) b.autoencoder(vae, vaeScale);
         if (text) b.textEncoder(textEncoder.file(), textEncoder.vocabulary() != null ? textEncoder.vocabulary() : OpenClipVocabularyFile.path());
         if (uvitTime != null) b.metadata(CheckpointInfo.UVIT_TIME, uvitTime.name().toLowerCase(Locale.ROOT));
@@ -253,6 +257,7 @@ public final class Sample implements Callable<Integer> {
         if (r.sampler() == SamplerKind.ODE || r.sampler() == SamplerKind.SDE || !r.settings().isEmpty()) s.put("sampler-settings", r.sampler() + " " + r.settings());
         s.put("cfg", Double.toString(pipeline.guidance(r)));
         s.put("autocast", autocast);
+        if (!dtype.equals("float32")) s.put("dtype", dtype);
         s.put("vae", vae == null ? "none" : described(vae) + ", scale " + pipeline.autoencoder().scalingFactor());
         s.put("device", deviceOption.device().toString());
         return s;
@@ -287,6 +292,16 @@ public final class Sample implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected discrete or continuous");
             }
+        }
+    }
+
+    /** {@code --dtype}: float32, bfloat16 or float16. */
+    static final class WeightsDTypeParser implements picocli.CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String text) {
+            String s = text.trim().toLowerCase(Locale.ROOT);
+            if (s.equals("float32") || s.equals("bfloat16") || s.equals("float16")) return s;
+            throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected float32, bfloat16 or float16");
         }
     }
 

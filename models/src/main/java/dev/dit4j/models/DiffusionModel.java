@@ -1,13 +1,14 @@
 package dev.dit4j.models;
 
+import dev.dit4j.nn.DType;
+import dev.dit4j.nn.Module;
+import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
+import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.io.Safetensors;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import dev.dit4j.nn.Module;
-import dev.dit4j.nn.Tensor;
-import dev.dit4j.nn.VarBuilder;
 
 /**
  * A diffusion network (DiT, U-ViT, U-DiT) as the trainer, the objectives, the samplers and the
@@ -59,6 +60,11 @@ public abstract class DiffusionModel<C extends DiffusionConfig<?>> extends Modul
     public Tensor forward(Tensor x, Tensor t, Conditioning c, Tensor keep) {
         if (keep != null) throw new UnsupportedOperationException(config.name() + " has no token masking");
         return forward(x, t, c);
+    }
+
+    /** The dtype of the weights (float32 unless the model was loaded or cast to another). */
+    public DType dtype() {
+        return parameters().getFirst().dtype();
     }
 
     /** True when the output holds 2C channels: epsilon then the learned-range variance (DiT, U-DiT). */

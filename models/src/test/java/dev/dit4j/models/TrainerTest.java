@@ -114,6 +114,24 @@ class TrainerTest {
     }
 
     @Test
+    void aCapturedStepIsRefusedWhereNoGraphCanRunIt() {
+        long live = Torch.liveTensors();
+        Tensor[] b = batch();
+        try (DiT m = TINY.create(Device.CPU, 1); DiT e = TINY.create(Device.CPU, 2);
+             DiffusionTrainer<DiT> t = new DiffusionTrainer<>(m, e, OPTIONS); DiffusionTrainer<DiT> late = new DiffusionTrainer<>(m, e, OPTIONS.withEmaStart(10))) {
+            IllegalArgumentException cpu = assertThrows(IllegalArgumentException.class, () -> t.graphed(b[0], Conditioning.labels(b[1], 10)));
+            assertTrue(cpu.getMessage().contains("CUDA graphs capture CUDA work"), cpu.getMessage());
+            assertEquals(0, t.step(), "nothing was trained");
+            IllegalArgumentException ema = assertThrows(IllegalArgumentException.class, () -> late.graphed(b[0], Conditioning.labels(b[1], 10)));
+            assertTrue(ema.getMessage().contains("EMA starts after step 10"), ema.getMessage());
+        } finally {
+            b[0].close();
+            b[1].close();
+        }
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
     void samplersAreSeededAndShapePreserving() {
         long live = Torch.liveTensors();
         try (DiT model = TINY.create(Device.CPU, 3); TensorScope s = TensorScope.open()) {

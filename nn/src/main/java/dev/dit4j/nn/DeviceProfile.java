@@ -22,10 +22,12 @@ public final class DeviceProfile implements AutoCloseable {
      * The counts of one profiled region; {@code hostEvents}: every host event (operators, autograd
      * nodes, annotations); {@code atenOps}: those that are ATen operators ("aten::*", an operator
      * that calls others counted with them, as torch.profiler lists its events);
-     * {@code topKernels}: the {@value #TOP} device kernels by summed time, one
+     * {@code topLevelAtenOps}: the ATen operators no other one called (those that the code, its
+     * autograd nodes and optimiser ran themselves); {@code topKernels}: the {@value #TOP} device kernels by summed time, one
      * "milliseconds TAB calls TAB name" line each (empty without device work).
      */
-    public record Summary(long kernels, long copies, long deviceNanos, long hostEvents, long atenOps, String topKernels) {}
+    public record Summary(long kernels, long copies, long deviceNanos, long hostEvents, long atenOps, long topLevelAtenOps,
+                          String topKernels) {}
 
     static final int TOP = 20;
 
@@ -44,7 +46,7 @@ public final class DeviceProfile implements AutoCloseable {
         if (!running) throw new IllegalStateException("the profile is already stopped");
         running = false;
         LibTorch.ProfilerCounts c = LibTorch.profilerStop(TOP);
-        return new Summary(c.kernels(), c.copies(), c.deviceNanos(), c.hostEvents(), c.atenOps(), c.topKernels());
+        return new Summary(c.kernels(), c.copies(), c.deviceNanos(), c.hostEvents(), c.atenOps(), c.topLevelAtenOps(), c.topKernels());
     }
 
     @Override

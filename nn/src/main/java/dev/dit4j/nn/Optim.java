@@ -21,6 +21,11 @@ public final class Optim {
                 h -> LibTorch.fusedAdamw_(h[0], h[1], h[2], h[3], h[4], lr, beta1, beta2, weightDecay, eps));
     }
 
+    /** Adds {@code value} to each tensor in place, as one multi-tensor op. */
+    public static void foreachAdd_(List<Tensor> tensors, double value) {
+        Tensor.callLists(Tensor.Use.DIRECT, List.of(tensors), h -> LibTorch.foreachAdd_(h[0], value));
+    }
+
     /** Scales all gradients so their global 2-norm is at most maxNorm; returns the norm before (no sync). */
     public static Tensor clipGradNorm(List<Tensor> params, double maxNorm) {
         return Tensor.wrap(Tensor.callLists(Tensor.Use.DIRECT, List.of(params), h -> LibTorch.clipGradNorm_(h[0], maxNorm)));

@@ -558,8 +558,12 @@ public final class Tensor implements AutoCloseable {
         return to(device(), dtype);
     }
 
-    /** Converts; returns a tensor sharing memory when nothing changes (as PyTorch). */
+    /**
+     * Converts; returns a tensor sharing memory when nothing changes (as PyTorch), then without
+     * dispatching an operator at all.
+     */
     public Tensor to(Device device, DType dtype) {
+        if (dtype == dtype() && device.equals(device())) return share();
         return viewOf(h -> LibTorch.to(h, dtype.code(), device.type().code, device.index(), 0, 0));
     }
 
@@ -821,6 +825,21 @@ public final class Tensor implements AutoCloseable {
     /** Splits into {@code chunks} pieces along dim (views). */
     public List<Tensor> chunk(long chunks, long dim) {
         return aliases(read(h -> LibTorch.chunk(h, chunks, dim)));
+    }
+
+    /**
+     * The slices along {@code dim}, each without that dimension (views, as torch.unbind). Their
+     * gradients meet in one concatenation, where separate {@link #select}s would each scatter
+     * into a zero tensor of the whole size and then be summed.
+     */
+    public List<Tensor> unbind(long dim) {
+        List<Tensor> parts = chunk(size(Math.toIntExact(dim)), dim);
+        List<Tensor> out = new java.util.ArrayList<>(parts.size());
+        for (Tensor p : parts) {
+            out.add(p.squeeze(dim));
+            p.close();
+        }
+        return out;
     }
 
     /** Splits into pieces of {@code splitSize} along dim (views; the last may be smaller). */

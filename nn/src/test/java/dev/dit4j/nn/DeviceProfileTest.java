@@ -31,11 +31,29 @@ class DeviceProfileTest extends TestSupport {
             a.matmul(a).add(a).relu();
             DeviceProfile.Summary once = p.stop();
             assertEquals(10 * once.atenOps(), many.atenOps(), "ten times the operators of once: " + once + " " + many);
+            assertEquals(30, many.topLevelAtenOps(), "matmul, add and relu, ten times: " + many);
+            assertTrue(many.atenOps() > many.topLevelAtenOps(), "matmul calls mm: " + many);
         }
         assertEquals(0, many.kernels());
         assertEquals(0, many.copies());
         assertEquals(0, many.deviceNanos());
         assertEquals("", many.topKernels(), "no device kernels to list");
+    }
+
+    @Test
+    void aConversionToWhatATensorAlreadyIsRunsNoOperator() {
+        Tensor a = seeded(1, 4, 4);
+        DeviceProfile.Summary s;
+        Tensor same, converted;
+        try (DeviceProfile p = DeviceProfile.start(Device.CPU)) {
+            same = a.to(Device.CPU, DType.FLOAT64);
+            converted = a.to(DType.FLOAT32);
+            s = p.stop();
+        }
+        assertEquals(1, s.topLevelAtenOps(), "only the float32 conversion dispatches: " + s);
+        assertEquals(DType.FLOAT32, converted.dtype());
+        same.fill_(2);
+        assertEquals(2f, a.toFloatArray()[0], "the unchanged conversion shares the tensor, as PyTorch's to() returns self");
     }
 
     @Test

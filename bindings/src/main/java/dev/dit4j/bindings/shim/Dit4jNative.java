@@ -11137,6 +11137,68 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_foreach_add_ {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_INT,
+            Dit4jNative.C_DOUBLE
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_foreach_add_").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_foreach_add_"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static FunctionDescriptor dt_foreach_add_$descriptor() {
+        return dt_foreach_add_.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static MethodHandle dt_foreach_add_$handle() {
+        return dt_foreach_add_.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static MemorySegment dt_foreach_add_$address() {
+        return dt_foreach_add_.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_foreach_add_(const dt_tensor *ts, int32_t n, double value)
+     * }
+     */
+    public static int dt_foreach_add_(MemorySegment ts, int n, double value) {
+        var mh$ = dt_foreach_add_.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_foreach_add_", ts, n, value);
+            }
+            return (int)mh$.invokeExact(ts, n, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_ema_update_ {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_INT,

@@ -84,6 +84,15 @@ public record Recipe(String description, Supplier<TrainingObjective> objectives,
         return samplers.create(k, steps != null ? steps : defaultSteps(k), settings == null ? SamplerSettings.NONE : settings);
     }
 
+    /**
+     * The time points of a transport's ODE with Heun steps (two network evaluations each, one at
+     * the last) that cost about {@code evaluations} network evaluations, as many DDPM or DDIM
+     * steps do: evaluations / 2 + 1, at least 2.
+     */
+    public static int heunTimePoints(int evaluations) {
+        return Math.max(2, evaluations / 2 + 1);
+    }
+
     /** The steps {@code kind} runs when none are asked for. */
     public int defaultSteps(SamplerKind kind) {
         return kind == sampler ? steps : kind == SamplerKind.DDPM || kind == SamplerKind.ODE || kind == SamplerKind.SDE ? 250 : 50;

@@ -37,7 +37,9 @@ import java.util.Objects;
  * and null condition come from the family's recipe, and an autoencoder (latent models) and a CLIP
  * text encoder (text-to-image models) complete it. {@link #sample} turns a {@link SampleRequest}
  * into latents and images; batch b of a request draws from its own seeded generator, so
- * {@link #sampleBatch} of any b gives the same pictures as the whole run.
+ * {@link #sampleBatch} of any b gives the same pictures as the whole run. {@link Builder#dtype}
+ * loads the networks in bfloat16 or float16, cast once instead of at every step as under
+ * autocast; the samplers' arithmetic stays in float32.
  *
  * <pre>{@code
  * try (DiffusionPipeline p = DiffusionPipeline.from(Path.of("DiT-XL-2-256x256.pt")).autoencoder(Path.of("sd-vae-ft-ema.safetensors")).load();
@@ -159,9 +161,14 @@ public final class DiffusionPipeline implements AutoCloseable {
     /** The batch's latents and labels on the CPU and, where the pipeline makes them, its images decoded in [-1, 1]; owned by the caller. */
     private Samples finished(Tensor latents, Tensor labels, TensorScope scope) {
         Tensor cpuLatents = latents.to(Device.CPU, DType.FLOAT32).contiguous();
-        Tensor images = autoencoder != null ? autoencoder.decode(latents.div(autoencoder.scalingFactor())).to(Device.CPU, DType.FLOAT32)
-                : pixelSpace() ? cpuLatents : null;
+        Tensor images = autoencoder != null ? decoded(latents) : pixelSpace() ? cpuLatents : null;
         return new Samples(owned(cpuLatents, scope), owned(labels, scope), images == null ? null : owned(images.clamp(-1, 1), scope));
+    }
+
+    /** The autoencoder's images of latents, in float32 on the CPU. */
+    private Tensor decoded(Tensor latents) {
+        DType weights = autoencoder.parameters().getFirst().dtype();
+        return autoencoder.decode(latents.div(autoencoder.scalingFactor()).to(weights)).to(Device.CPU, DType.FLOAT32);
     }
 
     /** Out of every scope: the {@link Samples} owns it. */
@@ -238,6 +245,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         private Double autoencoderScale;
         private Path textEncoderFile, vocabulary;
         private Device device = Device.CPU;
+        private DType dtype = DType.FLOAT32;
         private final Map<String, String> metadata = new LinkedHashMap<>();
 
         private Builder(Path weights) {
@@ -286,6 +294,20 @@ public final class DiffusionPipeline implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The precision of the networks' weights (model, autoencoder, text encoder): float32 (the
+         * default), bfloat16 or float16, cast once at load. The model runs in it and hands the
+         * sampler float32, so no step casts the weights again as autocast does.
+         */
+        public Builder dtype(DType weights) {
+            Objects.requireNonNull(weights, "dtype");
+            if (weights != DType.FLOAT32 && weights != DType.BFLOAT16 && weights != DType.FLOAT16) {
+                throw new IllegalArgumentException("weights dtype must be float32, bfloat16 or float16; got " + weights);
+            }
+            this.dtype = weights;
+            return this;
+        }
+
         /** Overrides an entry of the file's metadata that its recipe reads (e.g. U-ViT's "uvit_time"). */
         public Builder metadata(String key, String value) {
             metadata.put(key, value);
@@ -302,7 +324,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                 info = new CheckpointInfo(info.family(), config, info.preset(), info.recorded(), info.metadata());
                 for (var e : metadata.entrySet()) info = info.withMetadata(e.getKey(), e.getValue());
                 info.recipe(); // a bad recorded recipe is refused before anything is loaded
-                DiffusionModel<?> net = config.load(source, DType.FLOAT32, device);
+                DiffusionModel<?> net = config.load(source, dtype, device);
                 AutoencoderKL vae = null;
                 ClipTextEncoder text = null;
                 try {
@@ -311,11 +333,11 @@ public final class DiffusionPipeline implements AutoCloseable {
                     if (textEncoderFile != null) {
                         ClipTextConfig textConfig = textConfig(info.family(), net);
                         tokenizer = ClipTokenizer.open(vocabulary).withContextLength(contextOf(net, textConfig));
-                        text = textConfig.load(textEncoderFile, DType.FLOAT32, device);
+                        text = textConfig.load(textEncoderFile, dtype, device);
                         text.eval();
                     }
                     if (vaeConfig != null) {
-                        vae = vaeConfig.load(autoencoderFile, DType.FLOAT32, device);
+                        vae = vaeConfig.load(autoencoderFile, dtype, device);
                         vae.eval();
                     }
                     return new DiffusionPipeline(net, info, vae, text, tokenizer, device);

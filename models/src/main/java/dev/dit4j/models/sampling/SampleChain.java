@@ -22,6 +22,10 @@ import java.util.List;
  * guided form (DiT's and U-DiT's forward_with_cfg, U-ViT's eps_c + s (eps_c - eps_u) with
  * s = scale - 1) and the first half is kept; without guidance the plain forward runs on z.
  *
+ * <p>A model whose weights are in a lower precision (bfloat16, float16) sees its input in that
+ * dtype and hands its output back in float32: the weights are cast once, not at every step as
+ * under autocast, and the sampler's arithmetic stays in float32.
+ *
  * <p>The scale is DiT's: eps_u + scale (eps_c - eps_u), 1 meaning no guidance; U-ViT's
  * configs' scale s is scale - 1 here (their 0.4 is 1.4).
  */
@@ -78,13 +82,24 @@ public final class SampleChain {
         if (c.batchSize() != n) throw new IllegalArgumentException(c.batchSize() + " conditionings for " + n + " samples");
         try (TensorScope s = TensorScope.open(); var noGrad = Autograd.noGrad()) {
             Tensor out;
+            DType weights = model.dtype();
             if (scale > 1 && !(c instanceof Conditioning.None)) {
                 Guided guided = model.guided(c, scale);
-                out = sampler.sample(guided.doubled(), Tensor.cat(List.of(z, z), 0), gen).narrow(0, 0, n);
+                out = sampler.sample(atPrecision(guided.doubled(), weights), Tensor.cat(List.of(z, z), 0), gen).narrow(0, 0, n);
             } else {
-                out = sampler.sample((x, t) -> model.forward(x, t, c), z, gen);
+                out = sampler.sample(atPrecision((x, t) -> model.forward(x, t, c), weights), z, gen);
             }
             return s.keep(out.contiguous());
         }
+    }
+
+    /** The network with its input cast to the weights' dtype and its output back to float32 (itself for float32 weights). */
+    private static Denoiser atPrecision(Denoiser network, DType weights) {
+        if (weights == DType.FLOAT32) return network;
+        return (x, t) -> {
+            try (TensorScope s = TensorScope.open()) {
+                return s.keep(network.apply(x.to(weights), t).to(DType.FLOAT32));
+            }
+        };
     }
 }

@@ -155,9 +155,32 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Trai
 
     /** One optimisation step on a batch of clean inputs x0 [N, C, H, W] and their conditioning; returns the mean loss (still on device). */
     public Tensor trainStep(Tensor x0, Conditioning c) {
+        if (x0.size(0) != c.batchSize())
+            throw new IllegalArgumentException("batch of " + x0.size(0) + " inputs but " + c.batchSize() + " conditionings");
+        Tensor loss = update(x0, c, step + 1 <= options.emaStart() ? 0 : options.emaDecay()); // not started yet: the EMA copies the weights
+        step++;
+        return loss;
+    }
+
+    /**
+     * The training step captured once in a CUDA graph and replayed for every later batch of the
+     * same shape: forward, loss, backward, clipping, AdamW and EMA launch as one graph, without
+     * their host work. {@code x0} and {@code c} (labels or none, on the trainer's CUDA device) give
+     * the shapes; the capture trains {@value GraphedTrainStep#WARMUPS} eager steps on them first.
+     * See {@link GraphedTrainStep}.
+     */
+    public GraphedTrainStep graphed(Tensor x0, Conditioning c) {
+        if (parallel != null) throw new IllegalArgumentException("a data-parallel step cannot be captured in a CUDA graph (its gradients are reduced from the host)");
+        if (step < options.emaStart()) {
+            throw new IllegalArgumentException("the EMA starts after step " + options.emaStart() + " and this is step " + step
+                    + ": a captured step keeps one EMA decay, so capture once the EMA has started");
+        }
+        return new GraphedTrainStep(this, x0, c);
+    }
+
+    /** One update without the step count: loss, backward, (reduction), clipping, AdamW, EMA with {@code emaDecay}; the mean loss. */
+    Tensor update(Tensor x0, Conditioning c, double emaDecay) {
         try (TensorScope s = TensorScope.open()) {
-            if (x0.size(0) != c.batchSize())
-                throw new IllegalArgumentException("batch of " + x0.size(0) + " inputs but " + c.batchSize() + " conditionings");
             Conditioning cond = options.conditionDropout() > 0 ? c.dropped(options.conditionDropout(), gen) : c;
             Tensor loss = objective.losses((xt, t, keep) -> forward(xt, t, cond, keep), x0, gen).mean();
             loss.backward();
@@ -165,10 +188,30 @@ public final class DiffusionTrainer<M extends DiffusionModel<?>> implements Trai
             if (options.gradClip() > 0) Optim.clipGradNorm(trainable, options.gradClip()).close();
             optimizer.step();
             trainable.forEach(Tensor::zeroGrad); // only these have gradients; model.zeroGrad() rebuilds the name map every step
-            step++;
-            ema.update(step <= options.emaStart() ? 0 : options.emaDecay()); // not started yet: the EMA copies the weights
+            ema.update(emaDecay);
             return s.keep(loss.detach());
         }
+    }
+
+    /** Counts a step taken by a {@link GraphedTrainStep}. */
+    void stepTaken() {
+        step++;
+    }
+
+    Options options() {
+        return options;
+    }
+
+    Generator generator() {
+        return gen;
+    }
+
+    Device device() {
+        return device;
+    }
+
+    double learningRate() {
+        return optimizer.learningRate();
     }
 
     /** The network on x_t, inside an autocast region when one is configured; the output in float32 for the loss. */

@@ -10,6 +10,7 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
 import dev.dit4j.nn.layers.Linear;
+import java.util.List;
 
 /**
  * U-DiT's downsampled self-attention (the authors' {@code DownSample_Attn} with
@@ -96,11 +97,11 @@ public final class DownsampledAttention extends Module {
             Tensor u = downsampler.forward(x);
             // [N, D, h, a, w, b] -> [N, a, b, h, w, D]: sub-image a*f + b, tokens row-major in (h, w).
             Tensor seq = u.view(n, dim, hh, factor, ww, factor).permute(0, 3, 5, 2, 4, 1).reshape(n * groups, tokens, dim);
-            Tensor qkv = toQkv.forward(seq).view(n * groups, tokens, 3, heads, hd).permute(2, 0, 3, 1, 4);
+            List<Tensor> qkv = toQkv.forward(seq).view(n * groups, tokens, 3, heads, hd).permute(2, 0, 3, 1, 4).unbind(0);
             Rope2d r = rope(hd, tokens, x.device());
-            Tensor q = r.apply(qkv.select(0, 0));
-            Tensor k = r.apply(qkv.select(0, 1));
-            Tensor v = qkv.select(0, 2);
+            Tensor q = r.apply(qkv.get(0));
+            Tensor k = r.apply(qkv.get(1));
+            Tensor v = qkv.get(2);
             Tensor scale = logitScale.clampMax(MAX_LOG_SCALE).exp();
             Tensor qn = l2Normalize(q).mul(scale);
             Tensor kn = l2Normalize(k);

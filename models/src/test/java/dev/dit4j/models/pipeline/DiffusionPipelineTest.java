@@ -64,6 +64,31 @@ class DiffusionPipelineTest {
     }
 
     @Test
+    void bfloat16WeightsSampleWhatFloat32SamplesWithinTheirPrecision() {
+        long live = Torch.liveTensors();
+        Path file = weights();
+        SampleRequest r = SampleRequest.labels(1, 2).withSeed(3).withSampler(SamplerKind.DDIM, 4).withGuidance(2.0);
+        try (DiffusionPipeline full = DiffusionPipeline.from(file).load(); DiffusionPipeline half = DiffusionPipeline.from(file).dtype(DType.BFLOAT16).load();
+             Samples exact = full.sample(r); Samples cast = half.sample(r); Samples amp = full.sample(r.withAutocast(DType.BFLOAT16))) {
+            assertEquals(DType.BFLOAT16, half.model().dtype());
+            assertEquals(DType.FLOAT32, cast.latents().dtype(), "the sampler hands back float32");
+            double castError = relativeL2(cast.latents(), exact.latents()), ampError = relativeL2(amp.latents(), exact.latents());
+            assertTrue(castError > 0 && castError < 0.02, "bfloat16 weights: relative L2 " + castError);
+            assertTrue(ampError < 0.02, "autocast: relative L2 " + ampError);
+        }
+        assertEquals(live, Torch.liveTensors());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DiffusionPipeline.from(file).dtype(DType.INT64));
+        assertTrue(e.getMessage().contains("float32, bfloat16 or float16"), e.getMessage());
+    }
+
+    private static double relativeL2(Tensor actual, Tensor expected) {
+        try (TensorScope s = TensorScope.open()) {
+            Tensor a = actual.to(DType.FLOAT64), b = expected.to(DType.FLOAT64);
+            return a.sub(b).norm(2, null, false).item() / b.norm(2, null, false).item();
+        }
+    }
+
+    @Test
     void aFileOfAnotherFamilyOrSizeIsRefusedByName() {
         Path w = weights();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DiffusionPipeline.from(w).preset("imagenet256_uvit_huge").load());

@@ -8,6 +8,7 @@ import dev.dit4j.nn.Tensor;
 import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.VarBuilder;
 import io.soabase.recordbuilder.core.RecordBuilder;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -56,11 +57,8 @@ public final class SelfAttention extends Module {
         long[] s = x.shape();
         long n = s[0], l = s[1], d = s[2];
         try (TensorScope scope = TensorScope.open()) {
-            Tensor qkvHeads = qkv.forward(x).reshape(n, l, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
-            Tensor q = qkvHeads.select(0, 0);
-            Tensor k = qkvHeads.select(0, 1);
-            Tensor v = qkvHeads.select(0, 2);
-            Tensor out = Functional.scaledDotProductAttention(q, k, v, null, 0, false, 0, backend).output();
+            List<Tensor> qkvHeads = qkv.forward(x).reshape(n, l, 3, heads, d / heads).permute(2, 0, 3, 1, 4).unbind(0);
+            Tensor out = Functional.scaledDotProductAttention(qkvHeads.get(0), qkvHeads.get(1), qkvHeads.get(2), null, 0, false, 0, backend).output();
             return scope.keep(proj.forward(out.transpose(1, 2).reshape(n, l, d)));
         }
     }

@@ -66,9 +66,11 @@ public final class AdamW implements AutoCloseable {
                 g.add(grad);
                 m.add(expAvg.get(i));
                 v.add(expAvgSq.get(i));
-                s.add(steps.get(i).add_(1));
+                s.add(steps.get(i));
             }
-            if (!p.isEmpty()) Optim.fusedAdamW(p, g, m, v, s, lr, beta1, beta2, weightDecay, eps);
+            if (p.isEmpty()) return;
+            Optim.foreachAdd_(s, 1); // the step counts of this step, advanced as torch.optim.AdamW does
+            Optim.fusedAdamW(p, g, m, v, s, lr, beta1, beta2, weightDecay, eps);
         }
     }
 
