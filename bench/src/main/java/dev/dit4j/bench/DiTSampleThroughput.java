@@ -22,7 +22,10 @@ import java.util.Locale;
  * (GaussianSampler.sampleWithCudaGraph); its time includes the capture (two warm-up steps, the
  * captured step and the graph's instantiation), made afresh for each batch.
  *
- * <p>Options: --model DiT-XL/2 --batch 1,64 --steps 250 --cfg 4 --device cpu --autocast bfloat16|none --repeats 2
+ * <p>On a CPU, freed tensor memory is kept for the next tensor as dit4j's commands keep it
+ * ({@link Torch#cacheCpuMemory}, up to --cache-mib, default 1024; 0: malloc's own behaviour).
+ *
+ * <p>Options: --model DiT-XL/2 --batch 1,64 --steps 250 --cfg 4 --device cpu --autocast bfloat16|none --repeats 2 --cache-mib 1024
  * --mode eager,graph (lists: one line per batch and mode, one model) --weights float32|bfloat16 (bfloat16:
  * the model's weights and inputs in bfloat16 instead of autocast; the sampler's arithmetic stays float32)
  */
@@ -40,6 +43,7 @@ public final class DiTSampleThroughput {
         DType amp = a.dtype("autocast", "none");
         DType weights = a.dtype("weights", "float32");
         if (weights != DType.FLOAT32 && amp != null) throw new IllegalArgumentException("--weights " + weights + " replaces --autocast: give one");
+        if (!device.isCuda()) Torch.cacheCpuMemory((long) a.integer("cache-mib", 1024) << 20);
         DiT.Config c = DiT.PRESETS.get(preset);
         try (DiT model = c.create(weights, device, 0); GaussianSampler sampler = GaussianSampler.ddpm(steps);
              Generator g = Generator.create(0, device)) {

@@ -29,7 +29,10 @@ import java.util.Locale;
  * bench/dit_train_reference.py; bench/compare-dit-train.sh and bench/gpu-harness.sh run both,
  * alternating.
  *
- * <p>Options: --model DiT-S/2 --batch 8 --warmup 3 --steps 5 --windows 3 --device cpu
+ * <p>On a CPU, freed tensor memory is kept for the next tensor as dit4j's commands keep it
+ * ({@link Torch#cacheCpuMemory}, up to --cache-mib, default 1024; 0: malloc's own behaviour).
+ *
+ * <p>Options: --model DiT-S/2 --batch 8 --warmup 3 --steps 5 --windows 3 --device cpu --cache-mib 1024
  * --autocast bfloat16 (default: none) --peak-tflops 989 (for MFU; default: none) --pinned true|false
  * --graph true|false
  */
@@ -44,6 +47,7 @@ public final class DiTTrainThroughput {
         double peakTflops = Double.parseDouble(a.get("peak-tflops", "0"));
         boolean pinned = Boolean.parseBoolean(a.get("pinned", "false")) && device.isCuda(); // pinned memory serves copies to a GPU
         boolean graph = Boolean.parseBoolean(a.get("graph", "false"));
+        if (!device.isCuda()) Torch.cacheCpuMemory((long) a.integer("cache-mib", 1024) << 20);
         DiT.Config cfg = DiT.PRESETS.get(preset);
         DiffusionTrainer.Options options = DiffusionTrainer.Options.dit().withAutocast(amp);
         try (DiT model = cfg.create(device, 0); DiT ema = cfg.create(device, 0);

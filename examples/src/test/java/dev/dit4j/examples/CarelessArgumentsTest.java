@@ -76,6 +76,10 @@ class CarelessArgumentsTest {
         assertRefused(TrainLatents::new, "--autocast", "fp8", latents);
         assertRefused(TrainLatents::new, "--ema", "1.5", latents);
 
+        String[] sample = {"--model", "DiT-S/8", "--weights", "w"};
+        assertRefused(Sample::new, "--dtype", "int8", sample);
+        assertRefused(Sample::new, "--dtype", "float64", sample);
+
         String[] parity = {"--model", "DiT-S/8", "--weights", "w", "--inputs", "i", "--out", "o"};
         assertRefused(Parity::new, "--cfg", "NaN", parity);
         assertRefused(Parity::new, "--cfg", "-Infinity", parity);
@@ -95,6 +99,9 @@ class CarelessArgumentsTest {
         new CommandLine(latents).parseArgs("--model", "DiT-S/8", "--latents", "x", "--grad-clip", "0", "--steps", "1", "--autocast", "BFloat16");
         assertEquals("bfloat16", latents.autocast);
         assertEquals(1, latents.steps);
+        Sample sample = new Sample();
+        new CommandLine(sample).parseArgs("--model", "DiT-S/8", "--weights", "w", "--dtype", "BFloat16");
+        assertEquals("bfloat16", sample.dtype);
     }
 
     @Test
