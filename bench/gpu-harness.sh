@@ -7,8 +7,8 @@
 #   bench/gpu-harness.sh [/path/to/facebookresearch-DiT] [--smoke] [--only a,b,...]
 #
 #   --smoke   tiny sizes on the CPU: checks the harness end to end
-#   --only    sections to run (default all, in this order): info, train, train-fast, sample,
-#             attention, vae, microdit, ddp, sample512, sample-compile, train-max
+#   --only    sections to run (default all, in this order): info, fused, train, train-fast,
+#             sample, attention, vae, microdit, ddp, sample512, sample-compile, train-max
 # Without a DiT path it uses what bench/device-pack.sh packed (the JDK, the jars, DiT's code).
 #
 # Needs: python with torch (a CUDA build on a GPU machine; its libtorch is what the shim is built
@@ -20,7 +20,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo="$root/.cache/device/dit-reference"
 smoke=false
-only="info,train,train-fast,sample,attention,vae,microdit,ddp,sample512,sample-compile,train-max"
+only="info,fused,train,train-fast,sample,attention,vae,microdit,ddp,sample512,sample-compile,train-max"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true ;;
@@ -56,6 +56,7 @@ if $smoke; then
   jmh=(-f 0 -wi 0 -i 1 -r 200ms -p device=cpu -p dtype=bfloat16)
   attn_shapes="2x4x64x72,2x4x16x72" attn_backends="MATH" ds_shapes="2x96x16x16x4"
   vae_size=64 microdit_model=MicroDiT_Tiny_2 microdit_batch=2 short_steps=(--warmup 1 --steps 1 --windows 1)
+  fused_shape=2,16,64 fused_time=2 fused_require=()
 else
   device=${DEVICE:-cuda:0} model=DiT-XL/2 batch=${BATCH:-256} peak=${PEAK_TFLOPS:-989} autocast=bfloat16
   steps=(--warmup 3 --steps 8 --windows 3)
@@ -65,6 +66,8 @@ else
   attn_shapes="256x16x256x72,64x16x1024x72,256x16x64x72" attn_backends="FLASH,EFFICIENT,CUDNN,MATH"
   ds_shapes="64x96x32x32x4,64x192x16x16x4"
   vae_size=512 microdit_model=MicroDiT_XL_2 microdit_batch=256 short_steps=(--warmup 2 --steps 5 --windows 3)
+  # DiT-XL/2's blocks at 256 px: [N, 256 tokens, 1152]
+  fused_shape=32,256,1152 fused_time=20 fused_require=(--require-kernels)
 fi
 
 # section NAME FUNCTION: runs a section unless --only leaves it out; its commands have time limits.
@@ -244,7 +247,17 @@ sample512() {
   done
 }
 
+# The shim's fused adaLN kernels (LayerNorm + modulate, gated residual) against the composite ATen
+# ops, forward and every gradient, float32 / bfloat16 / bfloat16 autocast, then both timed (bfloat16
+# forward + backward). On a GPU it fails when the shim was built without the kernels.
+fused() {
+  echo "## Fused adaLN kernels against the composite ops: [N, L, D] = [$fused_shape] on $device"
+  limited 180 "${java_run[@]}" dev.dit4j.bench.FusedKernelsCheck --device "$device" --shape "$fused_shape" --time "$fused_time" \
+    "${fused_require[@]}" | grep '^{'
+}
+
 section info info
+section fused fused
 section train train
 section train-fast train_fast
 section sample sample

@@ -277,6 +277,19 @@ dt_tensor dt_log_softmax(dt_tensor t, int64_t dim);
 /* weight and bias may be NULL (no affine). */
 dt_tensor dt_layer_norm(dt_tensor x, const int64_t* normalized_shape, int32_t ndim, dt_tensor weight, dt_tensor bias, double eps);
 dt_tensor dt_group_norm(dt_tensor x, int64_t groups, dt_tensor weight, dt_tensor bias, double eps);
+/* adaLN, fused (src/fused.cpp). x [N, L, D]; shift, scale, gate [N, D] (one vector per sample);
+ * y [N, L, D]; floating-point tensors on one device, mixed floating dtypes promote as addcmul does.
+ * dt_ln_modulate: LayerNorm over D without affine (DiT: eps 1e-6), then * (1 + scale) + shift.
+ * dt_gated_residual: x + gate * y.
+ * Both equal the composite of ATen ops (layer_norm, addcmul) and are differentiable in every input.
+ * On CUDA, when the shim was built with its kernels (dt_fused_kernels_built), float32, bfloat16 and
+ * float16 run as one kernel forward and one backward (statistics in float32; no double backward);
+ * under autocast the result has the dtype the composite would have (layer_norm runs in float32
+ * there). Elsewhere (CPU, float64, or a shim without the kernels) the composite runs. */
+dt_tensor dt_ln_modulate(dt_tensor x, dt_tensor shift, dt_tensor scale, double eps);
+dt_tensor dt_gated_residual(dt_tensor x, dt_tensor gate, dt_tensor y);
+/* 1 if this shim was compiled with its fused CUDA kernels (a CUDA libtorch and the CUDA toolkit at build time), else 0. */
+int32_t dt_fused_kernels_built(void);
 dt_tensor dt_embedding(dt_tensor weight, dt_tensor indices);
 /* Dropout with the default generator; identity when train == 0. */
 dt_tensor dt_dropout(dt_tensor t, double p, int32_t train);

@@ -116,6 +116,10 @@ inline std::optional<at::Generator> gen(dt_generator g) {
 // whole number, so that int_tensor + 1 stays integral as in Python; a double otherwise.
 at::Scalar scalar_for(const at::Tensor& t, double v);
 
+// self + value * a * b (ops_elementwise.cpp), differentiable with the backward of that unfused
+// form: one multiplication per operand, where ATen's own addcmul backward takes two.
+at::Tensor addcmul(const at::Tensor& self, const at::Tensor& a, const at::Tensor& b, double value = 1.0);
+
 }  // namespace dit4j
 
 #define DT_ARG(h) ::dit4j::arg(h, #h)

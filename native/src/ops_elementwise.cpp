@@ -236,6 +236,11 @@ struct Addcmul : torch::autograd::Function<Addcmul> {
 
 }  // namespace
 
+at::Tensor dit4j::addcmul(const at::Tensor& self, const at::Tensor& a, const at::Tensor& b, double value) {
+  const bool grad = at::GradMode::is_enabled() && (self.requires_grad() || a.requires_grad() || b.requires_grad());
+  return grad ? Addcmul::apply(self, a, b, value) : at::addcmul(self, a, b, value);
+}
+
 extern "C" {
 
 dt_tensor dt_unary(int32_t op, dt_tensor t) {
@@ -301,11 +306,7 @@ int32_t dt_addcmul_(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
 }
 
 dt_tensor dt_addcmul(dt_tensor t, dt_tensor a, dt_tensor b, double value) {
-  return guard_t([&] {
-    const at::Tensor &self = DT_ARG(t), &x = DT_ARG(a), &y = DT_ARG(b);
-    const bool grad = at::GradMode::is_enabled() && (self.requires_grad() || x.requires_grad() || y.requires_grad());
-    return make(grad ? Addcmul::apply(self, x, y, value) : at::addcmul(self, x, y, value));
-  });
+  return guard_t([&] { return make(dit4j::addcmul(DT_ARG(t), DT_ARG(a), DT_ARG(b), value)); });
 }
 
 int32_t dt_addcdiv_(dt_tensor t, dt_tensor a, dt_tensor b, double value) {

@@ -585,6 +585,18 @@ class CheckedCalls extends NativeErrors {
         return checkHandle(Dit4jNative.dt_group_norm(orNull(x), groups, orNull(weight), orNull(bias), eps));
     }
 
+    public static MemorySegment lnModulate(MemorySegment x, MemorySegment shift, MemorySegment scale, double eps) {
+        return checkHandle(Dit4jNative.dt_ln_modulate(orNull(x), orNull(shift), orNull(scale), eps));
+    }
+
+    public static MemorySegment gatedResidual(MemorySegment x, MemorySegment gate, MemorySegment y) {
+        return checkHandle(Dit4jNative.dt_gated_residual(orNull(x), orNull(gate), orNull(y)));
+    }
+
+    public static int fusedKernelsBuilt() {
+        return checkStatus(Dit4jNative.dt_fused_kernels_built());
+    }
+
     public static MemorySegment embedding(MemorySegment weight, MemorySegment indices) {
         return checkHandle(Dit4jNative.dt_embedding(orNull(weight), orNull(indices)));
     }

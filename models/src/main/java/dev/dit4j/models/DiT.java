@@ -4,6 +4,7 @@ import dev.dit4j.models.embed.AdaLnZero;
 import dev.dit4j.models.embed.Embeddings;
 import dev.dit4j.models.embed.LabelEmbedder;
 import dev.dit4j.models.embed.TimestepEmbedder;
+import dev.dit4j.nn.Functional;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleList;
 import dev.dit4j.nn.Tensor;
@@ -11,7 +12,6 @@ import dev.dit4j.nn.TensorScope;
 import dev.dit4j.nn.VarBuilder;
 import dev.dit4j.nn.layers.Conv2d;
 import dev.dit4j.nn.layers.Gelu;
-import dev.dit4j.nn.layers.LayerNorm;
 import dev.dit4j.nn.layers.Linear;
 import dev.dit4j.nn.layers.Mlp;
 import dev.dit4j.nn.layers.SelfAttention;
@@ -165,20 +165,19 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         }
     }
 
+    /** The authors' LayerNorm(elementwise_affine=False, eps=1e-6) before each modulation, fused with it here. */
+    private static final double NORM_EPS = 1e-6;
+
     /** adaLN-Zero transformer block (keys attn.*, mlp.*, adaLN_modulation.1.*). */
     static final class Block extends Module {
-        private final LayerNorm norm1;
         private final SelfAttention attn;
-        private final LayerNorm norm2;
         private final Mlp mlp;
         private final Linear adaLN;
 
         Block(VarBuilder vb, Config cfg) {
             super(vb);
             int d = cfg.hidden();
-            norm1 = registerModule("norm1", LayerNorm.of(d).withEps(1e-6).noAffine());
             attn = registerModule("attn", SelfAttention.of(d, cfg.heads()).withQkvBias(true).withLinears(Linear.Options::xavier));
-            norm2 = registerModule("norm2", LayerNorm.of(d).withEps(1e-6).noAffine());
             mlp = registerModule("mlp", Mlp.of(d, (long) (d * cfg.mlpRatio())).withGelu(Gelu.TANH).withLinears(Linear.Options::xavier));
             adaLN = registerModule("adaLN_modulation.1", Linear.of(d, 6L * d).zero());
         }
@@ -186,8 +185,8 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
                 AdaLnZero m = AdaLnZero.of(adaLN.forward(c.silu()));
-                x = AdaLnZero.gatedResidual(x, m.gateMsa().unsqueeze(1), attn.forward(AdaLnZero.modulateTokens(norm1.forward(x), m.shiftMsa(), m.scaleMsa())));
-                x = AdaLnZero.gatedResidual(x, m.gateMlp().unsqueeze(1), mlp.forward(AdaLnZero.modulateTokens(norm2.forward(x), m.shiftMlp(), m.scaleMlp())));
+                x = Functional.gatedResidual(x, m.gateMsa(), attn.forward(Functional.lnModulate(x, m.shiftMsa(), m.scaleMsa(), NORM_EPS)));
+                x = Functional.gatedResidual(x, m.gateMlp(), mlp.forward(Functional.lnModulate(x, m.shiftMlp(), m.scaleMlp(), NORM_EPS)));
                 return s.keep(x);
             }
         }
@@ -195,12 +194,10 @@ public final class DiT extends DiffusionModel<DiT.Config> {
 
     /** Final norm, adaLN shift/scale and the linear head to p*p*outC per token. */
     static final class FinalLayer extends Module {
-        private final LayerNorm norm;
         private final Linear linear, adaLN;
 
         FinalLayer(VarBuilder vb, Config cfg) {
             super(vb);
-            norm = registerModule("norm_final", LayerNorm.of(cfg.hidden()).withEps(1e-6).noAffine());
             linear = registerModule("linear", Linear.of(cfg.hidden(), (long) cfg.patch() * cfg.patch() * cfg.outChannels()).zero());
             adaLN = registerModule("adaLN_modulation.1", Linear.of(cfg.hidden(), 2L * cfg.hidden()).zero());
         }
@@ -208,7 +205,7 @@ public final class DiT extends DiffusionModel<DiT.Config> {
         Tensor forward(Tensor x, Tensor c) {
             try (TensorScope s = TensorScope.open()) {
                 AdaLnZero.ShiftScale m = AdaLnZero.ShiftScale.of(adaLN.forward(c.silu()));
-                return s.keep(linear.forward(AdaLnZero.modulateTokens(norm.forward(x), m.shift(), m.scale())));
+                return s.keep(linear.forward(Functional.lnModulate(x, m.shift(), m.scale(), NORM_EPS)));
             }
         }
     }

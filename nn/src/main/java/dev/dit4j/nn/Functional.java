@@ -46,6 +46,33 @@ public final class Functional {
         return out;
     }
 
+    /**
+     * adaLN's normalize-and-modulate as one op: layer norm of {@code x} [N, L, D] over D without
+     * affine, then {@code * (1 + scale) + shift} with {@code shift}, {@code scale} [N, D] (one vector
+     * per sample, broadcast over L). DiT uses eps 1e-6. Equal to
+     * {@code layerNorm(x, {D}, null, null, eps)} followed by {@code shift.unsqueeze(1).addcmul(.., scale.unsqueeze(1).add(1))},
+     * and differentiable in x, shift and scale. On CUDA, when the native library was built with its
+     * fused kernels ({@link Torch#fusedKernelsBuilt()}), float32, bfloat16 and float16 run as one
+     * kernel forward and one backward (statistics in float32, no second derivatives); under autocast
+     * the result has the dtype the composite would have (float32, as layer norm runs in float32
+     * there). Elsewhere the composite runs. Mixed floating dtypes promote as addcmul does.
+     */
+    public static Tensor lnModulate(Tensor x, Tensor shift, Tensor scale, double eps) {
+        Tensor out = Tensor.compute(h -> LibTorch.lnModulate(h[0], h[1], h[2], eps), x, shift, scale);
+        if (FlopCounter.active()) FlopCounter.layerNorm(out, true);
+        return out;
+    }
+
+    /**
+     * adaLN-Zero's gated residual {@code x + gate * y} as one op: {@code x}, {@code y} [N, L, D],
+     * {@code gate} [N, D] (one vector per sample, broadcast over L); equal to
+     * {@code x.addcmul(gate.unsqueeze(1), y)}, differentiable in all three. One kernel on CUDA when
+     * the native library has its fused kernels (float32, bfloat16, float16), the addcmul elsewhere.
+     */
+    public static Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        return Tensor.compute(h -> LibTorch.gatedResidual(h[0], h[1], h[2]), x, gate, y);
+    }
+
     public static Tensor groupNorm(Tensor x, long groups, Tensor weight, Tensor bias, double eps) {
         return Tensor.compute(h -> LibTorch.groupNorm(h[0], groups, h[1], h[2], eps), x, weight, bias);
     }

@@ -54,6 +54,15 @@ public final class Torch {
         return LibTorch.cudnnIsAvailable() == 1;
     }
 
+    /**
+     * Whether the native library was compiled with its fused CUDA kernels ({@link Functional#lnModulate},
+     * {@link Functional#gatedResidual}): built against a CUDA libtorch with the CUDA toolkit. Without
+     * them those ops run as their composite of ATen ops on every device.
+     */
+    public static boolean fusedKernelsBuilt() {
+        return LibTorch.fusedKernelsBuilt() == 1;
+    }
+
     /** Waits for all queued work on the device; a no-op on the CPU. */
     public static void synchronize(Device device) {
         if (device.isCuda()) LibTorch.cudaSynchronize(device.index());

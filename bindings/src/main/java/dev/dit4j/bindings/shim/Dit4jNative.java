@@ -9717,6 +9717,189 @@ public class Dit4jNative extends Dit4jNative$shared {
         }
     }
 
+    private static class dt_ln_modulate {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_DOUBLE
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_ln_modulate").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_ln_modulate"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_tensor dt_ln_modulate(dt_tensor x, dt_tensor shift, dt_tensor scale, double eps)
+     * }
+     */
+    public static FunctionDescriptor dt_ln_modulate$descriptor() {
+        return dt_ln_modulate.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_tensor dt_ln_modulate(dt_tensor x, dt_tensor shift, dt_tensor scale, double eps)
+     * }
+     */
+    public static MethodHandle dt_ln_modulate$handle() {
+        return dt_ln_modulate.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_tensor dt_ln_modulate(dt_tensor x, dt_tensor shift, dt_tensor scale, double eps)
+     * }
+     */
+    public static MemorySegment dt_ln_modulate$address() {
+        return dt_ln_modulate.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_tensor dt_ln_modulate(dt_tensor x, dt_tensor shift, dt_tensor scale, double eps)
+     * }
+     */
+    public static MemorySegment dt_ln_modulate(MemorySegment x, MemorySegment shift, MemorySegment scale, double eps) {
+        var mh$ = dt_ln_modulate.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_ln_modulate", x, shift, scale, eps);
+            }
+            return (MemorySegment)mh$.invokeExact(x, shift, scale, eps);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_gated_residual {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER,
+            Dit4jNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_gated_residual").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_gated_residual"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dt_tensor dt_gated_residual(dt_tensor x, dt_tensor gate, dt_tensor y)
+     * }
+     */
+    public static FunctionDescriptor dt_gated_residual$descriptor() {
+        return dt_gated_residual.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dt_tensor dt_gated_residual(dt_tensor x, dt_tensor gate, dt_tensor y)
+     * }
+     */
+    public static MethodHandle dt_gated_residual$handle() {
+        return dt_gated_residual.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dt_tensor dt_gated_residual(dt_tensor x, dt_tensor gate, dt_tensor y)
+     * }
+     */
+    public static MemorySegment dt_gated_residual$address() {
+        return dt_gated_residual.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dt_tensor dt_gated_residual(dt_tensor x, dt_tensor gate, dt_tensor y)
+     * }
+     */
+    public static MemorySegment dt_gated_residual(MemorySegment x, MemorySegment gate, MemorySegment y) {
+        var mh$ = dt_gated_residual.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_gated_residual", x, gate, y);
+            }
+            return (MemorySegment)mh$.invokeExact(x, gate, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dt_fused_kernels_built {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Dit4jNative.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dt_fused_kernels_built").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "dt_fused_kernels_built"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t dt_fused_kernels_built()
+     * }
+     */
+    public static FunctionDescriptor dt_fused_kernels_built$descriptor() {
+        return dt_fused_kernels_built.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t dt_fused_kernels_built()
+     * }
+     */
+    public static MethodHandle dt_fused_kernels_built$handle() {
+        return dt_fused_kernels_built.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t dt_fused_kernels_built()
+     * }
+     */
+    public static MemorySegment dt_fused_kernels_built$address() {
+        return dt_fused_kernels_built.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t dt_fused_kernels_built()
+     * }
+     */
+    public static int dt_fused_kernels_built() {
+        var mh$ = dt_fused_kernels_built.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dt_fused_kernels_built");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dt_embedding {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Dit4jNative.C_POINTER,

@@ -1,6 +1,7 @@
 package dev.dit4j.models.microdit;
 
 import dev.dit4j.models.embed.AdaLnZero;
+import dev.dit4j.nn.Functional;
 import dev.dit4j.nn.Init;
 import dev.dit4j.nn.Module;
 import dev.dit4j.nn.ModuleSpec;
@@ -58,9 +59,9 @@ public final class MicroDiTBlock extends Module {
     public Tensor forward(Tensor x, Tensor caption, Tensor c) {
         try (TensorScope s = TensorScope.open()) {
             AdaLnZero m = AdaLnZero.of(adaLN.forward(c.gelu(true)));
-            x = AdaLnZero.gatedResidual(x, m.gateMsa().unsqueeze(1), attn.forward(AdaLnZero.modulateTokens(norm1.forward(x), m.shiftMsa(), m.scaleMsa())));
+            x = Functional.gatedResidual(x, m.gateMsa(), attn.forward(AdaLnZero.modulateTokens(norm1.forward(x), m.shiftMsa(), m.scaleMsa())));
             x = x.add(crossAttn.forward(norm2.forward(x), caption));
-            x = AdaLnZero.gatedResidual(x, m.gateMlp().unsqueeze(1), mlp.forward(AdaLnZero.modulateTokens(norm3.forward(x), m.shiftMlp(), m.scaleMlp())));
+            x = Functional.gatedResidual(x, m.gateMlp(), mlp.forward(AdaLnZero.modulateTokens(norm3.forward(x), m.shiftMlp(), m.scaleMlp())));
             return s.keep(x);
         }
     }
