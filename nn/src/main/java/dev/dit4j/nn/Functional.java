@@ -59,7 +59,7 @@ public final class Functional {
      */
     public static Tensor lnModulate(Tensor x, Tensor shift, Tensor scale, double eps) {
         Tensor out = Tensor.compute(h -> LibTorch.lnModulate(h[0], h[1], h[2], eps), x, shift, scale);
-        if (FlopCounter.active()) FlopCounter.layerNorm(out, true);
+        if (FlopCounter.active()) FlopCounter.layerNorm(out, false); // fvcore counts the norm, not the elementwise modulation
         return out;
     }
 
