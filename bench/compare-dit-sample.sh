@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo=${1:?usage: compare-dit-sample.sh /path/to/DiT-checkout [model] [batch] [steps]}
 model=${2:-DiT-S/2}
-batch=${3:-8}
+batch=${3:-4}
 steps=${4:-50}
 python=${PYTHON:-python3}
 source "$root/bench/java.sh"

@@ -140,8 +140,12 @@ struct LnModulate : public torch::autograd::Function<LnModulate> {
                             double eps) {
     const c10::cuda::CUDAGuard device_guard(x.device());
     const at::Tensor xc = x.contiguous();
-    const at::Tensor sh = rows_contiguous(shift);
-    const at::Tensor sc = rows_contiguous(scale);
+    at::Tensor sh = rows_contiguous(shift);
+    at::Tensor sc = rows_contiguous(scale);
+    if (sh.stride(0) != sc.stride(0)) {  // the kernel steps both by one row stride
+      sh = shift.contiguous();
+      sc = scale.contiguous();
+    }
     const int64_t N = xc.size(0), L = xc.size(1), D = xc.size(2), rows = N * L;
     at::Tensor out = at::empty_like(xc);
     at::Tensor mean = at::empty({N, L}, xc.options().dtype(at::kFloat));

@@ -299,9 +299,7 @@ public final class Sample implements Callable<Integer> {
     static final class WeightsDTypeParser implements picocli.CommandLine.ITypeConverter<String> {
         @Override
         public String convert(String text) {
-            String s = text.trim().toLowerCase(Locale.ROOT);
-            if (s.equals("float32") || s.equals("bfloat16") || s.equals("float16")) return s;
-            throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected float32, bfloat16 or float16");
+            return oneOf(text, "float32", "bfloat16", "float16");
         }
     }
 
@@ -309,9 +307,16 @@ public final class Sample implements Callable<Integer> {
     static final class AutocastParser implements picocli.CommandLine.ITypeConverter<String> {
         @Override
         public String convert(String text) {
-            String s = text.trim().toLowerCase(Locale.ROOT);
-            if (s.equals("none") || s.equals("bfloat16") || s.equals("float16")) return s;
-            throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected none, bfloat16 or float16");
+            return oneOf(text, "none", "bfloat16", "float16");
         }
+    }
+
+    /** {@code text} in lower case when it is one of {@code choices}; otherwise picocli's conversion error, naming them. */
+    private static String oneOf(String text, String... choices) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        if (java.util.Arrays.asList(choices).contains(s)) return s;
+        String last = choices[choices.length - 1];
+        String others = String.join(", ", java.util.Arrays.asList(choices).subList(0, choices.length - 1));
+        throw new picocli.CommandLine.TypeConversionException("'" + text + "': expected " + others + " or " + last);
     }
 }

@@ -6,10 +6,6 @@ import org.junit.jupiter.api.Test;
 
 /** Autocast regions against explicit casts, on the CPU (libtorch's CPU autocast takes bfloat16 like CUDA's). */
 class AutocastTest extends TestSupport {
-    private static Tensor f32(long seed, long... shape) {
-        return seeded(seed, shape).to(DType.FLOAT32);
-    }
-
     private static double l2(Tensor t) {
         return Math.sqrt(t.square().sum().item());
     }
