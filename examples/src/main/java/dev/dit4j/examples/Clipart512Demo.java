@@ -6,6 +6,7 @@ import dev.dit4j.examples.options.ObjectiveOption;
 import dev.dit4j.examples.options.OutputDirOption;
 import dev.dit4j.examples.options.SeedOption;
 import dev.dit4j.models.Conditioning;
+import dev.dit4j.models.DiT;
 import dev.dit4j.models.DiffusionConfig;
 import dev.dit4j.models.DiffusionModel;
 import dev.dit4j.models.data.BatchLoader;
@@ -84,6 +85,10 @@ public final class Clipart512Demo implements Callable<Integer> {
     @Option(names = "--depth", converter = Numbers.PositiveInt.class, description = "override the preset's depth (default: the preset's)")
     Integer depth;
 
+    @Option(names = "--patch", converter = Numbers.PositiveInt.class,
+            description = "a DiT preset's patch side in latent pixels (default: the preset's); fewer, larger tokens make steps cheaper")
+    Integer patch;
+
     @Option(names = "--vae-minutes", converter = Numbers.Positive.class, description = "autoencoder training budget (default ${DEFAULT-VALUE})")
     double vaeMinutes = 12;
 
@@ -101,6 +106,9 @@ public final class Clipart512Demo implements Callable<Integer> {
 
     @Option(names = "--vae-ch-mult", split = ",", description = "autoencoder width multiple per level (default ${DEFAULT-VALUE}; 4 levels: f8)")
     List<Integer> vaeChannelMult = List.of(1, 1, 2, 2);
+
+    @Option(names = "--vae-z-channels", converter = Numbers.PositiveInt.class, description = "autoencoder latent channels (default ${DEFAULT-VALUE})")
+    int vaeZChannels = 4;
 
     @Option(names = "--vae-lr", converter = Numbers.Positive.class, description = "autoencoder learning rate (default ${DEFAULT-VALUE})")
     double vaeLr = 5e-4;
@@ -156,6 +164,7 @@ public final class Clipart512Demo implements Callable<Integer> {
         Files.createDirectories(out);
         String preset = model != null ? model : DEFAULT_MODEL;
         Integer blocks = depth != null ? depth : model == null ? DEFAULT_DEPTH : null;
+        latentModel(preset, null); // a bad --model or --patch is refused before the autoencoder trains
         Device dev = deviceOption.deviceForAutoencoder();
         long seed = seedOption.seed();
 
@@ -169,7 +178,7 @@ public final class Clipart512Demo implements Callable<Integer> {
         if (vaeFile == null) {
             t = header("train the autoencoder");
             AutoencoderReport report = new AutoencoderReport("autoencoder");
-            vaeRun = AutoencoderTraining.train(imageDir, AutoencoderTraining.architecture(vaeChannels, vaeChannelMult, 1, null, 4), out.resolve("vae"),
+            vaeRun = AutoencoderTraining.train(imageDir, AutoencoderTraining.architecture(vaeChannels, vaeChannelMult, 1, null, vaeZChannels), out.resolve("vae"),
                     AutoencoderTraining.Options.defaults().withSize(size).withCrop(vaeCrop).withMinutes(vaeMinutes).withSteps(vaeSteps)
                             .withBatch(vaeBatch).withLr(vaeLr).withHeldOut(heldOut).withReportEvery(50).withPsnrEvery(Integer.MAX_VALUE)
                             .withSeed(seed).withDevice(dev), report);
@@ -247,8 +256,7 @@ public final class Clipart512Demo implements Callable<Integer> {
     private long trainLatentModel(Path latents, String preset, Integer blocks, Path checkpoint, Device dev) {
         try (LatentFiles data = LatentFiles.open(latents, List.of())) {
             long[] shape = data.imageShape();
-            DiffusionConfig<?> config = DiffusionConfig.preset(preset).resized((int) shape[0], (int) shape[1]).overridden(blocks, 1);
-            if (config.captionWidth() > 0) throw new IllegalArgumentException("--model " + preset + " is conditioned on captions; this demo trains a class model");
+            DiffusionConfig<?> config = latentModel(preset, (int) shape[1]).resized((int) shape[0], (int) shape[1]).overridden(blocks, 1);
             Recipe recipe = objectiveOption.applyTo(config.family().recipe(config, false), config, spec);
             DiffusionTrainer.Options options = recipe.options().withLr(lr).withEmaDecay(ema).withGradClip(1).withSeed(seedOption.seed());
             try (DiffusionModel<?> net = config.create(dev, seedOption.seed()); DiffusionModel<?> average = config.create(dev, seedOption.seed());
@@ -264,6 +272,19 @@ public final class Clipart512Demo implements Callable<Integer> {
                         .step();
             }
         }
+    }
+
+    /**
+     * The preset, at --patch for a DiT preset, for a latent side (null: the preset's); refused when
+     * it is conditioned on captions or --patch does not apply.
+     */
+    private DiffusionConfig<?> latentModel(String preset, Integer side) {
+        DiffusionConfig<?> config = DiffusionConfig.preset(preset);
+        if (config.captionWidth() > 0) throw new IllegalArgumentException("--model " + preset + " is conditioned on captions; this demo trains a class model");
+        if (patch == null) return config;
+        if (!(config instanceof DiT.Config dit)) throw new IllegalArgumentException("--patch applies to DiT presets, not to " + preset);
+        if (side != null && side % patch != 0) throw new IllegalArgumentException("--patch " + patch + " does not divide the latent side " + side);
+        return dit.with(b -> b.patch(patch).inputSize(side != null ? side : patch)); // no side yet: one token, to check the rest
     }
 
     /**

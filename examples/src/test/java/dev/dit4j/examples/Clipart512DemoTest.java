@@ -119,6 +119,21 @@ class Clipart512DemoTest {
     }
 
     @Test
+    void aWiderLatentAndLargerPatches() throws Exception {
+        long live = Torch.liveTensors();
+        Path images = clipArt(), out = dir.resolve("f16");
+        assertEquals(0, demo(tiny(images, out, "--vae-ch-mult", "1,1,2,2,4", "--vae-z-channels", "8", "--model", "DiT-S/4", "--patch", "2")));
+        try (LatentFiles latents = LatentFiles.open(out.resolve("latents"), List.of())) {
+            assertArrayEquals(new long[] {8, 2, 2}, latents.imageShape(), "f16, 8 channels");
+        }
+        try (Safetensors.Contents checkpoint = Safetensors.read(out.resolve("model/checkpoint.safetensors"))) {
+            assertTrue(checkpoint.metadata().get("config").contains("patch=2"), checkpoint.metadata().get("config"));
+        }
+        assertTrue(Files.isRegularFile(out.resolve("samples/grid.png")), "sampled at the recorded patch");
+        assertEquals(live, Torch.liveTensors());
+    }
+
+    @Test
     void badInputIsNamed() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> demo(tiny(dir.resolve("absent"), dir.resolve("o1"))));
@@ -129,5 +144,12 @@ class Clipart512DemoTest {
         e = assertThrows(IllegalArgumentException.class, () -> demo(tiny(few, dir.resolve("o2"))));
         assertTrue(e.getMessage().contains("only 0 usable drawings"), e.getMessage());
         assertEquals(2, new CommandLine(new Clipart512Demo()).execute("--size", "0"), "a usage error");
+        Path images = clipArt();
+        e = assertThrows(IllegalArgumentException.class, () -> demo(tiny(images, dir.resolve("o3"), "--model", "U-DiT-S", "--patch", "2")));
+        assertTrue(e.getMessage().contains("--patch applies to DiT presets, not to U-DiT-S"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("o3/images")), "refused before any work");
+        Path vae = SampleTest.tinyVae(dir, 4);
+        e = assertThrows(IllegalArgumentException.class, () -> demo(tiny(images, dir.resolve("o4"), "--vae", vae.toString(), "--patch", "3")));
+        assertTrue(e.getMessage().contains("--patch 3 does not divide the latent side 4"), e.getMessage());
     }
 }

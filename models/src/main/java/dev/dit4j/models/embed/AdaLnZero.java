@@ -29,11 +29,6 @@ public record AdaLnZero(Tensor shiftMsa, Tensor scaleMsa, Tensor gateMsa, Tensor
         }
     }
 
-    /** The gated residual x + gate * y as one addcmul; gate broadcasts against y. */
-    public static Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
-        return x.addcmul(gate, y);
-    }
-
     /** The final layer's two vectors: shift, scale. */
     public record ShiftScale(Tensor shift, Tensor scale) {
         /** Splits the [N, 2D] output of the final layer's adaLN_modulation. */

@@ -52,8 +52,9 @@ public final class UDiTBlock extends Module {
             Tensor act = c.silu();
             for (int k = 0; k < 2; k++) {
                 AdaLnZero m = AdaLnZero.of(adaLN[k].forward(act));
-                h = AdaLnZero.gatedResidual(h, spatial(m.gateMsa()), attn[k].forward(modulate(layerNorm2d(h), m.shiftMsa(), m.scaleMsa())));
-                h = AdaLnZero.gatedResidual(h, spatial(m.gateMlp()), mlp[k].forward(modulate(layerNorm2d(h), m.shiftMlp(), m.scaleMlp())));
+                // the gated residual h + gate * branch as one addcmul (Functional.gatedResidual takes tokens, not maps)
+                h = h.addcmul(spatial(m.gateMsa()), attn[k].forward(modulate(layerNorm2d(h), m.shiftMsa(), m.scaleMsa())));
+                h = h.addcmul(spatial(m.gateMlp()), mlp[k].forward(modulate(layerNorm2d(h), m.shiftMlp(), m.scaleMlp())));
             }
             return scope.keep(h);
         }
