@@ -275,8 +275,8 @@ public final class Clipart512Demo implements Callable<Integer> {
     }
 
     /**
-     * The preset, at --patch for a DiT preset, for a latent side (null: the preset's); refused when
-     * it is conditioned on captions or --patch does not apply.
+     * The preset, at --patch for a DiT preset, for latents of {@code side} (null before they exist:
+     * only the arguments are checked); refused when it is conditioned on captions or --patch does not apply.
      */
     private DiffusionConfig<?> latentModel(String preset, Integer side) {
         DiffusionConfig<?> config = DiffusionConfig.preset(preset);
