@@ -20,7 +20,7 @@ public final class ObjectiveOption {
     @Option(names = "--path", description = "flow: the interpolant, linear (rectified flow), gvp or vp (default ${DEFAULT-VALUE})")
     private String path = "linear";
 
-    @Option(names = "--prediction", description = "flow: what the network predicts, velocity, score or noise (default ${DEFAULT-VALUE})")
+    @Option(names = "--prediction", description = "flow: what the network predicts, velocity, score, noise or data (default ${DEFAULT-VALUE})")
     private String prediction = "velocity";
 
     @Option(names = "--loss-weight", description = "flow: the score or noise loss's weight, none, velocity or likelihood (default ${DEFAULT-VALUE})")

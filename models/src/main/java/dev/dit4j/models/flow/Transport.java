@@ -11,7 +11,8 @@ import java.util.Map;
  * SiT (Ma et al. 2024, willisma/SiT transport/) defines it: its paths (Linear, the rectified flow;
  * GVP; VP), what the network predicts (velocity, score or noise), the weight of its loss (none,
  * velocity, likelihood) and its epsilons that keep training and sampling off the singular ends.
- * Training time is drawn uniformly (SiT) or logit-normally (SD3, mean 0, std 1).
+ * Training time is drawn uniformly (SiT) or logit-normally (SD3, mean 0, std 1). Beyond SiT, the
+ * network may predict the clean data ({@link Prediction#DATA}).
  *
  * @param path        the interpolant
  * @param prediction  what the network predicts
@@ -136,6 +137,19 @@ public record Transport(Path path, Prediction prediction, LossWeight weight, dou
             }
         }
 
+        /**
+         * The velocity a data prediction x1 implies, d alpha_t x1 + d sigma_t x0 with the noise
+         * x0 = (x_t - alpha_t x1) / sigma_t, written over one division by sigma_t held at
+         * {@link #DATA_SIGMA_MIN} or more, so that it stays finite at the data end; on the Linear
+         * path that is JiT's (x1 - x_t) / max(1 - t, 0.05).
+         */
+        Tensor velocityFromData(Tensor data, Tensor x, Tensor t) {
+            try (TensorScope s = TensorScope.open(); Coefficients c = coefficients(t)) {
+                Tensor numerator = c.dAlpha().mul(c.sigma()).mul(data).add(c.dSigma().mul(x.sub(c.alpha().mul(data))));
+                return s.keep(numerator.div(c.sigma().clampMin(DATA_SIGMA_MIN)));
+            }
+        }
+
         /** SiT's get_score_from_velocity. */
         Tensor scoreFromVelocity(Tensor velocity, Tensor x, Tensor t) {
             try (TensorScope s = TensorScope.open(); Coefficients c = coefficients(t)) {
@@ -157,16 +171,21 @@ public record Transport(Path path, Prediction prediction, LossWeight weight, dou
         }
     }
 
-    /** What the network predicts (SiT's ModelType). */
+    /**
+     * What the network predicts: SiT's ModelType (velocity, score, noise), or the clean data, which
+     * is trained and sampled through the velocity it implies (JiT, Li and He 2025: data is
+     * low-dimensional where noise and velocity are not, so wide tokens can still be denoised).
+     */
     public enum Prediction {
-        VELOCITY, SCORE, NOISE;
+        VELOCITY, SCORE, NOISE, DATA;
 
         public static Prediction parse(String text) {
             return switch (text.trim().toLowerCase(Locale.ROOT)) {
                 case "velocity", "v" -> VELOCITY;
                 case "score" -> SCORE;
                 case "noise", "eps", "epsilon" -> NOISE;
-                default -> throw new IllegalArgumentException("'" + text + "': expected velocity, score or noise");
+                case "data", "x" -> DATA;
+                default -> throw new IllegalArgumentException("'" + text + "': expected velocity, score, noise or data");
             };
         }
 
@@ -236,6 +255,9 @@ public record Transport(Path path, Prediction prediction, LossWeight weight, dou
             throw new IllegalArgumentException("epsilons must lie in [0, 0.5), got train " + trainEps + ", sample " + sampleEps);
         }
     }
+
+    /** The least sigma_t a data prediction is divided by (JiT's 0.05). */
+    public static final double DATA_SIGMA_MIN = 0.05;
 
     /** SiT's train.py and sample.py defaults for the epsilons (--train-eps 1e-5, --sample-eps 1e-3). */
     public static final double DEFAULT_TRAIN_EPS = 1e-5, DEFAULT_SAMPLE_EPS = 1e-3;
@@ -317,7 +339,8 @@ public record Transport(Path path, Prediction prediction, LossWeight weight, dou
 
     /** "Linear path, velocity prediction, uniform time". */
     public String describe() {
-        return path.sitName() + " path, " + prediction.flag() + " prediction" + (prediction == Prediction.VELOCITY || weight == LossWeight.NONE ? "" : ", " + weight.flag() + " weight")
+        boolean weighted = (prediction == Prediction.SCORE || prediction == Prediction.NOISE) && weight != LossWeight.NONE;
+        return path.sitName() + " path, " + prediction.flag() + " prediction" + (weighted ? ", " + weight.flag() + " weight" : "")
                 + ", " + time.flag() + " time";
     }
 }

@@ -11,7 +11,8 @@ import dev.dit4j.nn.TensorScope;
  * SiT's training_losses: noise x0 ~ N(0, I) drawn first, then t on the training interval
  * (uniform, or SD3's logit-normal), x_t = alpha_t x1 + sigma_t x0 for data x1, the network run
  * on (x_t, t) with t in [0, 1] as its timestep. Velocity prediction: mean((v - u_t)^2) with
- * u_t = d alpha_t x1 + d sigma_t x0; noise: mean(w (eps - x0)^2); score: mean(w (s sigma_t + x0)^2),
+ * u_t = d alpha_t x1 + d sigma_t x0, and data prediction the same loss on the velocity it implies
+ * (JiT's v-loss); noise: mean(w (eps - x0)^2); score: mean(w (s sigma_t + x0)^2),
  * w the loss weight (1; (g_t / sigma_t)^2 for velocity; g_t / sigma_t^2 for likelihood, g_t the
  * drift variance). A network with a learned sigma has its first C output channels read, as SiT's
  * forward drops the rest.
@@ -50,9 +51,10 @@ public final class TransportObjective implements TrainingObjective {
             try (Transport.Coefficients c = path.coefficients(te)) {
                 xt = c.alpha().mul(x1).add(c.sigma().mul(x0));
                 out = channels(net.apply(xt, t), x1);
-                if (transport.prediction() == Transport.Prediction.VELOCITY) {
+                if (transport.prediction() == Transport.Prediction.VELOCITY || transport.prediction() == Transport.Prediction.DATA) {
                     Tensor ut = c.dAlpha().mul(x1).add(c.dSigma().mul(x0));
-                    return s.keep(GaussianDiffusion.meanFlat(out.sub(ut).square()));
+                    Tensor v = transport.prediction() == Transport.Prediction.DATA ? path.velocityFromData(out, xt, te) : out;
+                    return s.keep(GaussianDiffusion.meanFlat(v.sub(ut).square()));
                 }
                 Tensor driftVar = path.drift(xt, te)[1];
                 Tensor sigma = c.sigma();

@@ -209,6 +209,7 @@ public final class TransportSampler implements Sampler {
         Transport.Path path = transport.path();
         return switch (transport.prediction()) {
             case VELOCITY -> out;
+            case DATA -> path.velocityFromData(out, x, te);
             case SCORE -> {
                 Tensor[] d = path.drift(x, te);
                 yield d[0].neg().add(d[1].mul(out));
@@ -226,6 +227,7 @@ public final class TransportSampler implements Sampler {
             case NOISE -> out.div(transport.path().sigma(te).neg());
             case SCORE -> out;
             case VELOCITY -> transport.path().scoreFromVelocity(out, x, te);
+            case DATA -> transport.path().scoreFromVelocity(transport.path().velocityFromData(out, x, te), x, te);
         };
     }
 
