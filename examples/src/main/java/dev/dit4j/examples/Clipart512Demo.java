@@ -50,21 +50,27 @@ import picocli.CommandLine.Spec;
 /**
  * 512x512 latent diffusion end to end on real images, on a CPU: clip art from Debian's
  * openclipart-png is prepared as 512 px squares ({@link ClipArt}); a reduced-width AutoencoderKL
- * (f8, 4 latent channels: SD's architecture, narrower) is trained on crops of them
- * ({@link AutoencoderTraining}, as {@code train-vae}) and judged by held-out reconstruction PSNR
- * at 512 px; the images are encoded to 64x64x4 latents ({@link LatentExtraction}, as
- * {@code extract-latents}); a small DiT (one class) is trained on them with its family's recipe
- * on a {@link TrainingLoop} (as {@code train-latents}); a {@link DiffusionPipeline} draws a
+ * (f16, 8 latent channels: SD's architecture, narrower, one level deeper) is trained on crops of
+ * them ({@link AutoencoderTraining}, as {@code train-vae}) and judged by held-out reconstruction
+ * PSNR at 512 px; the images are encoded to 32x32x8 latents ({@link LatentExtraction}, as
+ * {@code extract-latents}); a small DiT (one class) is trained on them with rectified flow,
+ * predicting the clean latent, on a {@link TrainingLoop} (as {@code train-latents}); a
+ * {@link DiffusionPipeline} draws a
  * 512x512 grid decoded by the trained autoencoder (as {@code sample}). The training phases are
  * time-budgeted. With a GPU, {@code --vae} (e.g. sd-vae-ft-ema) skips the autoencoder's training
- * and {@code --model} (e.g. DiT-XL/2) trains a real preset.
+ * and {@code --model} (e.g. DiT-XL/2, with {@code --objective default} for its own objective)
+ * trains a real preset.
  */
 @Command(name = "clipart512-demo", mixinStandardHelpOptions = true,
         description = "512x512 on real clip art (Debian's openclipart-png): train a small autoencoder, extract latents, train a latent DiT, sample a grid.")
 public final class Clipart512Demo implements Callable<Integer> {
-    /** The latent model when --model is not given: DiT-S/4 at {@value #DEFAULT_DEPTH} blocks, 256 tokens of a 64x64 latent. */
-    static final String DEFAULT_MODEL = "DiT-S/4";
-    static final int DEFAULT_DEPTH = 2;
+    /**
+     * The latent model when --model is not given: DiT-S/8 at {@value #DEFAULT_DEPTH} blocks and
+     * patch {@value #DEFAULT_PATCH}, the whole 32x32 latent in one token, trained to predict the
+     * clean latent (on a CPU budget, smaller tokens give mosaics of pieces; see docs/latent-space.md).
+     */
+    static final String DEFAULT_MODEL = "DiT-S/8";
+    static final int DEFAULT_DEPTH = 4, DEFAULT_PATCH = 32;
 
     @Option(names = "--images", description = "a folder of PNG clip art, any depth (default: $" + ClipArt.ENV + ", else Debian's "
             + ClipArt.DEBIAN_PACKAGE + " in /usr/share/openclipart/png)")
@@ -86,7 +92,7 @@ public final class Clipart512Demo implements Callable<Integer> {
     Integer depth;
 
     @Option(names = "--patch", converter = Numbers.PositiveInt.class,
-            description = "a DiT preset's patch side in latent pixels (default: the preset's); fewer, larger tokens make steps cheaper")
+            description = "a DiT preset's patch side in latent pixels (default: " + DEFAULT_PATCH + " with the default model, else the preset's)")
     Integer patch;
 
     @Option(names = "--vae-minutes", converter = Numbers.Positive.class, description = "autoencoder training budget (default ${DEFAULT-VALUE})")
@@ -104,11 +110,11 @@ public final class Clipart512Demo implements Callable<Integer> {
     @Option(names = "--vae-channels", converter = Numbers.PositiveInt.class, description = "autoencoder stem width, a multiple of 4 (GroupNorm has width / 4 groups; default ${DEFAULT-VALUE}; SD: 128)")
     int vaeChannels = 32;
 
-    @Option(names = "--vae-ch-mult", split = ",", description = "autoencoder width multiple per level (default ${DEFAULT-VALUE}; 4 levels: f8)")
-    List<Integer> vaeChannelMult = List.of(1, 1, 2, 2);
+    @Option(names = "--vae-ch-mult", split = ",", description = "autoencoder width multiple per level (default ${DEFAULT-VALUE}; 5 levels: f16, 4: f8)")
+    List<Integer> vaeChannelMult = List.of(1, 1, 2, 2, 4);
 
     @Option(names = "--vae-z-channels", converter = Numbers.PositiveInt.class, description = "autoencoder latent channels (default ${DEFAULT-VALUE})")
-    int vaeZChannels = 4;
+    int vaeZChannels = 8;
 
     @Option(names = "--vae-lr", converter = Numbers.Positive.class, description = "autoencoder learning rate (default ${DEFAULT-VALUE})")
     double vaeLr = 5e-4;
@@ -138,7 +144,7 @@ public final class Clipart512Demo implements Callable<Integer> {
     int sampleSteps = 50;
 
     @Mixin
-    ObjectiveOption objectiveOption = new ObjectiveOption();
+    ObjectiveOption objectiveOption = new ObjectiveOption("flow", "data");
 
     @Spec
     CommandSpec spec;
@@ -281,10 +287,11 @@ public final class Clipart512Demo implements Callable<Integer> {
     private DiffusionConfig<?> latentModel(String preset, Integer side) {
         DiffusionConfig<?> config = DiffusionConfig.preset(preset);
         if (config.captionWidth() > 0) throw new IllegalArgumentException("--model " + preset + " is conditioned on captions; this demo trains a class model");
-        if (patch == null) return config;
+        int p = patch != null ? patch : model == null ? DEFAULT_PATCH : 0;
+        if (p == 0) return config;
         if (!(config instanceof DiT.Config dit)) throw new IllegalArgumentException("--patch applies to DiT presets, not to " + preset);
-        if (side != null && side % patch != 0) throw new IllegalArgumentException("--patch " + patch + " does not divide the latent side " + side);
-        return dit.with(b -> b.patch(patch).inputSize(side != null ? side : patch)); // no side yet: one token, to check the rest
+        if (side != null && side % p != 0) throw new IllegalArgumentException("--patch " + p + " does not divide the latent side " + side);
+        return dit.with(b -> b.patch(p).inputSize(side != null ? side : p)); // no side yet: one token, to check the rest
     }
 
     /**

@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,11 +48,17 @@ class Clipart512DemoTest {
         return root;
     }
 
+    /** The demo at toy sizes (a 32 px f16 latent is 2x2, so one token is patch 2); {@code extra} option-value pairs replace or add. */
     private static List<String> tiny(Path images, Path out, String... extra) {
-        List<String> args = new ArrayList<>(List.of("--images", images.toString(), "--count", "8", "--size", "32", "--held-out", "2",
-                "--vae-crop", "16", "--vae-batch", "2", "--vae-steps", "2", "--steps", "2", "--batch", "2", "--depth", "1",
-                "--samples", "2", "--sample-steps", "2", "--out", out.toString()));
-        args.addAll(List.of(extra));
+        Map<String, String> options = new LinkedHashMap<>();
+        String[] defaults = {"--images", images.toString(), "--count", "8", "--size", "32", "--held-out", "2", "--vae-crop", "16", "--vae-batch", "2",
+                "--vae-steps", "2", "--steps", "2", "--batch", "2", "--depth", "1", "--patch", "2", "--samples", "2", "--sample-steps", "2",
+                "--out", out.toString()};
+        for (String[] pairs : new String[][] {defaults, extra}) {
+            for (int i = 0; i < pairs.length; i += 2) options.put(pairs[i], pairs[i + 1]);
+        }
+        List<String> args = new ArrayList<>();
+        options.forEach((name, value) -> args.addAll(List.of(name, value)));
         return args;
     }
 
@@ -83,7 +91,10 @@ class Clipart512DemoTest {
                 "the groups train-vae chose (stem 32 / 4) come back from config.json");
         try (LatentFiles latents = LatentFiles.open(out.resolve("latents"), List.of())) {
             assertEquals(8, latents.size());
-            assertArrayEquals(new long[] {4, 4, 4}, latents.imageShape(), "f8, 4 channels");
+            assertArrayEquals(new long[] {8, 2, 2}, latents.imageShape(), "f16, 8 channels");
+        }
+        try (Safetensors.Contents checkpoint = Safetensors.read(out.resolve("model/checkpoint.safetensors"))) {
+            assertEquals("data", checkpoint.metadata().get(Transport.PREDICTION_KEY), "flow, predicting the clean latents, by default");
         }
         assertEquals(32, ImageIO.read(out.resolve("samples/images/000000.png").toFile()).getWidth());
         assertTrue(Files.readString(out.resolve("summary.txt")).contains("held-out reconstruction PSNR"));
@@ -98,8 +109,11 @@ class Clipart512DemoTest {
     void aPretrainedAutoencoderSkipsTraining() throws Exception {
         long live = Torch.liveTensors();
         Path images = clipArt(), out = dir.resolve("pretrained"), vae = SampleTest.tinyVae(dir, 4); // LDM layout, random weights
-        assertEquals(0, demo(tiny(images, out, "--vae", vae.toString())));
+        assertEquals(0, demo(tiny(images, out, "--vae", vae.toString(), "--objective", "default")));
         assertFalse(Files.exists(out.resolve("vae")), "no autoencoder trained");
+        try (Safetensors.Contents checkpoint = Safetensors.read(out.resolve("model/checkpoint.safetensors"))) {
+            assertNull(checkpoint.metadata().get(Transport.PATH_KEY), "--objective default: DiT's own objective");
+        }
         assertTrue(Files.isRegularFile(out.resolve("samples/grid.png")));
         assertTrue(Files.readString(out.resolve("summary.txt")).contains("not trained here"));
         assertEquals(live, Torch.liveTensors());
@@ -119,12 +133,12 @@ class Clipart512DemoTest {
     }
 
     @Test
-    void aWiderLatentAndLargerPatches() throws Exception {
+    void anotherAutoencoderAndPatch() throws Exception {
         long live = Torch.liveTensors();
-        Path images = clipArt(), out = dir.resolve("f16");
-        assertEquals(0, demo(tiny(images, out, "--vae-ch-mult", "1,1,2,2,4", "--vae-z-channels", "8", "--model", "DiT-S/4", "--patch", "2")));
+        Path images = clipArt(), out = dir.resolve("f8");
+        assertEquals(0, demo(tiny(images, out, "--vae-ch-mult", "1,1,2,2", "--vae-z-channels", "4", "--model", "DiT-S/4", "--patch", "2")));
         try (LatentFiles latents = LatentFiles.open(out.resolve("latents"), List.of())) {
-            assertArrayEquals(new long[] {8, 2, 2}, latents.imageShape(), "f16, 8 channels");
+            assertArrayEquals(new long[] {4, 4, 4}, latents.imageShape(), "f8, 4 channels");
         }
         try (Safetensors.Contents checkpoint = Safetensors.read(out.resolve("model/checkpoint.safetensors"))) {
             assertTrue(checkpoint.metadata().get("config").contains("patch=2"), checkpoint.metadata().get("config"));

@@ -55,14 +55,19 @@ class SharedOptionsTest {
     }
 
     @Test
-    void theObjectiveIsTheFamilysUnlessFlowIsAskedFor() {
+    void theObjectiveIsTheCommandsUnlessFlowIsAskedFor() {
         // a fresh command for each parse: picocli takes a reused one's current values as its defaults
         for (Supplier<Object> command : List.<Supplier<Object>>of(TrainDiT::new, TrainLatents::new, T2iDemo::new, Clipart512Demo::new)) {
             String[] required = command.get() instanceof TrainLatents ? LATENTS_REQUIRED : new String[0];
             CommandLine line = new CommandLine(command.get());
             line.parseArgs(required);
             ObjectiveOption given = objective(line);
-            assertNull(given.transport(line.getCommandSpec()), line.getCommandName() + ": the family's own objective by default");
+            Transport byDefault = given.transport(line.getCommandSpec());
+            if (line.getCommand() instanceof Clipart512Demo) { // the demo's own default: flow, predicting the clean latents
+                assertEquals(Transport.Prediction.DATA, byDefault.prediction(), "clipart512-demo's default");
+            } else {
+                assertNull(byDefault, line.getCommandName() + ": the family's own objective by default");
+            }
 
             line = new CommandLine(command.get());
             line.parseArgs(concat(required, "--objective", "flow", "--time-sampling", "logit-normal"));
@@ -72,7 +77,7 @@ class SharedOptionsTest {
             assertEquals(Transport.TimeSampling.LOGIT_NORMAL, t.time());
 
             CommandLine typo = new CommandLine(command.get());
-            typo.parseArgs(concat(required, "--prediction", "score"));
+            typo.parseArgs(concat(required, "--objective", "default", "--prediction", "score"));
             ObjectiveOption unasked = objective(typo);
             var e = assertThrows(CommandLine.ParameterException.class, () -> unasked.transport(typo.getCommandSpec()));
             assertTrue(e.getMessage().contains("need --objective flow"), e.getMessage());

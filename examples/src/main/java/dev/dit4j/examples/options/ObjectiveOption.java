@@ -15,13 +15,13 @@ import picocli.CommandLine.ParameterException;
  */
 public final class ObjectiveOption {
     @Option(names = "--objective", description = "the family's own (default) or flow: SiT's transport objective, sampled with its ODE")
-    private String objective = "default";
+    private String objective;
 
     @Option(names = "--path", description = "flow: the interpolant, linear (rectified flow), gvp or vp (default ${DEFAULT-VALUE})")
     private String path = "linear";
 
-    @Option(names = "--prediction", description = "flow: what the network predicts, velocity, score, noise or data (default ${DEFAULT-VALUE})")
-    private String prediction = "velocity";
+    @Option(names = "--prediction", description = "flow: what the network predicts, velocity, score, noise or data (the clean latents; default ${DEFAULT-VALUE})")
+    private String prediction;
 
     @Option(names = "--loss-weight", description = "flow: the score or noise loss's weight, none, velocity or likelihood (default ${DEFAULT-VALUE})")
     private String lossWeight = "none";
@@ -29,10 +29,24 @@ public final class ObjectiveOption {
     @Option(names = "--time-sampling", description = "flow: training time uniform (SiT) or logit-normal (SD3) (default ${DEFAULT-VALUE})")
     private String timeSampling = "uniform";
 
+    private final String defaultPrediction;
+
+    /** The family's own objective unless --objective flow, which predicts velocity unless --prediction. */
+    public ObjectiveOption() {
+        this("default", "velocity");
+    }
+
+    /** A command's own defaults for --objective and --prediction (a demo that reaches its samples with them). */
+    public ObjectiveOption(String objective, String prediction) {
+        this.objective = objective;
+        this.prediction = prediction;
+        this.defaultPrediction = prediction;
+    }
+
     /** The transport --objective flow asks for; null for the family's own objective. */
     public Transport transport(CommandSpec spec) {
         String o = objective.trim().toLowerCase(Locale.ROOT);
-        boolean flowOptions = !path.equals("linear") || !prediction.equals("velocity") || !lossWeight.equals("none") || !timeSampling.equals("uniform");
+        boolean flowOptions = !path.equals("linear") || !prediction.equals(defaultPrediction) || !lossWeight.equals("none") || !timeSampling.equals("uniform");
         if (o.equals("default") || o.equals("ddpm") || o.equals("family")) {
             if (flowOptions) throw new ParameterException(spec.commandLine(), "--path, --prediction, --loss-weight and --time-sampling need --objective flow");
             return null;
