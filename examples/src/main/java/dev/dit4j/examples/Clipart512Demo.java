@@ -140,7 +140,7 @@ public final class Clipart512Demo implements Callable<Integer> {
     @Option(names = "--samples", converter = Numbers.PositiveInt.class, description = "images in the grid (default ${DEFAULT-VALUE})")
     int samples = 16;
 
-    @Option(names = "--sample-steps", converter = Numbers.PositiveInt.class, description = "DDIM steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--sample-steps", converter = Numbers.PositiveInt.class, description = "network evaluations: Heun's ODE for flow, DDIM steps otherwise (default ${DEFAULT-VALUE})")
     int sampleSteps = 50;
 
     @Mixin

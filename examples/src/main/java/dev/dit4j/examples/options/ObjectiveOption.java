@@ -14,7 +14,7 @@ import picocli.CommandLine.ParameterException;
  * without {@code --objective flow}, so that a typo cannot silently train the default.
  */
 public final class ObjectiveOption {
-    @Option(names = "--objective", description = "the family's own (default) or flow: SiT's transport objective, sampled with its ODE")
+    @Option(names = "--objective", description = "default (the family's own objective) or flow (SiT's transport, sampled with its ODE) (default ${DEFAULT-VALUE})")
     private String objective;
 
     @Option(names = "--path", description = "flow: the interpolant, linear (rectified flow), gvp or vp (default ${DEFAULT-VALUE})")
