@@ -199,17 +199,20 @@ public final class TransportSampler implements Sampler {
         return Tensor.full(t, new long[] {x.size(0)}, DType.FLOAT32, x.device());
     }
 
+    /** The network's output; a data prediction as the velocity it implies, computed once for drift and score. */
     private Tensor predict(Denoiser model, Tensor x, Tensor t) {
         evaluations++;
-        return TransportObjective.channels(model.apply(x, t), x);
+        try (TensorScope s = TensorScope.open()) {
+            Tensor out = TransportObjective.channels(model.apply(x, t), x);
+            return s.keep(transport.prediction() == Transport.Prediction.DATA ? transport.path().velocityFromData(out, x, t.reshape(-1, 1, 1, 1)) : out);
+        }
     }
 
     /** The ODE drift from the model's output. */
     private Tensor drift(Tensor out, Tensor x, Tensor te) {
         Transport.Path path = transport.path();
         return switch (transport.prediction()) {
-            case VELOCITY -> out;
-            case DATA -> path.velocityFromData(out, x, te);
+            case VELOCITY, DATA -> out; // predict() turned a data prediction into its velocity
             case SCORE -> {
                 Tensor[] d = path.drift(x, te);
                 yield d[0].neg().add(d[1].mul(out));
@@ -226,8 +229,7 @@ public final class TransportSampler implements Sampler {
         return switch (transport.prediction()) {
             case NOISE -> out.div(transport.path().sigma(te).neg());
             case SCORE -> out;
-            case VELOCITY -> transport.path().scoreFromVelocity(out, x, te);
-            case DATA -> transport.path().scoreFromVelocity(transport.path().velocityFromData(out, x, te), x, te);
+            case VELOCITY, DATA -> transport.path().scoreFromVelocity(out, x, te);
         };
     }
 
